@@ -1,0 +1,176 @@
+//! The `Adapter` seam: every format, built-in codec or mapping-defined national
+//! format, decodes a byte stream into canonical messages and encodes canonical
+//! messages back. The [`Registry`] maps format names to adapters; every command
+//! that takes a format name goes through it.
+
+use std::io::{BufRead, Write};
+use std::sync::Arc;
+
+use crate::error::{EncodeError, FieldIssue, Location, RecordError};
+use crate::limits::Limits;
+use crate::model::{Message, MessageKind};
+
+/// A decoded message and where it came from, so that later stages (normalise,
+/// validate) can point at the faulty field in the input's own terms.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    pub message: Message,
+    pub site: RecordSite,
+}
+
+/// Where a record sits in its input, and how to name a field inside it.
+#[derive(Debug, Clone, Default)]
+pub struct RecordSite {
+    /// Record number, line (and column) of the record's start.
+    pub location: Location,
+    pub anchor: FieldAnchor,
+}
+
+/// How a canonical field path (`firearm.calibre`) is named in the input.
+#[derive(Debug, Clone, Default)]
+pub enum FieldAnchor {
+    /// JSON: a pointer prefix (`/messages/3`) to which the field's pointer is appended.
+    JsonPointer(String),
+    /// XML: the record element's path (`/messages/record[4]`).
+    XmlPath(String),
+    /// CSV: the layout whose column holds the field.
+    CsvColumns(&'static crate::format::csv::CsvLayout),
+    /// A native format: the adapter translates canonical fields to its own names.
+    Native(NativeNamer),
+    #[default]
+    None,
+}
+
+/// Translates a canonical field path into the native field (column, path) that fed it.
+#[derive(Clone)]
+pub struct NativeNamer(pub Arc<dyn Fn(&str) -> Option<String> + Send + Sync>);
+
+impl std::fmt::Debug for NativeNamer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NativeNamer")
+    }
+}
+
+impl RecordSite {
+    /// Places a content problem in the input.
+    pub fn locate(&self, issue: &FieldIssue) -> RecordError {
+        let mut location = self.location.clone();
+        let field = issue.field.as_str();
+        match &self.anchor {
+            FieldAnchor::JsonPointer(prefix) => {
+                let suffix: String = field
+                    .split('.')
+                    .filter(|p| !p.is_empty())
+                    .map(|p| format!("/{}", p.replace('~', "~0").replace('/', "~1")))
+                    .collect();
+                location.pointer = Some(format!("{prefix}{suffix}"));
+            }
+            FieldAnchor::XmlPath(prefix) => {
+                let suffix: String = field
+                    .split('.')
+                    .filter(|p| !p.is_empty())
+                    .map(|p| match p.parse::<usize>() {
+                        Ok(i) => format!("/*[{}]", i + 1),
+                        Err(_) => format!("/{p}"),
+                    })
+                    .collect();
+                location.xml_path = Some(format!("{prefix}{suffix}"));
+            }
+            FieldAnchor::CsvColumns(layout) => {
+                location.csv_column = layout
+                    .columns
+                    .iter()
+                    .find(|c| {
+                        let path = c.path.join(".");
+                        field == path || field.starts_with(&format!("{path}."))
+                    })
+                    .map(|c| c.name.clone());
+            }
+            FieldAnchor::Native(namer) => {
+                if let Some(native) = (namer.0)(field) {
+                    location.csv_column = Some(native);
+                }
+            }
+            FieldAnchor::None => {}
+        }
+        let mut error = RecordError::new(issue.code, issue.reason.clone()).at(location);
+        if !field.is_empty() {
+            error.field = Some(field.to_string());
+        }
+        error
+    }
+}
+
+pub type DecodeResult = Result<Decoded, RecordError>;
+
+/// A stream of decoded messages; errors marked `fatal` end it.
+pub type MessageStream<'a> = Box<dyn Iterator<Item = DecodeResult> + 'a>;
+
+/// Writes messages in one format; `finish` closes the document.
+pub trait MessageEncoder {
+    fn write(&mut self, message: &Message) -> Result<(), EncodeError>;
+    fn finish(&mut self) -> Result<(), EncodeError>;
+}
+
+/// What an adapter can do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capabilities {
+    pub read: bool,
+    pub write: bool,
+    /// Message kinds the format carries.
+    pub kinds: Vec<MessageKind>,
+}
+
+pub trait Adapter: Send + Sync {
+    /// The format name used on the command line and in config files (`iarms-json`).
+    fn name(&self) -> &str;
+    /// One line for `iarms-gateway formats`.
+    fn description(&self) -> &str;
+    fn capabilities(&self) -> Capabilities;
+    /// Starts decoding a stream. Errors that prevent reading at all come back here.
+    fn decode<'a>(
+        &self,
+        input: Box<dyn BufRead + 'a>,
+        limits: Limits,
+    ) -> Result<MessageStream<'a>, RecordError>;
+    /// Starts an encoder writing to `output`.
+    fn encoder<'a>(
+        &self,
+        output: Box<dyn Write + 'a>,
+    ) -> Result<Box<dyn MessageEncoder + 'a>, EncodeError>;
+}
+
+/// Format name -> adapter.
+#[derive(Clone, Default)]
+pub struct Registry {
+    adapters: Vec<Arc<dyn Adapter>>,
+}
+
+impl Registry {
+    /// The canonical formats built into the crate.
+    pub fn builtin() -> Registry {
+        let mut registry = Registry::default();
+        for adapter in crate::builtin::canonical_adapters() {
+            registry.register(adapter);
+        }
+        registry
+    }
+
+    /// Adds an adapter; a later one with the same name replaces the earlier.
+    pub fn register(&mut self, adapter: Arc<dyn Adapter>) {
+        self.adapters.retain(|a| a.name() != adapter.name());
+        self.adapters.push(adapter);
+    }
+
+    pub fn get(&self, name: &str) -> Option<Arc<dyn Adapter>> {
+        self.adapters.iter().find(|a| a.name() == name).cloned()
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        self.adapters.iter().map(|a| a.name().to_string()).collect()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<dyn Adapter>> {
+        self.adapters.iter()
+    }
+}

@@ -1,0 +1,93 @@
+//! A byte cursor with position tracking, shared by the hand-written framers.
+
+use std::io::Read;
+
+use super::TextPosition;
+
+const CHUNK: usize = 64 * 1024;
+
+/// Reads a stream byte by byte from a fixed-size buffer, so memory stays constant
+/// whatever the input size, and tracks line, column and offset as it goes.
+pub struct ByteCursor<R> {
+    inner: R,
+    buf: Box<[u8]>,
+    start: usize,
+    end: usize,
+    pub position: TextPosition,
+}
+
+impl<R: Read> ByteCursor<R> {
+    pub fn new(inner: R) -> ByteCursor<R> {
+        ByteCursor {
+            inner,
+            buf: vec![0; CHUNK].into_boxed_slice(),
+            start: 0,
+            end: 0,
+            position: TextPosition::default(),
+        }
+    }
+
+    fn fill(&mut self) -> std::io::Result<bool> {
+        if self.start < self.end {
+            return Ok(true);
+        }
+        loop {
+            match self.inner.read(&mut self.buf) {
+                Ok(0) => return Ok(false),
+                Ok(n) => {
+                    self.start = 0;
+                    self.end = n;
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    #[inline]
+    pub fn peek(&mut self) -> std::io::Result<Option<u8>> {
+        if self.start < self.end || self.fill()? {
+            Ok(Some(self.buf[self.start]))
+        } else {
+            Ok(None)
+        }
+    }
+
+    #[inline]
+    pub fn next_byte(&mut self) -> std::io::Result<Option<u8>> {
+        let byte = self.peek()?;
+        if let Some(b) = byte {
+            self.start += 1;
+            self.position.advance(b);
+        }
+        Ok(byte)
+    }
+
+    /// Skips JSON whitespace (and a leading UTF-8 byte order mark at offset 0).
+    pub fn skip_whitespace(&mut self) -> std::io::Result<Option<u8>> {
+        if self.position.byte_offset == 0 {
+            self.skip_bom()?;
+        }
+        while let Some(b) = self.peek()? {
+            if matches!(b, b' ' | b'\t' | b'\r' | b'\n') {
+                self.next_byte()?;
+            } else {
+                return Ok(Some(b));
+            }
+        }
+        Ok(None)
+    }
+
+    fn skip_bom(&mut self) -> std::io::Result<()> {
+        if !self.fill()? {
+            return Ok(());
+        }
+        // A BOM split across reads is so unlikely that the short-read case is ignored.
+        if self.buf[self.start..self.end].starts_with(&[0xEF, 0xBB, 0xBF]) {
+            self.start += 3;
+            self.position.byte_offset += 3;
+        }
+        Ok(())
+    }
+}

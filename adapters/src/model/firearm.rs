@@ -1,0 +1,72 @@
+use serde::{Deserialize, Serialize};
+
+/// The firearm description shared by records, searches and trace requests.
+/// Marking requirements follow the UN Firearms Protocol art. 8 and the ITI.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Firearm {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub make: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Exactly as marked on the firearm; never altered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial_number: Option<String>,
+    /// Derived matching key: uppercase letters and digits of `serial_number`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial_state: Option<SerialState>,
+    /// Canonical calibre name; absent when the recorded calibre is ambiguous.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibre: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibre_as_recorded: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firearm_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// ISO 3166-1 alpha-2 (historic codes such as YU are kept and flagged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country_of_manufacture: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year_of_manufacture: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub barrel_length_mm: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number_of_barrels: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub markings: Vec<Marking>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import_marking: Option<ImportMarking>,
+    /// INTERPOL Firearms Reference Table id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ifrt_reference: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SerialState {
+    Legible,
+    PartiallyLegible,
+    Obliterated,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Marking {
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+}
+
+/// The marking applied at import (ITI §8(b)): importing country and, where possible, year.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportMarking {
+    pub country: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year: Option<i32>,
+}

@@ -1,0 +1,112 @@
+//! Schema validation of canonical messages with the `jsonschema` crate; one
+//! validator per kind, compiled once.
+
+use std::sync::LazyLock;
+
+use serde_json::Value;
+
+use super::{file_name, FILES, SCHEMA_BASE};
+use crate::error::{ErrorCode, FieldIssue};
+use crate::model::{Message, MessageKind};
+
+struct Validators(Vec<jsonschema::Validator>);
+
+static VALIDATORS: LazyLock<Validators> = LazyLock::new(|| {
+    // Embedded schemas are checked by this module's tests; failing here is a build
+    // defect, never an input error.
+    let documents: Vec<(String, Value)> = FILES
+        .iter()
+        .filter(|(name, _)| name.ends_with(".json"))
+        .map(|(name, text)| {
+            let value: Value = serde_json::from_str(text)
+                .unwrap_or_else(|e| panic!("embedded schema {name} is not JSON: {e}"));
+            (format!("{SCHEMA_BASE}{name}"), value)
+        })
+        .collect();
+    let registry = jsonschema::Registry::new()
+        .extend(documents.iter().map(|(uri, value)| (uri.as_str(), value)))
+        .and_then(|builder| builder.prepare())
+        .unwrap_or_else(|e| panic!("embedded schemas do not form a registry: {e}"));
+    let validators = MessageKind::ALL
+        .iter()
+        .map(|kind| {
+            let uri = format!("{SCHEMA_BASE}{}", file_name(*kind));
+            let schema = documents
+                .iter()
+                .find(|(u, _)| *u == uri)
+                .map(|(_, v)| v)
+                .unwrap_or_else(|| panic!("schema {uri} missing"));
+            jsonschema::options()
+                .with_draft(jsonschema::Draft::Draft202012)
+                .should_validate_formats(true)
+                .with_registry(&registry)
+                .build(schema)
+                .unwrap_or_else(|e| panic!("embedded schema {uri} does not compile: {e}"))
+        })
+        .collect();
+    Validators(validators)
+});
+
+/// Validates a message against its kind's schema; every violation becomes a
+/// [`FieldIssue`] naming the dotted field path.
+pub fn validate(message: &Message) -> Vec<FieldIssue> {
+    match serde_json::to_value(message) {
+        Ok(value) => validate_value(message.kind(), &value),
+        Err(e) => vec![FieldIssue::new(ErrorCode::Schema, "", e.to_string())],
+    }
+}
+
+/// Validates a JSON value that claims to be a message of `kind`.
+pub fn validate_value(kind: MessageKind, value: &Value) -> Vec<FieldIssue> {
+    let validator = &VALIDATORS.0[kind as usize];
+    validator
+        .iter_errors(value)
+        .map(|error| {
+            let pointer = error.instance_path().to_string();
+            FieldIssue::new(ErrorCode::Schema, pointer_to_field(&pointer), error.to_string())
+        })
+        .collect()
+}
+
+/// `/firearm/markings/0/text` -> `firearm.markings.0.text`.
+pub fn pointer_to_field(pointer: &str) -> String {
+    pointer
+        .trim_start_matches('/')
+        .split('/')
+        .map(|part| part.replace("~1", "/").replace("~0", "~"))
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_validators_compile() {
+        assert_eq!(VALIDATORS.0.len(), MessageKind::ALL.len());
+    }
+
+    #[test]
+    fn schema_examples_are_valid() {
+        for kind in MessageKind::ALL {
+            let text = crate::schema::text(kind.tag()).unwrap_or_default();
+            let schema: Value = serde_json::from_str(text).unwrap_or_default();
+            let examples = schema["examples"].as_array().cloned().unwrap_or_default();
+            assert!(!examples.is_empty(), "{kind} schema has no examples");
+            for example in examples {
+                let issues = validate_value(kind, &example);
+                assert!(issues.is_empty(), "{kind} example invalid: {issues:?}");
+                let message: Message = serde_json::from_value(example.clone())
+                    .unwrap_or_else(|e| panic!("{kind} example does not fit the model: {e}"));
+                assert_eq!(message.kind(), kind);
+            }
+        }
+    }
+
+    #[test]
+    fn pointer_becomes_dotted_field() {
+        assert_eq!(pointer_to_field("/firearm/markings/0/text"), "firearm.markings.0.text");
+        assert_eq!(pointer_to_field(""), "");
+    }
+}
