@@ -7,11 +7,15 @@
 
 pub mod adapter;
 pub mod builtin;
+pub mod codes;
 pub mod error;
 pub mod format;
 pub mod framing;
 pub mod limits;
 pub mod model;
+pub mod normalise;
+pub mod pipeline;
+pub mod sample;
 pub mod schema;
 
 pub use adapter::{Adapter, Decoded, MessageEncoder, MessageStream, Registry};

@@ -117,7 +117,12 @@ impl Adapter for CanonicalNdjson {
             let message = json_format::decode_frame(&frame, "")?;
             Ok(Decoded {
                 message,
-                site: site(frame.index, frame.start.line, None, FieldAnchor::JsonPointer(String::new())),
+                site: site(
+                    frame.index,
+                    frame.start.line,
+                    None,
+                    FieldAnchor::JsonPointer(String::new()),
+                ),
             })
         });
         Ok(Box::new(stream))
@@ -324,7 +329,11 @@ impl<R: std::io::Read> CsvDecoder<R> {
         }
         let mut names = Vec::with_capacity(self.record.len());
         for (i, raw) in self.record.iter().enumerate() {
-            let raw = if i == 0 { raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw) } else { raw };
+            let raw = if i == 0 {
+                raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw)
+            } else {
+                raw
+            };
             let name = std::str::from_utf8(raw)
                 .map_err(|_| fatal(format!("header column {} is not valid UTF-8", i + 1)))?
                 .trim()
@@ -336,7 +345,9 @@ impl<R: std::io::Read> CsvDecoder<R> {
                 )));
             }
             if names.contains(&name) {
-                return Err(fatal(format!("column \"{name}\" appears twice in the header")));
+                return Err(fatal(format!(
+                    "column \"{name}\" appears twice in the header"
+                )));
             }
             names.push(name);
         }
@@ -390,13 +401,18 @@ impl<R: std::io::Read> CsvDecoder<R> {
             let known: Vec<&str> = MessageKind::ALL.iter().map(|k| k.tag()).collect();
             located(
                 ErrorCode::Structure,
-                format!("unknown kind \"{kind_cell}\" (expected one of: {})", known.join(", ")),
+                format!(
+                    "unknown kind \"{kind_cell}\" (expected one of: {})",
+                    known.join(", ")
+                ),
                 Some(KIND_COLUMN.to_string()),
             )
         })?;
         self.ensure_columns(kind);
         let header = self.header.as_deref().unwrap_or_default();
-        let columns = self.columns_by_kind[kind as usize].as_deref().unwrap_or_default();
+        let columns = self.columns_by_kind[kind as usize]
+            .as_deref()
+            .unwrap_or_default();
         let mut pairs = Vec::with_capacity(self.record.len());
         for (i, raw) in self.record.iter().enumerate() {
             if i == self.kind_position {
@@ -447,7 +463,8 @@ impl<R: std::io::Read> CsvDecoder<R> {
             .decode_row(pairs.into_iter())
             .map_err(|(column, reason)| located(ErrorCode::Structure, reason, Some(column)))?;
         let site = site(index, line, None, FieldAnchor::CsvColumns(layout));
-        let message = crate::format::message_from_value(value).map_err(|issue| site.locate(&issue))?;
+        let message =
+            crate::format::message_from_value(value).map_err(|issue| site.locate(&issue))?;
         Ok(Decoded { message, site })
     }
 }
@@ -522,12 +539,15 @@ impl<W: Write> MessageEncoder for CsvEncoder<W> {
             }
             None => {
                 let layout = csv_format::layout(kind);
-                self.writer.write_record(layout.header()).map_err(csv_to_encode)?;
+                self.writer
+                    .write_record(layout.header())
+                    .map_err(csv_to_encode)?;
                 self.layout = Some(layout);
                 layout
             }
         };
-        let value = serde_json::to_value(message).map_err(|e| EncodeError::Invalid(e.to_string()))?;
+        let value =
+            serde_json::to_value(message).map_err(|e| EncodeError::Invalid(e.to_string()))?;
         let cells = layout.encode_row(&value)?;
         self.writer
             .write_record(std::iter::once(kind.tag()).chain(cells.iter().map(String::as_str)))

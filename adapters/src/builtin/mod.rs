@@ -2,4 +2,6 @@
 
 mod canonical;
 
-pub use canonical::{canonical_adapters, CanonicalCsv, CanonicalJson, CanonicalNdjson, CanonicalXml};
+pub use canonical::{
+    canonical_adapters, CanonicalCsv, CanonicalJson, CanonicalNdjson, CanonicalXml,
+};

@@ -50,8 +50,12 @@ pub struct CsvLayout {
     by_name: HashMap<String, usize>,
 }
 
-static LAYOUTS: LazyLock<Vec<CsvLayout>> =
-    LazyLock::new(|| MessageKind::ALL.iter().map(|k| CsvLayout::derive(*k)).collect());
+static LAYOUTS: LazyLock<Vec<CsvLayout>> = LazyLock::new(|| {
+    MessageKind::ALL
+        .iter()
+        .map(|k| CsvLayout::derive(*k))
+        .collect()
+});
 
 /// The CSV layout of a message kind.
 pub fn layout(kind: MessageKind) -> &'static CsvLayout {
@@ -145,7 +149,9 @@ fn flatten(
     for (name, field) in &object.fields {
         prefix.push(name.clone());
         match field {
-            FieldShape::Scalar(scalar) => columns.push(column(prefix, ColumnShape::Scalar(*scalar))),
+            FieldShape::Scalar(scalar) => {
+                columns.push(column(prefix, ColumnShape::Scalar(*scalar)))
+            }
             FieldShape::Object(inner) => {
                 if object.is_required(name) {
                     required_objects.push(prefix.clone());
@@ -369,7 +375,10 @@ mod tests {
     #[test]
     fn record_layout_promotes_header_and_dots_nested_fields() {
         let header = layout(MessageKind::Record).header();
-        assert_eq!(&header[..4], &["kind", "message_id", "correlation_id", "schema_version"]);
+        assert_eq!(
+            &header[..4],
+            &["kind", "message_id", "correlation_id", "schema_version"]
+        );
         assert!(header.contains(&"firearm.make"));
         assert!(header.contains(&"firearm.markings"));
         assert!(header.contains(&"event.place.country"));

@@ -11,16 +11,26 @@ use crate::model::{Message, SCHEMA_VERSION};
 /// the input; structure errors the JSON pointer of the faulty field.
 pub fn decode_frame(frame: &ByteFrame, pointer_prefix: &str) -> Result<Message, RecordError> {
     let text = frame_text(frame)?;
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let message: Message = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-        let path = e.path().to_string();
-        let field = (path != "." && !path.is_empty()).then_some(path);
-        json_error(frame, pointer_prefix, field, e.into_inner())
-    })?;
-    deserializer
-        .end()
-        .map_err(|e| json_error(frame, pointer_prefix, None, e))?;
-    Ok(message)
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| json_error(frame, pointer_prefix, None, e))?;
+    super::message_from_value(value).map_err(|issue| {
+        let field = (!issue.field.is_empty()).then(|| issue.field.clone());
+        let suffix: String = issue
+            .field
+            .split('.')
+            .filter(|p| !p.is_empty())
+            .map(|p| format!("/{p}"))
+            .collect();
+        let mut error = RecordError::new(issue.code, issue.reason).at(Location {
+            record: Some(frame.index + 1),
+            line: Some(frame.start.line),
+            column: (frame.start.column > 1).then_some(frame.start.column),
+            pointer: Some(format!("{pointer_prefix}{suffix}")).filter(|p| !p.is_empty()),
+            ..Location::default()
+        });
+        error.field = field;
+        error
+    })
 }
 
 fn json_error(

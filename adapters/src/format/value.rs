@@ -46,9 +46,18 @@ mod tests {
 
     #[test]
     fn scalars_parse_by_declared_type() {
-        assert_eq!(parse_scalar("0412345", ScalarType::String), Ok(Value::from("0412345")));
-        assert_eq!(parse_scalar("1985", ScalarType::Integer), Ok(Value::from(1985)));
-        assert_eq!(parse_scalar("127.5", ScalarType::Number), Ok(Value::from(127.5)));
+        assert_eq!(
+            parse_scalar("0412345", ScalarType::String),
+            Ok(Value::from("0412345"))
+        );
+        assert_eq!(
+            parse_scalar("1985", ScalarType::Integer),
+            Ok(Value::from(1985))
+        );
+        assert_eq!(
+            parse_scalar("127.5", ScalarType::Number),
+            Ok(Value::from(127.5))
+        );
         assert!(parse_scalar("12,5", ScalarType::Number).is_err());
         assert!(parse_scalar("NaN", ScalarType::Number).is_err());
         assert!(parse_scalar("x", ScalarType::Integer).is_err());

@@ -115,10 +115,7 @@ fn element_to_object(
         if child.namespace.as_deref() != Some(NAMESPACE) {
             return Err(fail(
                 ErrorCode::Structure,
-                format!(
-                    "element <{}> is not in namespace {NAMESPACE}",
-                    child.name
-                ),
+                format!("element <{}> is not in namespace {NAMESPACE}", child.name),
             ));
         }
         let Some(field_shape) = shape.field(&child.name) else {
@@ -236,7 +233,8 @@ impl<W: Write> XmlWriter<W> {
 
     pub fn write(&mut self, message: &Message) -> Result<(), EncodeError> {
         self.start()?;
-        let value = serde_json::to_value(message).map_err(|e| EncodeError::Invalid(e.to_string()))?;
+        let value =
+            serde_json::to_value(message).map_err(|e| EncodeError::Invalid(e.to_string()))?;
         let kind = message.kind();
         let mut text = String::with_capacity(2048);
         write_object(&mut text, kind.tag(), &value, shape::of(kind), 1)?;

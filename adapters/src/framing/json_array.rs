@@ -22,11 +22,17 @@ pub const MESSAGES_MEMBER: &str = "messages";
 enum State {
     Start,
     /// Inside the document object, before a key (or `}`).
-    ObjectKey { first: bool },
+    ObjectKey {
+        first: bool,
+    },
     /// Inside the messages array, before an item (or `]`).
-    ArrayItem { first: bool },
+    ArrayItem {
+        first: bool,
+    },
     /// After the messages array, inside the document object.
-    AfterArray { in_object: bool },
+    AfterArray {
+        in_object: bool,
+    },
     Done,
 }
 
@@ -63,7 +69,10 @@ impl<R: Read> JsonArrayFramer<R> {
             Some(b) => format!("byte 0x{b:02X}"),
             None => "end of input".to_string(),
         };
-        self.error(ErrorCode::Syntax, format!("expected {expected}, found {found}"))
+        self.error(
+            ErrorCode::Syntax,
+            format!("expected {expected}, found {found}"),
+        )
     }
 
     fn step(&mut self) -> Result<Option<ByteFrame>, RecordError> {
@@ -113,7 +122,9 @@ impl<R: Read> JsonArrayFramer<R> {
                                 self.state = State::ArrayItem { first: true };
                             }
                             other => {
-                                return Err(self.unexpected(other, "`[` starting the messages array"))
+                                return Err(
+                                    self.unexpected(other, "`[` starting the messages array")
+                                )
                             }
                         }
                     } else {
@@ -241,7 +252,11 @@ impl<R: Read> JsonArrayFramer<R> {
         let mut too_deep = false;
         loop {
             let Some(b) = self.cursor.peek().map_err(|e| RecordError::io(&e))? else {
-                let what = if in_string { "the end of a string" } else { "the end of a value" };
+                let what = if in_string {
+                    "the end of a string"
+                } else {
+                    "the end of a value"
+                };
                 return Err(RecordError::new(
                     ErrorCode::Syntax,
                     format!("unexpected end of input: expected {what}"),
@@ -295,9 +310,8 @@ impl<R: Read> JsonArrayFramer<R> {
                 _ => {}
             }
         }
-        let limit_error = |reason: String| {
-            RecordError::new(ErrorCode::Limit, reason).at(start.location())
-        };
+        let limit_error =
+            |reason: String| RecordError::new(ErrorCode::Limit, reason).at(start.location());
         if too_deep {
             return Err(limit_error(format!(
                 "nesting deeper than the limit of {} levels",

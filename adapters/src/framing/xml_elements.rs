@@ -470,16 +470,30 @@ mod tests {
         let doc = "<?xml version=\"1.0\"?>\n<m:messages xmlns:m=\"urn:x\" version=\"1.0\">\n  <m:record><m:a>1 &amp; 2</m:a></m:record>\n  <m:record><m:a>&#65;</m:a></m:record>\n</m:messages>\n";
         let out = frames(doc);
         assert_eq!(out.len(), 2);
-        let first = out[0].clone().ok().unwrap_or_else(|| panic!("{:?}", out[0]));
+        let first = out[0]
+            .clone()
+            .ok()
+            .unwrap_or_else(|| panic!("{:?}", out[0]));
         assert_eq!(first.element.name, "record");
         assert_eq!(first.element.namespace.as_deref(), Some("urn:x"));
         assert_eq!(first.element.line, 3);
         assert_eq!(first.path, "/messages/record[1]");
         let a = first.element.elements().next().map(XmlElement::text);
         assert_eq!(a.as_deref(), Some("1 & 2"));
-        let second = out[1].clone().ok().unwrap_or_else(|| panic!("{:?}", out[1]));
+        let second = out[1]
+            .clone()
+            .ok()
+            .unwrap_or_else(|| panic!("{:?}", out[1]));
         assert_eq!(second.path, "/messages/record[2]");
-        assert_eq!(second.element.elements().next().map(XmlElement::text).as_deref(), Some("A"));
+        assert_eq!(
+            second
+                .element
+                .elements()
+                .next()
+                .map(XmlElement::text)
+                .as_deref(),
+            Some("A")
+        );
     }
 
     #[test]
@@ -496,7 +510,10 @@ mod tests {
         let doc = "<messages><record><a>&ext;</a></record><record><a>ok</a></record></messages>";
         let out = frames(doc);
         assert_eq!(out.len(), 2);
-        assert_eq!(out[0].clone().err().map(|e| e.code), Some(ErrorCode::Forbidden));
+        assert_eq!(
+            out[0].clone().err().map(|e| e.code),
+            Some(ErrorCode::Forbidden)
+        );
         assert!(out[1].is_ok());
     }
 
@@ -518,6 +535,9 @@ mod tests {
     fn truncated_document_is_fatal() {
         let out = frames("<messages><record><a>1</a>");
         let last = out.last().cloned().and_then(Result::err);
-        assert_eq!(last.map(|e| (e.code, e.fatal)), Some((ErrorCode::Syntax, true)));
+        assert_eq!(
+            last.map(|e| (e.code, e.fatal)),
+            Some((ErrorCode::Syntax, true))
+        );
     }
 }

@@ -19,8 +19,8 @@ pub use hit::{HitNotification, MatchKind, MatchSummary, RecordRef};
 pub use record::{Event, FirearmRecord, Place, RecordAction, RecordStatus};
 pub use search::Search;
 pub use trace::{
-    Contact, CustodyEvent, CustodyEventKind, DiversionPoint, Seizure, TraceOutcome,
-    TracePriority, TraceQuestion, TraceRequest, TraceResponse,
+    Contact, CustodyEvent, CustodyEventKind, DiversionPoint, Seizure, TraceOutcome, TracePriority,
+    TraceQuestion, TraceRequest, TraceResponse,
 };
 
 use serde::{Deserialize, Serialize};

@@ -126,7 +126,10 @@ fn derive(
     let declared = match schema.get("type") {
         Some(Value::String(t)) => Some(t.as_str()),
         // ["string", "null"] style: take the first non-null type.
-        Some(Value::Array(types)) => types.iter().filter_map(Value::as_str).find(|t| *t != "null"),
+        Some(Value::Array(types)) => types
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|t| *t != "null"),
         _ => None,
     };
     match declared {
@@ -183,7 +186,10 @@ mod tests {
     fn every_kind_has_a_shape_with_header_first() {
         for kind in MessageKind::ALL {
             let shape = of(kind);
-            assert_eq!(shape.fields.first().map(|(n, _)| n.as_str()), Some("header"));
+            assert_eq!(
+                shape.fields.first().map(|(n, _)| n.as_str()),
+                Some("header")
+            );
             assert!(shape.field("kind").is_none());
         }
     }

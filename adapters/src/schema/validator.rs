@@ -51,8 +51,50 @@ static VALIDATORS: LazyLock<Validators> = LazyLock::new(|| {
 /// [`FieldIssue`] naming the dotted field path.
 pub fn validate(message: &Message) -> Vec<FieldIssue> {
     match serde_json::to_value(message) {
-        Ok(value) => validate_value(message.kind(), &value),
+        Ok(value) => {
+            let mut issues = Vec::new();
+            text_issues(&value, &mut Vec::new(), &mut issues);
+            issues.extend(validate_value(message.kind(), &value));
+            issues
+        }
         Err(e) => vec![FieldIssue::new(ErrorCode::Schema, "", e.to_string())],
+    }
+}
+
+/// Control characters have no place in a firearm record and break XML and CSV
+/// consumers downstream (a NUL truncates C strings); tab and line breaks are allowed.
+fn text_issues(value: &Value, path: &mut Vec<String>, issues: &mut Vec<FieldIssue>) {
+    match value {
+        Value::String(text) => {
+            if let Some(c) = text
+                .chars()
+                .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+            {
+                issues.push(FieldIssue::new(
+                    ErrorCode::InvalidValue,
+                    path.join("."),
+                    format!(
+                        "control character U+{:04X} is not allowed in text",
+                        c as u32
+                    ),
+                ));
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                path.push(i.to_string());
+                text_issues(item, path, issues);
+                path.pop();
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                path.push(key.clone());
+                text_issues(item, path, issues);
+                path.pop();
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
     }
 }
 
@@ -63,7 +105,11 @@ pub fn validate_value(kind: MessageKind, value: &Value) -> Vec<FieldIssue> {
         .iter_errors(value)
         .map(|error| {
             let pointer = error.instance_path().to_string();
-            FieldIssue::new(ErrorCode::Schema, pointer_to_field(&pointer), error.to_string())
+            FieldIssue::new(
+                ErrorCode::Schema,
+                pointer_to_field(&pointer),
+                error.to_string(),
+            )
         })
         .collect()
 }
@@ -106,7 +152,10 @@ mod tests {
 
     #[test]
     fn pointer_becomes_dotted_field() {
-        assert_eq!(pointer_to_field("/firearm/markings/0/text"), "firearm.markings.0.text");
+        assert_eq!(
+            pointer_to_field("/firearm/markings/0/text"),
+            "firearm.markings.0.text"
+        );
         assert_eq!(pointer_to_field(""), "");
     }
 }

@@ -1,0 +1,291 @@
+//! Normalisation: turns what registries send into canonical codes, in place.
+//!
+//! Runs after decoding and before validation. It maps code-list synonyms
+//! (countries, calibres, firearm types and actions), checks and canonicalises
+//! dates, and derives `serial_key`. It never guesses: an ambiguous calibre is kept
+//! as recorded and flagged, a historic country is kept and flagged, and anything
+//! unknown is reported as a [`FieldIssue`]. It is idempotent: normalising a
+//! normalised message changes nothing.
+
+pub mod date;
+pub mod serial;
+
+use crate::codes::{calibres, countries, firearm_types};
+use crate::error::{ErrorCode, FieldIssue};
+use crate::model::{Firearm, FirearmRecord, Header, Message, Place, QualityFlag, SerialState};
+
+/// Flag codes raised by normalisation.
+pub mod flags {
+    pub const HISTORIC_COUNTRY: &str = "historic_country";
+    pub const AMBIGUOUS_CALIBRE: &str = "ambiguous_calibre";
+    pub const RELATED_CALIBRE: &str = "related_calibre";
+}
+
+/// Normalises a message in place and returns every problem found (empty when clean).
+pub fn normalise(message: &mut Message) -> Vec<FieldIssue> {
+    let mut n = Normaliser::default();
+    match message {
+        Message::Record(record) => n.record(record),
+        Message::Search(search) => {
+            n.country(&mut search.searching_country, "searching_country");
+            n.firearm(&mut search.firearm, "firearm");
+        }
+        Message::HitNotification(hit) => {
+            n.country(&mut hit.searching_country, "searching_country");
+            n.country(
+                &mut hit.matched_record.owner_country,
+                "matched_record.owner_country",
+            );
+        }
+        Message::TraceRequest(trace) => {
+            n.country(&mut trace.requesting_country, "requesting_country");
+            n.country(&mut trace.requested_country, "requested_country");
+            n.firearm(&mut trace.firearm, "firearm");
+            n.optional_date(&mut trace.seizure.date, "seizure.date");
+            n.place(&mut trace.seizure.place, "seizure.place");
+            if let Some(linked) = trace.linked_record.as_mut() {
+                n.country(&mut linked.owner_country, "linked_record.owner_country");
+            }
+            n.optional_date(&mut trace.due_date, "due_date");
+        }
+        Message::TraceResponse(response) => {
+            n.country(&mut response.responding_country, "responding_country");
+            for (i, event) in response.custody_chain.iter_mut().enumerate() {
+                n.optional_date(&mut event.date, &format!("custody_chain.{i}.date"));
+                n.optional_country(&mut event.country, &format!("custody_chain.{i}.country"));
+            }
+            if let Some(point) = response.diversion_point.as_mut() {
+                n.optional_date(&mut point.date, "diversion_point.date");
+            }
+        }
+    }
+    let header = message.header_mut();
+    for flag in n.flags {
+        add_flag(header, flag);
+    }
+    n.issues
+}
+
+/// Adds a flag unless the same one (field and code) is already there.
+fn add_flag(header: &mut Header, flag: QualityFlag) {
+    if !header
+        .flags
+        .iter()
+        .any(|f| f.field == flag.field && f.code == flag.code)
+    {
+        header.flags.push(flag);
+    }
+}
+
+/// The code we emit for a country: alpha-2, except for a former code that ISO
+/// later gave to another country (CS was Czechoslovakia, then Serbia and
+/// Montenegro), which is written as its unambiguous ISO 3166-3 code (CSHH).
+fn canonical_code(country: &'static countries::Country) -> &'static str {
+    let alpha2_means_this =
+        countries::lookup(&country.alpha2).is_some_and(|c| std::ptr::eq(c, country));
+    match (&country.iso3166_3, alpha2_means_this) {
+        (Some(former), false) => former,
+        _ => &country.alpha2,
+    }
+}
+
+#[derive(Default)]
+struct Normaliser {
+    issues: Vec<FieldIssue>,
+    flags: Vec<QualityFlag>,
+}
+
+impl Normaliser {
+    fn issue(&mut self, field: &str, reason: String) {
+        self.issues
+            .push(FieldIssue::new(ErrorCode::InvalidValue, field, reason));
+    }
+
+    fn flag(&mut self, field: &str, code: &str, detail: String) {
+        self.flags.push(QualityFlag {
+            field: field.to_string(),
+            code: code.to_string(),
+            detail: Some(detail),
+        });
+    }
+
+    fn record(&mut self, record: &mut FirearmRecord) {
+        self.country(&mut record.owner_country, "owner_country");
+        self.firearm(&mut record.firearm, "firearm");
+        let serial_missing = record
+            .firearm
+            .serial_number
+            .as_deref()
+            .is_none_or(|s| s.trim().is_empty());
+        if serial_missing && record.firearm.serial_state != Some(SerialState::Obliterated) {
+            self.issue(
+                "firearm.serial_number",
+                "serial number is empty; a record needs the serial number as marked, or serial_state \"obliterated\"".to_string(),
+            );
+        }
+        self.optional_date(&mut record.event.date, "event.date");
+        self.place(&mut record.event.place, "event.place");
+    }
+
+    fn firearm(&mut self, firearm: &mut Firearm, prefix: &str) {
+        if let Some(serial) = firearm.serial_number.as_deref() {
+            let key = serial::serial_key(serial);
+            firearm.serial_key = (!key.is_empty()).then_some(key);
+        }
+        self.calibre(firearm, prefix);
+        self.firearm_type(firearm, prefix);
+        self.optional_country(
+            &mut firearm.country_of_manufacture,
+            &format!("{prefix}.country_of_manufacture"),
+        );
+        if let Some(import) = firearm.import_marking.as_mut() {
+            let field = format!("{prefix}.import_marking.country");
+            let mut country = import.country.clone();
+            self.country(&mut country, &field);
+            import.country = country;
+        }
+    }
+
+    fn calibre(&mut self, firearm: &mut Firearm, prefix: &str) {
+        let field = format!("{prefix}.calibre");
+        // A canonical calibre passes as it is; otherwise the given text is what was recorded.
+        let recorded = match firearm.calibre.as_deref() {
+            Some(name) if calibres::by_name(name).is_some() => {
+                if let Some(known) = calibres::by_name(name) {
+                    self.related(known, &field);
+                }
+                return;
+            }
+            Some(text) => text.to_string(),
+            None => match firearm.calibre_as_recorded.as_deref() {
+                Some(text) => text.to_string(),
+                None => return,
+            },
+        };
+        match calibres::lookup(&recorded) {
+            calibres::CalibreMatch::Known(known) => {
+                firearm.calibre = Some(known.name.clone());
+                if firearm.calibre_as_recorded.is_none() {
+                    firearm.calibre_as_recorded = Some(recorded);
+                }
+                self.related(known, &field);
+            }
+            calibres::CalibreMatch::Ambiguous(candidates) => {
+                firearm.calibre = None;
+                firearm.calibre_as_recorded = Some(recorded.clone());
+                self.flag(
+                    &field,
+                    flags::AMBIGUOUS_CALIBRE,
+                    format!(
+                        "\"{recorded}\" could be {}; kept as recorded",
+                        candidates.join(", ")
+                    ),
+                );
+            }
+            calibres::CalibreMatch::Unknown => {
+                self.issue(&field, format!("unknown calibre \"{recorded}\""));
+            }
+        }
+    }
+
+    fn related(&mut self, calibre: &calibres::Calibre, field: &str) {
+        if !calibre.related.is_empty() {
+            self.flag(
+                field,
+                flags::RELATED_CALIBRE,
+                format!(
+                    "{} is similar to, not the same as, {}",
+                    calibre.name,
+                    calibre.related.join(", ")
+                ),
+            );
+        }
+    }
+
+    fn firearm_type(&mut self, firearm: &mut Firearm, prefix: &str) {
+        if let Some(text) = firearm.firearm_type.clone() {
+            if !firearm_types::FIREARM_TYPES.contains(&text.as_str()) {
+                match firearm_types::lookup_type(&text) {
+                    Some(code) => {
+                        firearm.firearm_type = Some(code.firearm_type.to_string());
+                        if firearm.action.is_none() {
+                            firearm.action = code.action.map(str::to_string);
+                        }
+                    }
+                    None => self.issue(
+                        &format!("{prefix}.firearm_type"),
+                        format!(
+                            "unknown firearm type \"{text}\" (canonical types: {})",
+                            firearm_types::FIREARM_TYPES.join(", ")
+                        ),
+                    ),
+                }
+            }
+        }
+        if let Some(text) = firearm.action.clone() {
+            if !firearm_types::ACTIONS.contains(&text.as_str()) {
+                match firearm_types::lookup_action(&text) {
+                    Some(action) => firearm.action = Some(action.to_string()),
+                    None => self.issue(
+                        &format!("{prefix}.action"),
+                        format!(
+                            "unknown action \"{text}\" (canonical actions: {})",
+                            firearm_types::ACTIONS.join(", ")
+                        ),
+                    ),
+                }
+            }
+        }
+    }
+
+    fn country(&mut self, code: &mut String, field: &str) {
+        match countries::lookup(code) {
+            Some(country) => {
+                if country.historic {
+                    self.flag(
+                        field,
+                        flags::HISTORIC_COUNTRY,
+                        format!(
+                            "{} ({}) no longer exists; kept as recorded",
+                            country.alpha2, country.name
+                        ),
+                    );
+                }
+                let canonical = canonical_code(country);
+                if code != canonical {
+                    *code = canonical.to_string();
+                }
+            }
+            None => self.issue(
+                field,
+                format!("unknown country \"{code}\" (expected an ISO 3166-1 code or name)"),
+            ),
+        }
+    }
+
+    fn optional_country(&mut self, code: &mut Option<String>, field: &str) {
+        if let Some(code) = code.as_mut() {
+            self.country(code, field);
+        }
+    }
+
+    fn place(&mut self, place: &mut Option<Place>, prefix: &str) {
+        if let Some(place) = place.as_mut() {
+            self.optional_country(&mut place.country, &format!("{prefix}.country"));
+        }
+    }
+
+    fn optional_date(&mut self, value: &mut Option<String>, field: &str) {
+        if let Some(text) = value.as_mut() {
+            match date::parse_iso(text) {
+                Ok(parsed) => {
+                    let iso = parsed.to_iso();
+                    if *text != iso {
+                        *text = iso;
+                    }
+                }
+                Err(e) => self.issue(field, e.to_string()),
+            }
+        }
+    }
+}

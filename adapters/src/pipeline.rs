@@ -1,0 +1,25 @@
+//! The shared road every decoded message walks before it is trusted:
+//! normalise, then validate against the schema. `convert`, `validate` and (later)
+//! the gateway's inbound paths all call [`prepare`], so a message means the same
+//! thing whichever way it came in.
+
+use crate::adapter::Decoded;
+use crate::error::RecordError;
+use crate::model::Message;
+use crate::normalise::normalise;
+use crate::schema;
+
+/// Normalises and validates one decoded message. Every problem is returned,
+/// located in the input's own terms; the message is returned only when clean.
+pub fn prepare(decoded: Decoded) -> Result<Message, Vec<RecordError>> {
+    let Decoded { mut message, site } = decoded;
+    let issues = normalise(&mut message);
+    if !issues.is_empty() {
+        return Err(issues.iter().map(|issue| site.locate(issue)).collect());
+    }
+    let issues = schema::validate(&message);
+    if !issues.is_empty() {
+        return Err(issues.iter().map(|issue| site.locate(issue)).collect());
+    }
+    Ok(message)
+}

@@ -1,0 +1,200 @@
+//! `iarms-gateway demo`: the main job on bundled data, with nothing to set up.
+//!
+//! Today it walks the bundled canonical samples through the whole conversion
+//! road (decode, normalise, validate, encode into every canonical format, decode
+//! again) and shows that good records survive every format unchanged and bad
+//! records are reported with their location. The gateway service will turn this
+//! into the two-country end-to-end demo.
+
+use std::io::BufReader;
+
+use clap::Args;
+use iarms_adapters::pipeline::prepare;
+use iarms_adapters::{Limits, Message, RecordError, Registry};
+
+use super::Status;
+use crate::report::record_error_line;
+
+/// A sample bundled into the binary, and how many of its records are known to be bad.
+pub struct BundledSample {
+    pub name: &'static str,
+    pub format: &'static str,
+    pub text: &'static str,
+    pub expected_rejections: u64,
+}
+
+pub const SAMPLES: &[BundledSample] = &[
+    BundledSample {
+        name: "samples/records.csv",
+        format: "iarms-csv",
+        text: include_str!("../../../samples/records.csv"),
+        expected_rejections: 0,
+    },
+    BundledSample {
+        name: "samples/searches.json",
+        format: "iarms-json",
+        text: include_str!("../../../samples/searches.json"),
+        expected_rejections: 0,
+    },
+    BundledSample {
+        name: "samples/trace-requests.xml",
+        format: "iarms-xml",
+        text: include_str!("../../../samples/trace-requests.xml"),
+        expected_rejections: 0,
+    },
+    BundledSample {
+        name: "samples/trace-responses.ndjson",
+        format: "iarms-ndjson",
+        text: include_str!("../../../samples/trace-responses.ndjson"),
+        expected_rejections: 0,
+    },
+    BundledSample {
+        name: "samples/hit-notifications.ndjson",
+        format: "iarms-ndjson",
+        text: include_str!("../../../samples/hit-notifications.ndjson"),
+        expected_rejections: 0,
+    },
+    BundledSample {
+        name: "samples/records-with-errors.ndjson",
+        format: "iarms-ndjson",
+        text: include_str!("../../../samples/records-with-errors.ndjson"),
+        expected_rejections: 4,
+    },
+];
+
+#[derive(Debug, Args)]
+#[command(
+    about = "Run the main job on the bundled sample data and print what happened",
+    after_help = "Examples:\n  iarms-gateway demo"
+)]
+pub struct DemoArgs {}
+
+const CANONICAL: [&str; 4] = ["iarms-json", "iarms-ndjson", "iarms-xml", "iarms-csv"];
+
+pub fn run(_args: DemoArgs) -> anyhow::Result<Status> {
+    let registry = Registry::builtin();
+    let mut all_as_expected = true;
+    println!("iarms-gateway demo: the bundled samples through decode -> normalise -> validate -> encode\n");
+    for sample in SAMPLES {
+        let (messages, errors) = read_sample(&registry, sample.format, sample.text, sample.name)?;
+        let flagged: usize = messages.iter().map(|m| m.header().flags.len()).sum();
+        println!(
+            "{} ({}): {} accepted, {} rejected, {} data-quality flags",
+            sample.name,
+            sample.format,
+            messages.len(),
+            errors.rejected,
+            flagged
+        );
+        for error in &errors.lines {
+            println!("    rejected  {error}");
+        }
+        if errors.rejected != sample.expected_rejections {
+            all_as_expected = false;
+            println!(
+                "    UNEXPECTED: {} rejections, the sample documents {}",
+                errors.rejected, sample.expected_rejections
+            );
+        }
+        let mut lossless = Vec::new();
+        for format in CANONICAL {
+            match round_trip(&registry, format, &messages) {
+                Ok(()) => lossless.push(format),
+                Err(reason) => {
+                    all_as_expected = false;
+                    println!("    UNEXPECTED: {format} round trip: {reason}");
+                }
+            }
+        }
+        println!("    lossless through {}", lossless.join(", "));
+    }
+    println!();
+    if all_as_expected {
+        println!("demo: every sample behaved as documented");
+        Ok(Status::Ok)
+    } else {
+        println!("demo: some samples did not behave as documented (see UNEXPECTED above)");
+        Ok(Status::Rejected)
+    }
+}
+
+struct Rejections {
+    rejected: u64,
+    lines: Vec<String>,
+}
+
+fn read_sample(
+    registry: &Registry,
+    format: &str,
+    text: &str,
+    name: &str,
+) -> anyhow::Result<(Vec<Message>, Rejections)> {
+    let adapter = super::formats::reader(registry, format)?;
+    let stream = adapter
+        .decode(Box::new(BufReader::new(text.as_bytes())), Limits::default())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut messages = Vec::new();
+    let mut rejections = Rejections {
+        rejected: 0,
+        lines: Vec::new(),
+    };
+    let mut reject = |errors: Vec<RecordError>| {
+        rejections.rejected += 1;
+        for mut error in errors {
+            error.location.source = Some(name.to_string());
+            rejections.lines.push(record_error_line(&error));
+        }
+    };
+    for item in stream {
+        match item.map_err(|e| vec![e]).and_then(prepare) {
+            Ok(message) => messages.push(message),
+            Err(errors) => reject(errors),
+        }
+    }
+    Ok((messages, rejections))
+}
+
+/// Encodes the messages in `format`, reads them back and checks nothing changed.
+/// CSV holds one kind per file, which every bundled sample respects.
+fn round_trip(registry: &Registry, format: &str, messages: &[Message]) -> Result<(), String> {
+    let adapter = registry.get(format).ok_or("format missing")?;
+    let mut bytes = Vec::new();
+    {
+        let mut encoder = adapter
+            .encoder(Box::new(&mut bytes))
+            .map_err(|e| e.to_string())?;
+        for message in messages {
+            encoder.write(message).map_err(|e| e.to_string())?;
+        }
+        encoder.finish().map_err(|e| e.to_string())?;
+    }
+    let stream = adapter
+        .decode(
+            Box::new(BufReader::new(bytes.as_slice())),
+            Limits::default(),
+        )
+        .map_err(|e| e.to_string())?;
+    let mut back = Vec::new();
+    for item in stream {
+        let message = item
+            .map_err(|e| vec![e])
+            .and_then(prepare)
+            .map_err(|errors| {
+                errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })?;
+        back.push(message);
+    }
+    if back.as_slice() == messages {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} messages in, {} out, or their content changed",
+            messages.len(),
+            back.len()
+        ))
+    }
+}

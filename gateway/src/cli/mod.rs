@@ -1,0 +1,75 @@
+//! Command-line interface: one module per subcommand.
+
+mod convert;
+mod demo;
+mod formats;
+mod io;
+mod sample;
+mod schema;
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit statuses shared by every command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Everything was accepted.
+    Ok,
+    /// Some records were rejected (and reported); the good ones went through.
+    Rejected,
+    /// Usage or I/O error: nothing could be done.
+    Usage,
+}
+
+impl From<Status> for ExitCode {
+    fn from(status: Status) -> ExitCode {
+        match status {
+            Status::Ok => ExitCode::SUCCESS,
+            Status::Rejected => ExitCode::from(1),
+            Status::Usage => ExitCode::from(2),
+        }
+    }
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "iarms-gateway",
+    version,
+    about = "Interoperability gateway between national firearms registries and INTERPOL iARMS",
+    long_about = "Translates, validates and forwards firearm records, searches, hit notifications, \
+                  trace requests and trace responses between national registry formats and the \
+                  iarms-gateway canonical model.",
+    after_help = "Examples:\n  iarms-gateway demo\n  iarms-gateway formats\n  \
+                  iarms-gateway convert --from iarms-csv --to iarms-xml records.csv -o records.xml\n  \
+                  iarms-gateway validate --format iarms-ndjson records.ndjson"
+)]
+pub struct Cli {
+    /// Log debug details to stderr (RUST_LOG overrides).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Convert(convert::ConvertArgs),
+    Validate(validate::ValidateArgs),
+    Sample(sample::SampleArgs),
+    Formats(formats::FormatsArgs),
+    Schema(schema::SchemaArgs),
+    Demo(demo::DemoArgs),
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<Status> {
+    match cli.command {
+        Command::Convert(args) => convert::run(args),
+        Command::Validate(args) => validate::run(args),
+        Command::Sample(args) => sample::run(args),
+        Command::Formats(args) => formats::run(args),
+        Command::Schema(args) => schema::run(args),
+        Command::Demo(args) => demo::run(args),
+    }
+}
