@@ -94,8 +94,12 @@ pub fn generate(options: &SampleOptions) -> SampleStream {
     } else {
         options.messy_rate.clamp(0.0, 1.0)
     };
+    let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
+    // One ChaCha stream per kind: the same seed gives unrelated records and
+    // searches (no shared message ids when kinds are mixed).
+    rng.set_stream(options.kind as u64);
     SampleStream {
-        rng: ChaCha8Rng::seed_from_u64(options.seed),
+        rng,
         kind: options.kind,
         messy_rate,
         index: 0,
@@ -1628,7 +1632,7 @@ impl Gen<'_> {
         ]);
         let (custody_chain, diversion_point) = match outcome {
             TraceOutcome::Traced | TraceOutcome::PartiallyTraced => {
-                self.custody_chain(gun, year, origin, responder, answered, outcome)
+                self.custody_chain(gun, year, responder, requester.code, answered, outcome)
             }
             TraceOutcome::NotFound | TraceOutcome::Declined => (Vec::new(), None),
         };
@@ -1673,8 +1677,8 @@ impl Gen<'_> {
         &mut self,
         gun: &Gun,
         year: i32,
-        origin: &'static str,
         responder: &'static str,
+        requester: &'static str,
         answered: Date,
         outcome: TraceOutcome,
     ) -> (Vec<CustodyEvent>, Option<DiversionPoint>) {
@@ -1683,14 +1687,19 @@ impl Gen<'_> {
             .find(|(make, _, _)| *make == gun.make)
             .map(|(_, legal, _)| *legal)
             .unwrap_or(gun.make);
+        let origin = gun.origin.code(year);
         let maker_current = current_code(origin);
-        // The country where the firearm ended up in legal hands.
+        // The country where the firearm ended up in legal hands: the answering
+        // country of last legal import, else mostly the requester's (export),
+        // sometimes the country of manufacture itself (domestic sales).
         let destination = if responder != maker_current {
             responder
-        } else if self.chance(0.5) {
-            maker_current
         } else {
-            self.owner().code
+            match self.weighted(&[(0u8, 60), (1, 25), (2, 15)]) {
+                0 => requester,
+                1 => maker_current,
+                _ => self.other_owner(maker_current).code,
+            }
         };
         let town = |g: &mut Self, code: &str| -> String {
             let towns = towns_of(code);
@@ -2152,6 +2161,17 @@ mod tests {
             assert_ne!(a, b, "{kind}");
             let distinct: BTreeSet<&String> = a.iter().collect();
             assert_eq!(distinct.len(), 50, "{kind}: duplicate messages");
+        }
+    }
+
+    #[test]
+    fn kinds_with_the_same_seed_share_no_message_ids() {
+        let mut ids = BTreeSet::new();
+        for kind in MessageKind::ALL {
+            for message in generate(&options(kind, 200, 42)) {
+                let header = message.header();
+                assert!(ids.insert(header.message_id), "{kind}: reused id");
+            }
         }
     }
 

@@ -9,6 +9,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// Conversion allocates many small strings per record; mimalloc roughly halves
+// the allocator's share of the time compared with the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     init_logging(args.verbose);

@@ -420,8 +420,11 @@ impl<R: std::io::Read> CsvDecoder<R> {
             }
             let column_name = || header.get(i).cloned();
             let cell = std::str::from_utf8(raw).map_err(|e| {
+                // The record keeps fields without their delimiters: add one per earlier
+                // field. Exact for unquoted fields, a few bytes early after quoted ones.
                 let offset = byte
                     + self.record.range(i).map(|r| r.start).unwrap_or(0) as u64
+                    + i as u64
                     + e.valid_up_to() as u64;
                 let mut error = located(
                     ErrorCode::Encoding,

@@ -32,6 +32,7 @@ pub fn frame_text(frame: &ByteFrame) -> Result<&str, crate::error::RecordError> 
             format!("invalid UTF-8 at byte offset {offset}"),
         )
         .at(crate::error::Location {
+            record: Some(frame.index + 1),
             byte_offset: Some(offset),
             ..frame.start.location()
         })

@@ -5,10 +5,12 @@ use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use iarms_adapters::adapter::MessageStream;
+use std::collections::VecDeque;
+
+use iarms_adapters::adapter::{DecodeResult, MessageStream};
 use iarms_adapters::error::EncodeError;
 use iarms_adapters::pipeline::prepare;
-use iarms_adapters::{Message, RecordError};
+use iarms_adapters::{ErrorCode, Location, Message, RecordError};
 
 /// An opened input and the name errors use for it.
 pub struct Input {
@@ -121,67 +123,136 @@ pub struct Tally {
     pub stopped: bool,
 }
 
+/// What a worker hands back for one stream item, in input order.
+enum Prepared {
+    Good(Message, Location),
+    Bad(Vec<RecordError>, Option<u64>),
+}
+
+/// Records per unit of work sent to a worker: large enough to amortise the
+/// channel hand-off, small enough to keep memory flat.
+const BATCH: usize = 64;
+
 /// Runs every decoded record through normalisation and validation, hands good
-/// messages to `accept` and every problem to `reject`. A record with several
-/// problems counts once. `accept` may itself refuse a message (the target format
-/// cannot hold it); that counts as a rejection too.
+/// messages to `accept` and every problem to `reject`, in input order. A record
+/// with several problems counts once. `accept` may itself refuse a message (the
+/// target format cannot hold it); that counts as a rejection too.
+///
+/// Decoding and writing stay on this thread; normalisation and validation, the
+/// costliest steps, run on a pool of workers over bounded channels, so memory
+/// holds a fixed number of batches whatever the input size.
 pub fn run_records(
-    stream: MessageStream<'_>,
+    mut stream: MessageStream<'_>,
     source: &str,
     mut accept: impl FnMut(&Message) -> Result<(), EncodeError>,
     mut reject: impl FnMut(&RecordError) -> anyhow::Result<()>,
 ) -> anyhow::Result<Tally> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let max_in_flight = workers * 4;
     let mut tally = Tally::default();
-    for item in stream {
-        let (errors, record) = match item {
-            Err(mut error) => {
-                if error.code == iarms_adapters::ErrorCode::Io {
-                    anyhow::bail!("reading {source}: {}", error.reason);
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let (jobs, job_queue) =
+            crossbeam_channel::bounded::<(Vec<DecodeResult>, crossbeam_channel::Sender<Vec<Prepared>>)>(max_in_flight);
+        for _ in 0..workers {
+            let job_queue = job_queue.clone();
+            scope.spawn(move || {
+                for (batch, reply) in job_queue {
+                    let prepared = batch.into_iter().map(prepare_one).collect();
+                    // The receiver is gone only when the main thread bailed out.
+                    let _ = reply.send(prepared);
                 }
-                error.location.source = Some(source.to_string());
-                tally.stopped |= error.fatal;
-                let record = error.location.record;
-                (vec![error], record)
-            }
-            Ok(decoded) => {
-                let site = decoded.site.clone();
-                match prepare(decoded) {
-                    Ok(message) => match accept(&message) {
-                        Ok(()) => {
-                            tracing::debug!(message_id = %message.header().message_id, correlation_id = %message.header().correlation_id, kind = %message.kind(), "accepted");
-                            tally.records += 1;
-                            tally.accepted += 1;
-                            continue;
-                        }
-                        Err(EncodeError::Io(io)) => {
-                            return Err(anyhow::Error::new(io).context("cannot write the output"));
-                        }
-                        Err(reason) => {
-                            let reason = reason.to_string();
-                            let mut error =
-                                RecordError::new(iarms_adapters::ErrorCode::Unsupported, reason)
-                                    .at(site.location.clone());
-                            error.location.source = Some(source.to_string());
-                            (vec![error], site.location.record)
-                        }
-                    },
-                    Err(mut errors) => {
-                        for e in &mut errors {
-                            e.location.source = Some(source.to_string());
-                        }
-                        (errors, site.location.record)
-                    }
-                }
-            }
-        };
-        // A fatal error without a record number is about the stream, not a record.
-        if record.is_some() || !errors.iter().all(|e| e.fatal) {
-            tally.records += 1;
-            tally.rejected += 1;
+            });
         }
-        for error in &errors {
-            reject(error)?;
+        drop(job_queue);
+        let mut pending: VecDeque<crossbeam_channel::Receiver<Vec<Prepared>>> = VecDeque::new();
+        let mut exhausted = false;
+        loop {
+            while !exhausted && pending.len() < max_in_flight {
+                let batch: Vec<DecodeResult> = stream.by_ref().take(BATCH).collect();
+                exhausted = batch.len() < BATCH;
+                if batch.is_empty() {
+                    break;
+                }
+                let (reply, result) = crossbeam_channel::bounded(1);
+                jobs.send((batch, reply))
+                    .map_err(|_| anyhow::anyhow!("worker pool stopped"))?;
+                pending.push_back(result);
+            }
+            let Some(next) = pending.pop_front() else { break };
+            let prepared = next
+                .recv()
+                .map_err(|_| anyhow::anyhow!("a worker stopped unexpectedly"))?;
+            for item in prepared {
+                tally_one(item, source, &mut tally, &mut accept, &mut reject)?;
+            }
+        }
+        drop(jobs);
+        Ok(())
+    })?;
+    Ok(tally)
+}
+
+fn prepare_one(item: DecodeResult) -> Prepared {
+    match item {
+        Err(error) => {
+            let record = error.location.record;
+            Prepared::Bad(vec![error], record)
+        }
+        Ok(decoded) => {
+            let location = decoded.site.location.clone();
+            match prepare(decoded) {
+                Ok(message) => Prepared::Good(message, location),
+                Err(errors) => Prepared::Bad(errors, location.record),
+            }
         }
     }
-    Ok(tally)
+}
+
+fn tally_one(
+    item: Prepared,
+    source: &str,
+    tally: &mut Tally,
+    accept: &mut impl FnMut(&Message) -> Result<(), EncodeError>,
+    reject: &mut impl FnMut(&RecordError) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let (mut errors, record) = match item {
+        Prepared::Good(message, location) => match accept(&message) {
+            Ok(()) => {
+                tracing::debug!(
+                    message_id = %message.header().message_id,
+                    correlation_id = %message.header().correlation_id,
+                    kind = %message.kind(),
+                    "accepted"
+                );
+                tally.records += 1;
+                tally.accepted += 1;
+                return Ok(());
+            }
+            Err(EncodeError::Io(io)) => {
+                return Err(anyhow::Error::new(io).context("cannot write the output"));
+            }
+            Err(reason) => {
+                let record = location.record;
+                let error = RecordError::new(ErrorCode::Unsupported, reason.to_string()).at(location);
+                (vec![error], record)
+            }
+        },
+        Prepared::Bad(errors, record) => (errors, record),
+    };
+    for error in &mut errors {
+        if error.code == ErrorCode::Io {
+            anyhow::bail!("reading {source}: {}", error.reason);
+        }
+        error.location.source = Some(source.to_string());
+        tally.stopped |= error.fatal;
+    }
+    // A fatal error without a record number is about the stream, not a record.
+    if record.is_some() || !errors.iter().all(|e| e.fatal) {
+        tally.records += 1;
+        tally.rejected += 1;
+    }
+    for error in &errors {
+        reject(error)?;
+    }
+    Ok(())
 }
