@@ -7,10 +7,25 @@ use support::*;
 
 const FORMATS: [&str; 4] = ["iarms-json", "iarms-ndjson", "iarms-xml", "iarms-csv"];
 
-fn sample(dir: &std::path::Path, kind: &str, count: &str, format: &str, name: &str) -> std::path::PathBuf {
+fn sample(
+    dir: &std::path::Path,
+    kind: &str,
+    count: &str,
+    format: &str,
+    name: &str,
+) -> std::path::PathBuf {
     let path = dir.join(name);
     let out = run(&[
-        "sample", "--message", kind, "--count", count, "--format", format, "--seed", "11", "-o",
+        "sample",
+        "--message",
+        kind,
+        "--count",
+        count,
+        "--format",
+        format,
+        "--seed",
+        "11",
+        "-o",
         path_str(&path),
     ]);
     assert_exit(&out, 0);
@@ -20,28 +35,69 @@ fn sample(dir: &std::path::Path, kind: &str, count: &str, format: &str, name: &s
 #[test]
 fn converting_through_every_format_and_back_changes_nothing() {
     let dir = tempdir();
-    for kind in ["record", "search", "hit-notification", "trace-request", "trace-response"] {
+    for kind in [
+        "record",
+        "search",
+        "hit-notification",
+        "trace-request",
+        "trace-response",
+    ] {
         let input = sample(dir.path(), kind, "40", "iarms-csv", &format!("{kind}.csv"));
         // The first conversion normalises; everything after it must be lossless.
         let baseline = dir.path().join(format!("{kind}.baseline.ndjson"));
         assert_exit(
-            &run(&["convert", "--from", "iarms-csv", "--to", "iarms-ndjson", path_str(&input), "-o", path_str(&baseline)]),
+            &run(&[
+                "convert",
+                "--from",
+                "iarms-csv",
+                "--to",
+                "iarms-ndjson",
+                path_str(&input),
+                "-o",
+                path_str(&baseline),
+            ]),
             0,
         );
         let mut current = (baseline.clone(), "iarms-ndjson");
         for format in FORMATS.iter().chain(FORMATS.iter().rev()) {
             let next = dir.path().join(format!("{kind}.{format}"));
-            let out = run(&["convert", "--from", current.1, "--to", format, path_str(&current.0), "-o", path_str(&next)]);
+            let out = run(&[
+                "convert",
+                "--from",
+                current.1,
+                "--to",
+                format,
+                path_str(&current.0),
+                "-o",
+                path_str(&next),
+            ]);
             assert_exit(&out, 0);
-            assert!(stderr(&out).contains("converted 40 of 40 records"), "{}", stderr(&out));
+            assert!(
+                stderr(&out).contains("converted 40 of 40 records"),
+                "{}",
+                stderr(&out)
+            );
             current = (next, format);
         }
         let back = dir.path().join(format!("{kind}.back.ndjson"));
         assert_exit(
-            &run(&["convert", "--from", current.1, "--to", "iarms-ndjson", path_str(&current.0), "-o", path_str(&back)]),
+            &run(&[
+                "convert",
+                "--from",
+                current.1,
+                "--to",
+                "iarms-ndjson",
+                path_str(&current.0),
+                "-o",
+                path_str(&back),
+            ]),
             0,
         );
-        assert_eq!(read(&back), read(&baseline), "{kind} changed on the way through the formats");
+        assert_eq!(
+            read(&back),
+            read(&baseline),
+            "{kind} changed on the way through the formats"
+        );
     }
 }
 
@@ -52,11 +108,23 @@ fn convert_reports_every_bad_record_and_keeps_the_good_ones() {
     let errors = dir.path().join("errors.ndjson");
     let input = data("samples/records-with-errors.ndjson");
     let out = run(&[
-        "convert", "--from", "iarms-ndjson", "--to", "iarms-json", path_str(&input), "-o", path_str(&out_file),
-        "--errors", path_str(&errors),
+        "convert",
+        "--from",
+        "iarms-ndjson",
+        "--to",
+        "iarms-json",
+        path_str(&input),
+        "-o",
+        path_str(&out_file),
+        "--errors",
+        path_str(&errors),
     ]);
     assert_exit(&out, 1);
-    assert!(stderr(&out).contains("converted 2 of 6 records"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("converted 2 of 6 records"),
+        "{}",
+        stderr(&out)
+    );
     let document: serde_json::Value = serde_json::from_str(&read(&out_file)).unwrap_or_default();
     assert_eq!(document["messages"].as_array().map(Vec::len), Some(2));
     let reported: Vec<serde_json::Value> = read(&errors)
@@ -95,8 +163,13 @@ fn validate_names_record_line_column_field_and_reason() {
     let text = read(&input);
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     let header: Vec<&str> = lines[0].split(',').collect();
-    let calibre = header.iter().position(|h| *h == "firearm.calibre").unwrap_or(0);
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(lines[3].as_bytes());
+    let calibre = header
+        .iter()
+        .position(|h| *h == "firearm.calibre")
+        .unwrap_or(0);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(lines[3].as_bytes());
     let mut row: Vec<String> = reader
         .records()
         .next()
@@ -106,7 +179,10 @@ fn validate_names_record_line_column_field_and_reason() {
     row[calibre] = "7,9 mn".to_string();
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(&row).unwrap_or_default();
-    lines[3] = String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default().trim_end().to_string();
+    lines[3] = String::from_utf8(writer.into_inner().unwrap_or_default())
+        .unwrap_or_default()
+        .trim_end()
+        .to_string();
     let bad = dir.path().join("bad.csv");
     std::fs::write(&bad, lines.join("\n") + "\n").unwrap_or_default();
 
@@ -116,14 +192,29 @@ fn validate_names_record_line_column_field_and_reason() {
         "invalid_value: {}: record 3 (line 4) column \"firearm.calibre\" field firearm.calibre: unknown calibre \"7,9 mn\"",
         path_str(&bad)
     );
-    assert!(stdout(&out).lines().any(|l| l == expected), "expected line:\n{expected}\ngot:\n{}", stdout(&out));
-    assert!(stdout(&out).contains("5 records, 4 valid, 1 invalid"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).lines().any(|l| l == expected),
+        "expected line:\n{expected}\ngot:\n{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("5 records, 4 valid, 1 invalid"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
 fn validate_json_report_lists_errors_and_counts() {
     let input = data("samples/records-with-errors.ndjson");
-    let out = run(&["validate", "--format", "iarms-ndjson", path_str(&input), "--report", "json"]);
+    let out = run(&[
+        "validate",
+        "--format",
+        "iarms-ndjson",
+        path_str(&input),
+        "--report",
+        "json",
+    ]);
     assert_exit(&out, 1);
     let report: serde_json::Value = serde_json::from_str(&stdout(&out))
         .unwrap_or_else(|e| panic!("report is not JSON: {e}\n{}", stdout(&out)));
@@ -152,8 +243,16 @@ fn xml_with_a_doctype_is_refused() {
     let doc = "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;&lol;\">]>\n<messages xmlns=\"urn:iarms-gateway:canonical:1\" version=\"1.0\"><record>&lol2;</record></messages>\n";
     let out = run_with_stdin(&["validate", "--format", "iarms-xml", "-"], doc.as_bytes());
     assert_exit(&out, 1);
-    assert!(stdout(&out).contains("forbidden: -: (line 2"), "{}", stdout(&out));
-    assert!(stdout(&out).contains("DOCTYPE declarations are refused"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("forbidden: -: (line 2"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("DOCTYPE declarations are refused"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
@@ -161,7 +260,11 @@ fn external_entity_reference_is_refused() {
     let doc = "<messages xmlns=\"urn:iarms-gateway:canonical:1\" version=\"1.0\">\n<record><record_id>&xxe;</record_id></record>\n</messages>\n";
     let out = run_with_stdin(&["validate", "--format", "iarms-xml", "-"], doc.as_bytes());
     assert_exit(&out, 1);
-    assert!(stdout(&out).contains("entity reference &xxe; is refused"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("entity reference &xxe; is refused"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
@@ -177,27 +280,87 @@ fn invalid_utf8_is_reported_with_its_byte_offset() {
     let out = run_with_stdin(&["validate", "--format", "iarms-ndjson", "-"], &input);
     assert_exit(&out, 1);
     let expected = format!("invalid UTF-8 at byte offset {offset}");
-    assert!(stdout(&out).contains(&expected), "expected {expected}: {}", stdout(&out));
-    assert!(stdout(&out).contains("record 2 (line 2, column 1"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains(&expected),
+        "expected {expected}: {}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("record 2 (line 2, column 1"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
 fn broken_json_document_keeps_records_before_the_break() {
     let good = read(&data("samples/searches.json"));
     // Cut the document in the middle of its third message.
-    let third = good.match_indices("{\"kind\"").nth(2).map(|(i, _)| i).unwrap_or(0);
+    let third = good
+        .match_indices("{\"kind\"")
+        .nth(2)
+        .map(|(i, _)| i)
+        .unwrap_or(0);
     let truncated = &good[..third + 40];
-    let out = run_with_stdin(&["convert", "--from", "iarms-json", "--to", "iarms-ndjson", "-"], truncated.as_bytes());
+    let out = run_with_stdin(
+        &[
+            "convert",
+            "--from",
+            "iarms-json",
+            "--to",
+            "iarms-ndjson",
+            "-",
+        ],
+        truncated.as_bytes(),
+    );
     assert_exit(&out, 1);
-    assert_eq!(stdout(&out).lines().count(), 2, "the two complete messages still go through");
-    assert!(stderr(&out).contains("unexpected end of input"), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).lines().count(),
+        2,
+        "the two complete messages still go through"
+    );
+    assert!(
+        stderr(&out).contains("unexpected end of input"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
 fn sample_is_deterministic_and_seeded() {
-    let a = run(&["sample", "--message", "trace-request", "--count", "25", "--format", "iarms-xml", "--seed", "5"]);
-    let b = run(&["sample", "--message", "trace-request", "--count", "25", "--format", "iarms-xml", "--seed", "5"]);
-    let c = run(&["sample", "--message", "trace-request", "--count", "25", "--format", "iarms-xml", "--seed", "6"]);
+    let a = run(&[
+        "sample",
+        "--message",
+        "trace-request",
+        "--count",
+        "25",
+        "--format",
+        "iarms-xml",
+        "--seed",
+        "5",
+    ]);
+    let b = run(&[
+        "sample",
+        "--message",
+        "trace-request",
+        "--count",
+        "25",
+        "--format",
+        "iarms-xml",
+        "--seed",
+        "5",
+    ]);
+    let c = run(&[
+        "sample",
+        "--message",
+        "trace-request",
+        "--count",
+        "25",
+        "--format",
+        "iarms-xml",
+        "--seed",
+        "6",
+    ]);
     assert_exit(&a, 0);
     assert_eq!(a.stdout, b.stdout);
     assert_ne!(a.stdout, c.stdout);
@@ -206,10 +369,29 @@ fn sample_is_deterministic_and_seeded() {
 
 #[test]
 fn sample_output_is_valid_after_normalisation() {
-    for kind in ["record", "search", "hit-notification", "trace-request", "trace-response"] {
-        let generated = run(&["sample", "--message", kind, "--count", "300", "--format", "iarms-ndjson", "--messy-rate", "1"]);
+    for kind in [
+        "record",
+        "search",
+        "hit-notification",
+        "trace-request",
+        "trace-response",
+    ] {
+        let generated = run(&[
+            "sample",
+            "--message",
+            kind,
+            "--count",
+            "300",
+            "--format",
+            "iarms-ndjson",
+            "--messy-rate",
+            "1",
+        ]);
         assert_exit(&generated, 0);
-        let out = run_with_stdin(&["validate", "--format", "iarms-ndjson", "-"], &generated.stdout);
+        let out = run_with_stdin(
+            &["validate", "--format", "iarms-ndjson", "-"],
+            &generated.stdout,
+        );
         assert_exit(&out, 0);
     }
 }
@@ -240,7 +422,10 @@ fn schema_prints_every_schema() {
         assert_exit(&out, 0);
         let schema: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap_or_default();
         assert!(schema["$id"].as_str().unwrap_or("").ends_with(id), "{name}");
-        assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
+        assert_eq!(
+            schema["$schema"],
+            "https://json-schema.org/draft/2020-12/schema"
+        );
     }
     let xsd = run(&["schema", "xsd"]);
     assert!(stdout(&xsd).contains("targetNamespace=\"urn:iarms-gateway:canonical:1\""));
@@ -249,20 +434,60 @@ fn schema_prints_every_schema() {
 
 #[test]
 fn xml_output_validates_against_the_xsd() {
-    if std::process::Command::new("xmllint").arg("--version").output().is_err() {
-        eprintln!("notice: xmllint not installed; skipping XSD validation (CI installs libxml2-utils)");
+    if std::process::Command::new("xmllint")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!(
+            "notice: xmllint not installed; skipping XSD validation (CI installs libxml2-utils)"
+        );
         return;
     }
     let dir = tempdir();
-    for kind in ["record", "search", "hit-notification", "trace-request", "trace-response"] {
-        let raw = sample(dir.path(), kind, "30", "iarms-ndjson", &format!("{kind}.ndjson"));
+    for kind in [
+        "record",
+        "search",
+        "hit-notification",
+        "trace-request",
+        "trace-response",
+    ] {
+        let raw = sample(
+            dir.path(),
+            kind,
+            "30",
+            "iarms-ndjson",
+            &format!("{kind}.ndjson"),
+        );
         let xml = dir.path().join(format!("{kind}.xml"));
-        assert_exit(&run(&["convert", "--from", "iarms-ndjson", "--to", "iarms-xml", path_str(&raw), "-o", path_str(&xml)]), 0);
+        assert_exit(
+            &run(&[
+                "convert",
+                "--from",
+                "iarms-ndjson",
+                "--to",
+                "iarms-xml",
+                path_str(&raw),
+                "-o",
+                path_str(&xml),
+            ]),
+            0,
+        );
         let out = std::process::Command::new("xmllint")
-            .args(["--noout", "--nonet", "--schema", path_str(&data("adapters/schemas/iarms.xsd")), path_str(&xml)])
+            .args([
+                "--noout",
+                "--nonet",
+                "--schema",
+                path_str(&data("adapters/schemas/iarms.xsd")),
+                path_str(&xml),
+            ])
             .output()
             .unwrap_or_else(|e| panic!("xmllint: {e}"));
-        assert!(out.status.success(), "{kind}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{kind}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
@@ -270,10 +495,25 @@ fn xml_output_validates_against_the_xsd() {
 fn usage_and_io_errors_exit_two() {
     let out = run(&["convert", "--from", "nope", "--to", "iarms-json", "x"]);
     assert_exit(&out, 2);
-    assert!(stderr(&out).contains("unknown format \"nope\""), "{}", stderr(&out));
-    let out = run(&["convert", "--from", "iarms-csv", "--to", "iarms-json", "/does/not/exist.csv"]);
+    assert!(
+        stderr(&out).contains("unknown format \"nope\""),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&[
+        "convert",
+        "--from",
+        "iarms-csv",
+        "--to",
+        "iarms-json",
+        "/does/not/exist.csv",
+    ]);
     assert_exit(&out, 2);
-    assert!(stderr(&out).contains("cannot open /does/not/exist.csv"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot open /does/not/exist.csv"),
+        "{}",
+        stderr(&out)
+    );
     assert_exit(&run(&["convert"]), 2);
 }
 
@@ -282,7 +522,10 @@ fn every_command_has_help_with_examples() {
     for command in ["convert", "validate", "sample", "formats", "schema", "demo"] {
         let out = run(&[command, "--help"]);
         assert_exit(&out, 0);
-        assert!(stdout(&out).contains("Examples:"), "{command} --help has no examples");
+        assert!(
+            stdout(&out).contains("Examples:"),
+            "{command} --help has no examples"
+        );
     }
 }
 
@@ -291,6 +534,12 @@ fn demo_runs_the_main_job_on_bundled_samples() {
     let out = run(&["demo"]);
     assert_exit(&out, 0);
     let text = stdout(&out);
-    assert!(text.contains("demo: every sample behaved as documented"), "{text}");
-    assert!(text.contains("samples/records-with-errors.ndjson (iarms-ndjson): 2 accepted, 4 rejected"), "{text}");
+    assert!(
+        text.contains("demo: every sample behaved as documented"),
+        "{text}"
+    );
+    assert!(
+        text.contains("samples/records-with-errors.ndjson (iarms-ndjson): 2 accepted, 4 rejected"),
+        "{text}"
+    );
 }

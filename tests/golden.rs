@@ -24,7 +24,11 @@ fn golden_outputs_match() {
     let mut names: Vec<_> = inputs.filter_map(Result::ok).map(|e| e.path()).collect();
     names.sort();
     for input in names {
-        let Some(stem) = input.file_stem().and_then(|s| s.to_str()).map(str::to_string) else {
+        let Some(stem) = input
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .map(str::to_string)
+        else {
             continue;
         };
         let from = match input.extension().and_then(|e| e.to_str()) {
@@ -48,7 +52,11 @@ fn golden_outputs_match() {
                 "{stem} -> {format} differs from {}",
                 expected_path.display()
             );
-            assert_eq!(error_lines(&stderr(&out)), read(&expected_errors), "{stem}: error report changed");
+            assert_eq!(
+                error_lines(&stderr(&out)),
+                read(&expected_errors),
+                "{stem}: error report changed"
+            );
             checked += 1;
         }
     }

@@ -41,9 +41,12 @@ pub enum FieldAnchor {
     None,
 }
 
+/// A function from a canonical field path to the native field that fed it.
+pub type FieldNamer = dyn Fn(&str) -> Option<String> + Send + Sync;
+
 /// Translates a canonical field path into the native field (column, path) that fed it.
 #[derive(Clone)]
-pub struct NativeNamer(pub Arc<dyn Fn(&str) -> Option<String> + Send + Sync>);
+pub struct NativeNamer(pub Arc<FieldNamer>);
 
 impl std::fmt::Debug for NativeNamer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

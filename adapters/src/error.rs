@@ -123,7 +123,8 @@ impl ErrorCode {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 pub struct RecordError {
     pub code: ErrorCode,
-    pub location: Location,
+    /// Boxed: errors travel in `Result`s on every decode path, and a small `Err` keeps those cheap.
+    pub location: Box<Location>,
     /// Dotted canonical (or native) field path, e.g. `firearm.calibre`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
@@ -151,7 +152,7 @@ impl RecordError {
     pub fn new(code: ErrorCode, reason: impl Into<String>) -> RecordError {
         RecordError {
             code,
-            location: Location::default(),
+            location: Box::default(),
             field: None,
             reason: reason.into(),
             fatal: false,
@@ -169,7 +170,7 @@ impl RecordError {
     }
 
     pub fn at(mut self, location: Location) -> RecordError {
-        self.location = location;
+        self.location = Box::new(location);
         self
     }
 

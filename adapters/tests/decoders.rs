@@ -22,7 +22,10 @@ fn decode_all(format: &str, bytes: &[u8]) -> Vec<Result<Message, RecordError>> {
 }
 
 fn errors(format: &str, bytes: &[u8]) -> Vec<RecordError> {
-    decode_all(format, bytes).into_iter().filter_map(Result::err).collect()
+    decode_all(format, bytes)
+        .into_iter()
+        .filter_map(Result::err)
+        .collect()
 }
 
 const RECORD: &str = r#"{"kind":"record","header":{"message_id":"0b1e4c1e-7c53-4c8e-9a55-3e1f0c2d4a01","correlation_id":"0b1e4c1e-7c53-4c8e-9a55-3e1f0c2d4a01"},"record_id":"R1","owner_country":"RS","owner_agency":"RS-MUP","action":"create","firearm":{"make":"Zastava","serial_number":"C-1","calibre":"7.62x39mm"},"event":{"status":"stolen"}}"#;
@@ -32,9 +35,19 @@ fn json_syntax_error_points_at_line_and_column() {
     let doc = format!("{{\"schema_version\":\"1.0\",\"messages\":[\n{RECORD},\n{{\"kind\": \"record\",\n  \"record_id\" \"R2\"}}\n]}}\n");
     let results = decode_all("iarms-json", doc.as_bytes());
     assert!(results[0].is_ok());
-    let error = results[1].clone().err().unwrap_or_else(|| panic!("second item should fail"));
+    let error = results[1]
+        .clone()
+        .err()
+        .unwrap_or_else(|| panic!("second item should fail"));
     assert_eq!(error.code, ErrorCode::Syntax);
-    assert_eq!((error.location.record, error.location.line, error.location.column), (Some(2), Some(4), Some(15)));
+    assert_eq!(
+        (
+            error.location.record,
+            error.location.line,
+            error.location.column
+        ),
+        (Some(2), Some(4), Some(15))
+    );
     assert_eq!(error.location.pointer.as_deref(), Some("/messages/1"));
 }
 
@@ -44,16 +57,30 @@ fn json_structure_error_names_the_pointer() {
     let doc = format!("[{RECORD},\n {bad}]");
     let errs = errors("iarms-json", doc.as_bytes());
     assert_eq!(errs.len(), 1);
-    assert_eq!(errs[0].location.pointer.as_deref(), Some("/messages/1/firearm/make"));
+    assert_eq!(
+        errs[0].location.pointer.as_deref(),
+        Some("/messages/1/firearm/make")
+    );
     assert_eq!(errs[0].field.as_deref(), Some("firearm.make"));
-    assert_eq!((errs[0].location.record, errs[0].location.line, errs[0].location.column), (Some(2), Some(2), Some(2)));
+    assert_eq!(
+        (
+            errs[0].location.record,
+            errs[0].location.line,
+            errs[0].location.column
+        ),
+        (Some(2), Some(2), Some(2))
+    );
 }
 
 #[test]
 fn json_document_without_messages_array_is_an_error() {
     let errs = errors("iarms-json", b"{\"schema_version\":\"1.0\"}");
     assert_eq!(errs.len(), 1);
-    assert!(errs[0].reason.contains("no `messages` array"), "{}", errs[0]);
+    assert!(
+        errs[0].reason.contains("no `messages` array"),
+        "{}",
+        errs[0]
+    );
 }
 
 #[test]
@@ -70,10 +97,20 @@ fn ndjson_errors_carry_the_line() {
     let input = format!("{RECORD}\n\n{bad}\n{RECORD}\n");
     let results = decode_all("iarms-ndjson", input.as_bytes());
     assert_eq!(results.len(), 3);
-    let error = results[1].clone().err().unwrap_or_else(|| panic!("the bad line should fail"));
-    assert_eq!((error.location.record, error.location.line), (Some(2), Some(3)));
+    let error = results[1]
+        .clone()
+        .err()
+        .unwrap_or_else(|| panic!("the bad line should fail"));
+    assert_eq!(
+        (error.location.record, error.location.line),
+        (Some(2), Some(3))
+    );
     assert_eq!(error.location.pointer.as_deref(), Some("/event/status"));
-    assert!(error.reason.contains("unknown variant `borrowed`"), "{}", error.reason);
+    assert!(
+        error.reason.contains("unknown variant `borrowed`"),
+        "{}",
+        error.reason
+    );
 }
 
 fn xml_record(inner: &str) -> String {
@@ -85,34 +122,61 @@ fn xml_record(inner: &str) -> String {
 #[test]
 fn xml_errors_give_the_element_path_and_line() {
     let good = xml_record("<firearm><make>Zastava</make></firearm>");
-    let bad = xml_record("<firearm>\n    <make>Zastava</make>\n    <calibr>7.62x39mm</calibr>\n  </firearm>");
+    let bad = xml_record(
+        "<firearm>\n    <make>Zastava</make>\n    <calibr>7.62x39mm</calibr>\n  </firearm>",
+    );
     let doc = format!("<?xml version=\"1.0\"?>\n<messages xmlns=\"urn:iarms-gateway:canonical:1\" version=\"1.0\">\n{good}{bad}</messages>\n");
     let results = decode_all("iarms-xml", doc.as_bytes());
     assert_eq!(results.len(), 2);
     assert!(results[0].is_ok(), "{:?}", results[0]);
-    let error = results[1].clone().err().unwrap_or_else(|| panic!("second record should fail"));
-    assert_eq!(error.location.xml_path.as_deref(), Some("/messages/record[2]/firearm/calibr"));
+    let error = results[1]
+        .clone()
+        .err()
+        .unwrap_or_else(|| panic!("second record should fail"));
+    assert_eq!(
+        error.location.xml_path.as_deref(),
+        Some("/messages/record[2]/firearm/calibr")
+    );
     assert_eq!(error.location.line, Some(14));
     assert_eq!(error.field.as_deref(), Some("firearm.calibr"));
-    assert!(error.reason.contains("unknown element <calibr>"), "{}", error.reason);
+    assert!(
+        error.reason.contains("unknown element <calibr>"),
+        "{}",
+        error.reason
+    );
 }
 
 #[test]
 fn xml_typed_value_errors_name_the_field() {
-    let bad = xml_record("<firearm><make>Zastava</make><barrel_length_mm>12,5</barrel_length_mm></firearm>");
-    let doc = format!("<messages xmlns=\"urn:iarms-gateway:canonical:1\" version=\"1.0\">\n{bad}</messages>");
+    let bad = xml_record(
+        "<firearm><make>Zastava</make><barrel_length_mm>12,5</barrel_length_mm></firearm>",
+    );
+    let doc = format!(
+        "<messages xmlns=\"urn:iarms-gateway:canonical:1\" version=\"1.0\">\n{bad}</messages>"
+    );
     let errs = errors("iarms-xml", doc.as_bytes());
     assert_eq!(errs.len(), 1);
     assert_eq!(errs[0].field.as_deref(), Some("firearm.barrel_length_mm"));
-    assert!(errs[0].reason.contains("expected a number"), "{}", errs[0].reason);
+    assert!(
+        errs[0].reason.contains("expected a number"),
+        "{}",
+        errs[0].reason
+    );
 }
 
 #[test]
 fn xml_foreign_root_is_refused() {
-    let errs = errors("iarms-xml", b"<rf:FirearmReport xmlns:rf=\"urn:example\"><rf:Weapon/></rf:FirearmReport>");
+    let errs = errors(
+        "iarms-xml",
+        b"<rf:FirearmReport xmlns:rf=\"urn:example\"><rf:Weapon/></rf:FirearmReport>",
+    );
     assert_eq!(errs.len(), 1);
     assert!(errs[0].fatal);
-    assert!(errs[0].reason.contains("root element must be <messages>"), "{}", errs[0].reason);
+    assert!(
+        errs[0].reason.contains("root element must be <messages>"),
+        "{}",
+        errs[0].reason
+    );
 }
 
 fn csv_with_row(row: &str) -> String {
@@ -125,9 +189,18 @@ fn csv_errors_name_the_row_line_and_column() {
     let input = csv_with_row("record,0b1e4c1e-7c53-4c8e-9a55-3e1f0c2d4a02,0b1e4c1e-7c53-4c8e-9a55-3e1f0c2d4a02,R2,RS,A,create,Zastava,\"4,5\",stolen");
     let results = decode_all("iarms-csv", input.as_bytes());
     assert_eq!(results.len(), 2);
-    let error = results[1].clone().err().unwrap_or_else(|| panic!("second row should fail"));
-    assert_eq!((error.location.record, error.location.line), (Some(2), Some(3)));
-    assert_eq!(error.location.csv_column.as_deref(), Some("firearm.barrel_length_mm"));
+    let error = results[1]
+        .clone()
+        .err()
+        .unwrap_or_else(|| panic!("second row should fail"));
+    assert_eq!(
+        (error.location.record, error.location.line),
+        (Some(2), Some(3))
+    );
+    assert_eq!(
+        error.location.csv_column.as_deref(),
+        Some("firearm.barrel_length_mm")
+    );
 }
 
 #[test]
@@ -135,7 +208,13 @@ fn csv_unknown_header_column_is_fatal_and_named() {
     let errs = errors("iarms-csv", b"kind,record_id,calibre\nrecord,R1,9mm\n");
     assert_eq!(errs.len(), 1);
     assert!(errs[0].fatal);
-    assert!(errs[0].reason.contains("unknown column \"calibre\" (column 3)"), "{}", errs[0].reason);
+    assert!(
+        errs[0]
+            .reason
+            .contains("unknown column \"calibre\" (column 3)"),
+        "{}",
+        errs[0].reason
+    );
 }
 
 #[test]
@@ -144,8 +223,17 @@ fn csv_wrong_field_count_rejects_only_that_row() {
     let results = decode_all("iarms-csv", input.as_bytes());
     assert_eq!(results.len(), 2);
     assert!(results[0].is_ok());
-    let error = results[1].clone().err().unwrap_or_else(|| panic!("short row should fail"));
-    assert!(error.reason.contains("row has 3 fields but the header has 10"), "{}", error.reason);
+    let error = results[1]
+        .clone()
+        .err()
+        .unwrap_or_else(|| panic!("short row should fail"));
+    assert!(
+        error
+            .reason
+            .contains("row has 3 fields but the header has 10"),
+        "{}",
+        error.reason
+    );
 }
 
 #[test]
@@ -165,28 +253,37 @@ fn csv_invalid_utf8_reports_the_byte_offset() {
 
 #[test]
 fn oversized_records_are_refused_and_the_stream_goes_on() {
-    let limits = Limits { max_record_bytes: 2048, ..Limits::default() };
-    let big = RECORD.replace("\"make\":\"Zastava\"", &format!("\"make\":\"{}\"", "Z".repeat(5000)));
+    let limits = Limits {
+        max_record_bytes: 2048,
+        ..Limits::default()
+    };
+    let big = RECORD.replace(
+        "\"make\":\"Zastava\"",
+        &format!("\"make\":\"{}\"", "Z".repeat(5000)),
+    );
     let input = format!("{big}\n{RECORD}\n");
     let registry = Registry::builtin();
-    let adapter = registry.get("iarms-ndjson").unwrap_or_else(|| panic!("no ndjson"));
+    let adapter = registry
+        .get("iarms-ndjson")
+        .unwrap_or_else(|| panic!("no ndjson"));
     let results: Vec<_> = adapter
         .decode(Box::new(BufReader::new(input.as_bytes())), limits)
         .unwrap_or_else(|e| panic!("{e}"))
         .collect();
     assert_eq!(results.len(), 2);
-    assert_eq!(results[0].as_ref().err().map(|e| e.code), Some(ErrorCode::Limit));
+    assert_eq!(
+        results[0].as_ref().err().map(|e| e.code),
+        Some(ErrorCode::Limit)
+    );
     assert!(results[1].is_ok());
 }
 
 /// Valid documents of every format, for mutation.
 fn seeds() -> Vec<(&'static str, Vec<u8>)> {
     let registry = Registry::builtin();
-    let messages: Vec<Message> = iarms_adapters::sample::generate(&iarms_adapters::sample::SampleOptions::new(
-        iarms_adapters::MessageKind::Record,
-        3,
-        1,
-    ))
+    let messages: Vec<Message> = iarms_adapters::sample::generate(
+        &iarms_adapters::sample::SampleOptions::new(iarms_adapters::MessageKind::Record, 3, 1),
+    )
     .collect();
     FORMATS
         .iter()
@@ -210,10 +307,8 @@ fn exercise(format: &str, bytes: &[u8]) {
     let registry = Registry::builtin();
     if let Some(adapter) = registry.get(format) {
         if let Ok(stream) = adapter.decode(Box::new(BufReader::new(bytes)), Limits::default()) {
-            for item in stream.take(1000) {
-                if let Ok(decoded) = item {
-                    let _ = prepare(decoded);
-                }
+            for decoded in stream.take(1000).flatten() {
+                let _ = prepare(decoded);
             }
         }
     }

@@ -71,7 +71,8 @@ pub fn assert_exit(output: &Output, code: i32) {
 }
 
 pub fn path_str(path: &Path) -> &str {
-    path.to_str().unwrap_or_else(|| panic!("non-UTF-8 path {}", path.display()))
+    path.to_str()
+        .unwrap_or_else(|| panic!("non-UTF-8 path {}", path.display()))
 }
 
 pub fn read(path: &Path) -> String {

@@ -85,9 +85,9 @@ impl<W: Write> JsonDocumentWriter<W> {
 
     pub fn write(&mut self, message: &Message) -> Result<(), EncodeError> {
         if self.count == 0 {
-            write!(
+            writeln!(
                 self.out,
-                "{{\"schema_version\":\"{SCHEMA_VERSION}\",\"messages\":[\n"
+                "{{\"schema_version\":\"{SCHEMA_VERSION}\",\"messages\":["
             )?;
         } else {
             self.out.write_all(b",\n")?;
@@ -100,9 +100,9 @@ impl<W: Write> JsonDocumentWriter<W> {
 
     pub fn finish(&mut self) -> Result<(), EncodeError> {
         if self.count == 0 {
-            write!(
+            writeln!(
                 self.out,
-                "{{\"schema_version\":\"{SCHEMA_VERSION}\",\"messages\":[\n"
+                "{{\"schema_version\":\"{SCHEMA_VERSION}\",\"messages\":["
             )?;
         }
         self.out.write_all(b"\n]}\n")?;

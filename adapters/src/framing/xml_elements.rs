@@ -186,7 +186,7 @@ impl<R: BufRead> XmlElementFramer<R> {
     }
 
     fn in_record(&self) -> bool {
-        self.open_names.len() >= self.record_depth + 1
+        self.open_names.len() > self.record_depth
     }
 
     fn push_text(&mut self, text: &str) {

@@ -27,6 +27,9 @@ use serde::{Deserialize, Serialize};
 
 /// Every canonical message kind. The serde tag `kind` names it in JSON; the XML
 /// codec uses it as the element name and the CSV codec as a column.
+// The variants are of the same order of size (a trace request is the largest);
+// boxing them would add an allocation per message for no gain.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Message {

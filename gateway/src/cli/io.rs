@@ -125,7 +125,7 @@ pub struct Tally {
 
 /// What a worker hands back for one stream item, in input order.
 enum Prepared {
-    Good(Message, Location),
+    Good(Box<Message>, Location),
     Bad(Vec<RecordError>, Option<u64>),
 }
 
@@ -151,8 +151,10 @@ pub fn run_records(
     let max_in_flight = workers * 4;
     let mut tally = Tally::default();
     std::thread::scope(|scope| -> anyhow::Result<()> {
-        let (jobs, job_queue) =
-            crossbeam_channel::bounded::<(Vec<DecodeResult>, crossbeam_channel::Sender<Vec<Prepared>>)>(max_in_flight);
+        let (jobs, job_queue) = crossbeam_channel::bounded::<(
+            Vec<DecodeResult>,
+            crossbeam_channel::Sender<Vec<Prepared>>,
+        )>(max_in_flight);
         for _ in 0..workers {
             let job_queue = job_queue.clone();
             scope.spawn(move || {
@@ -178,7 +180,9 @@ pub fn run_records(
                     .map_err(|_| anyhow::anyhow!("worker pool stopped"))?;
                 pending.push_back(result);
             }
-            let Some(next) = pending.pop_front() else { break };
+            let Some(next) = pending.pop_front() else {
+                break;
+            };
             let prepared = next
                 .recv()
                 .map_err(|_| anyhow::anyhow!("a worker stopped unexpectedly"))?;
@@ -201,7 +205,7 @@ fn prepare_one(item: DecodeResult) -> Prepared {
         Ok(decoded) => {
             let location = decoded.site.location.clone();
             match prepare(decoded) {
-                Ok(message) => Prepared::Good(message, location),
+                Ok(message) => Prepared::Good(Box::new(message), location),
                 Err(errors) => Prepared::Bad(errors, location.record),
             }
         }
@@ -233,7 +237,8 @@ fn tally_one(
             }
             Err(reason) => {
                 let record = location.record;
-                let error = RecordError::new(ErrorCode::Unsupported, reason.to_string()).at(location);
+                let error =
+                    RecordError::new(ErrorCode::Unsupported, reason.to_string()).at(location);
                 (vec![error], record)
             }
         },
