@@ -90,8 +90,27 @@ impl RecordSite {
                     .map(|c| c.name.clone());
             }
             FieldAnchor::Native(namer) => {
+                // The namer names the field relative to the record (`ocorrencia/data`,
+                // `rf:Incident/@date`, a CSV column) or absolutely (`/orgao`): a JSON or
+                // XML record extends (or replaces) its own pointer or path, anything
+                // else takes it as the column name.
                 if let Some(native) = (namer.0)(field) {
-                    location.csv_column = Some(native);
+                    let absolute = native.starts_with('/');
+                    if let Some(pointer) = location.pointer.as_mut() {
+                        *pointer = if absolute {
+                            native
+                        } else {
+                            format!("{pointer}/{native}")
+                        };
+                    } else if let Some(path) = location.xml_path.as_mut() {
+                        *path = if absolute {
+                            native
+                        } else {
+                            format!("{path}/{native}")
+                        };
+                    } else {
+                        location.csv_column = Some(native);
+                    }
                 }
             }
             FieldAnchor::None => {}
@@ -150,10 +169,10 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// The canonical formats built into the crate.
+    /// The formats built into the crate (canonical encodings, `niem-xml`, `ncic`).
     pub fn builtin() -> Registry {
         let mut registry = Registry::default();
-        for adapter in crate::builtin::canonical_adapters() {
+        for adapter in crate::builtin::builtin_adapters() {
             registry.register(adapter);
         }
         registry

@@ -12,6 +12,7 @@ pub mod error;
 pub mod format;
 pub mod framing;
 pub mod limits;
+pub mod mapping;
 pub mod model;
 pub mod normalise;
 pub mod pipeline;

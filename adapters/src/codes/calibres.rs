@@ -86,6 +86,10 @@ struct RawCalibre {
 struct RawAmbiguous {
     input: String,
     candidates: Vec<String>,
+    /// Matches only the bare number as written, not its "mm" form (NCIC's
+    /// CAL/40 is a bore in inches; "40mm" is a grenade, not a .40 S&W).
+    #[serde(default)]
+    bare: bool,
 }
 
 struct Tables {
@@ -94,7 +98,8 @@ struct Tables {
     /// Key of every canonical name and synonym.
     known: HashMap<String, usize>,
     /// Key of every ambiguous input -> candidate indices.
-    ambiguous: HashMap<String, Vec<usize>>,
+    /// Ambiguous input key -> (candidate indexes, matches the bare number only).
+    ambiguous: HashMap<String, (Vec<usize>, bool)>,
 }
 
 // The embedded TOML ships with the binary: failing to parse it is a programming
@@ -120,7 +125,10 @@ pub fn lookup(input: &str) -> CalibreMatch {
             }
             continue;
         }
-        if let Some(list) = tables.ambiguous.get(&candidate) {
+        if let Some((list, bare)) = tables.ambiguous.get(&candidate) {
+            if *bare && candidate != key {
+                continue;
+            }
             return CalibreMatch::Ambiguous(
                 list.iter()
                     .map(|&i| tables.calibres[i].name.as_str())
@@ -344,13 +352,15 @@ fn load(text: &str) -> Result<Tables, String> {
                 None => errors.push(format!("ambiguous {:?}: unknown calibre {name:?}", a.input)),
             }
         }
-        if list.len() < 2 {
+        // One candidate is allowed: a bare bore number (NCIC's CAL/338) may mean a
+        // cartridge this table does not know, so it is still not guessed.
+        if list.is_empty() {
             errors.push(format!(
-                "ambiguous {:?} needs at least two candidates",
+                "ambiguous {:?} needs at least one candidate",
                 a.input
             ));
         }
-        if ambiguous.insert(key, list).is_some() {
+        if ambiguous.insert(key, (list, a.bare)).is_some() {
             errors.push(format!("ambiguous input {:?} is listed twice", a.input));
         }
     }
@@ -629,6 +639,20 @@ mod tests {
         assert_eq!(lookup("12mm"), CalibreMatch::Unknown);
         assert_eq!(lookup("20mm"), CalibreMatch::Unknown);
         assert_eq!(name("20"), Some("20 gauge"));
+    }
+
+    #[test]
+    fn ncic_bare_numbers_are_ambiguous_only_as_written() {
+        assert_eq!(
+            lookup("40"),
+            CalibreMatch::Ambiguous(vec![".40 S&W", "10mm Auto"])
+        );
+        assert_eq!(
+            lookup("338"),
+            CalibreMatch::Ambiguous(vec![".338 Lapua Magnum"])
+        );
+        assert_eq!(lookup("40mm"), CalibreMatch::Unknown);
+        assert!(matches!(lookup(".40 S&W"), CalibreMatch::Known(c) if c.name == ".40 S&W"));
     }
 
     #[test]

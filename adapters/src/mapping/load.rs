@@ -48,6 +48,9 @@ pub struct MappingFile {
     pub source_broken: bool,
     /// One entry per `[[field]]` in file order; `None` where the rule could not be read.
     pub fields: Vec<Option<Section<FieldRule>>>,
+    /// The `to` and `decode` keys of every `[[field]]` as written, even of a rule
+    /// that could not be read (so the checker knows which fields are mapped).
+    pub targets: Vec<(Option<String>, bool)>,
     pub codes: Vec<CodeTableSource>,
 }
 
@@ -125,15 +128,12 @@ pub fn load(file: &str, text: &str) -> (MappingFile, Vec<MappingIssue>) {
     for (key, value) in in_file_order(&root) {
         let name = key.get_ref().as_ref();
         match name {
-            "mapping" => match read_section::<MappingSection>(
-                &mut loader,
-                value,
-                "mapping",
-                MAPPING_KEYS,
-            ) {
-                Some(section) => out.mapping = Some(section),
-                None => out.mapping_broken = true,
-            },
+            "mapping" => {
+                match read_section::<MappingSection>(&mut loader, value, "mapping", MAPPING_KEYS) {
+                    Some(section) => out.mapping = Some(section),
+                    None => out.mapping_broken = true,
+                }
+            }
             "source" => {
                 match read_section::<SourceSection>(&mut loader, value, "source", SOURCE_KEYS) {
                     Some(section) => out.source = Some(section),
@@ -143,6 +143,20 @@ pub fn load(file: &str, text: &str) -> (MappingFile, Vec<MappingIssue>) {
             "field" => match value.get_ref() {
                 DeValue::Array(items) => {
                     for (i, item) in items.iter().enumerate() {
+                        let table = item.get_ref().as_table();
+                        let key = |name: &str| {
+                            table.and_then(|t| {
+                                t.iter().find(|(k, _)| k.get_ref() == name).map(|(_, v)| v)
+                            })
+                        };
+                        out.targets.push((
+                            key("to")
+                                .and_then(|v| v.get_ref().as_str())
+                                .map(|s| s.trim().to_string()),
+                            key("decode")
+                                .and_then(|v| v.get_ref().as_bool())
+                                .unwrap_or(true),
+                        ));
                         let prefix = format!("field[{}]", i + 1);
                         out.fields.push(read_section::<FieldRule>(
                             &mut loader,
@@ -184,7 +198,10 @@ pub fn load(file: &str, text: &str) -> (MappingFile, Vec<MappingIssue>) {
     (out, loader.issues)
 }
 
-type Entry<'a, 'i> = (&'a Spanned<std::borrow::Cow<'i, str>>, &'a Spanned<DeValue<'i>>);
+type Entry<'a, 'i> = (
+    &'a Spanned<std::borrow::Cow<'i, str>>,
+    &'a Spanned<DeValue<'i>>,
+);
 
 /// Table entries in the order they appear in the file (the parsed map is sorted by key).
 fn in_file_order<'a, 'i>(table: &'a DeTable<'i>) -> Vec<Entry<'a, 'i>> {
@@ -289,7 +306,9 @@ fn read_codes(
         let line = loader.lines.line(entry_key.span().start);
         let entry_prefix = format!("{prefix}.\"{local}\"");
         match (local.as_str(), entry.get_ref()) {
-            (_, DeValue::String(code)) => codes.entries.push((local.clone(), code.to_string(), line)),
+            (_, DeValue::String(code)) => {
+                codes.entries.push((local.clone(), code.to_string(), line))
+            }
             ("fold", DeValue::Boolean(b)) => codes.fold = *b,
             ("keep_unknown", DeValue::Boolean(b)) => codes.keep_unknown = *b,
             ("skip_unknown", DeValue::Boolean(b)) => codes.skip_unknown = *b,
@@ -317,7 +336,11 @@ fn read_codes(
                 let message = if CODE_OPTIONS.contains(&local.as_str()) {
                     format!(
                         "option \"{local}\" takes {}, found {}",
-                        if local == "encode" { "a table" } else { "true or false" },
+                        if local == "encode" {
+                            "a table"
+                        } else {
+                            "true or false"
+                        },
                         other.type_str()
                     )
                 } else {
@@ -357,10 +380,14 @@ mod tests {
         let lines: Vec<String> = issues.iter().map(ToString::to_string).collect();
         assert_eq!(lines.len(), 2, "{lines:?}");
         assert!(
-            lines[0].starts_with("x.toml:10: field[2].frm: unknown key \"frm\" (did you mean from?)"),
+            lines[0]
+                .starts_with("x.toml:10: field[2].frm: unknown key \"frm\" (did you mean from?)"),
             "{lines:?}"
         );
-        assert!(lines[1].starts_with("x.toml:14: field[3].required: invalid type"), "{lines:?}");
+        assert!(
+            lines[1].starts_with("x.toml:14: field[3].required: invalid type"),
+            "{lines:?}"
+        );
         let first = file.fields[0].as_ref().map(|f| f.line_of("from"));
         assert_eq!(first, Some(6));
     }
@@ -383,6 +410,9 @@ mod tests {
         assert_eq!(issues.len(), 1);
         assert_eq!(issues[0].line, Some(2));
         let (_, issues) = load("x.toml", "[[fields]]\nto = \"a\"\n");
-        assert!(issues[0].message.contains("did you mean field?"), "{issues:?}");
+        assert!(
+            issues[0].message.contains("did you mean field?"),
+            "{issues:?}"
+        );
     }
 }

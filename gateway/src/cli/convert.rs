@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
-use iarms_adapters::{Limits, Registry};
+use iarms_adapters::Limits;
 
 use super::io::{open_input, run_records, Output, Tally};
 use super::Status;
@@ -86,8 +86,8 @@ impl ErrorSink {
     }
 }
 
-pub fn run(args: ConvertArgs) -> anyhow::Result<Status> {
-    let registry = Registry::builtin();
+pub fn run(args: ConvertArgs, mappings: &[std::path::PathBuf]) -> anyhow::Result<Status> {
+    let registry = super::registry(mappings)?;
     let from = super::formats::reader(&registry, &args.from)?;
     let to = super::formats::writer(&registry, &args.to)?;
     let input = open_input(args.input.as_deref())?;

@@ -71,8 +71,8 @@ pub struct DemoArgs {}
 
 const CANONICAL: [&str; 4] = ["iarms-json", "iarms-ndjson", "iarms-xml", "iarms-csv"];
 
-pub fn run(_args: DemoArgs) -> anyhow::Result<Status> {
-    let registry = Registry::builtin();
+pub fn run(_args: DemoArgs, mappings: &[std::path::PathBuf]) -> anyhow::Result<Status> {
+    let registry = super::registry(mappings)?;
     let mut all_as_expected = true;
     println!("iarms-gateway demo: the bundled samples through decode -> normalise -> validate -> encode\n");
     for sample in SAMPLES {

@@ -18,8 +18,8 @@ pub struct FormatsArgs {
     pub json: bool,
 }
 
-pub fn run(args: FormatsArgs) -> anyhow::Result<Status> {
-    let registry = Registry::builtin();
+pub fn run(args: FormatsArgs, mappings: &[std::path::PathBuf]) -> anyhow::Result<Status> {
+    let registry = super::registry(mappings)?;
     if args.json {
         let list: Vec<serde_json::Value> = registry
             .iter()

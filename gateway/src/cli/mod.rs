@@ -4,13 +4,17 @@ mod convert;
 mod demo;
 mod formats;
 mod io;
+mod mappings;
 mod sample;
 mod schema;
 mod validate;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
+use iarms_adapters::Registry;
 
 /// Exit statuses shared by every command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,12 +47,17 @@ impl From<Status> for ExitCode {
                   iarms-gateway canonical model.",
     after_help = "Examples:\n  iarms-gateway demo\n  iarms-gateway formats\n  \
                   iarms-gateway convert --from iarms-csv --to iarms-xml records.csv -o records.xml\n  \
-                  iarms-gateway validate --format iarms-ndjson records.ndjson"
+                  iarms-gateway validate --format iarms-ndjson records.ndjson\n  \
+                  iarms-gateway --mappings ./my-mappings convert --from registry-xy --to iarms-json export.csv"
 )]
 pub struct Cli {
     /// Log debug details to stderr (RUST_LOG overrides).
     #[arg(short, long, global = true)]
     pub verbose: bool,
+    /// Also load the mapping files (*.toml) of this directory, or this mapping file;
+    /// repeatable. A mapping with the name of a built-in format replaces it.
+    #[arg(long = "mappings", value_name = "DIR", global = true)]
+    pub mappings: Vec<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -61,15 +70,24 @@ pub enum Command {
     Formats(formats::FormatsArgs),
     Schema(schema::SchemaArgs),
     Demo(demo::DemoArgs),
+    Mappings(mappings::MappingsArgs),
+}
+
+/// The formats every command can use: the built-in adapters, the built-in
+/// mappings and the mappings found in `--mappings` directories.
+pub fn registry(mappings: &[PathBuf]) -> anyhow::Result<Registry> {
+    Registry::with_mappings(mappings).context("cannot load the mapping files")
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<Status> {
+    let mappings = cli.mappings;
     match cli.command {
-        Command::Convert(args) => convert::run(args),
-        Command::Validate(args) => validate::run(args),
-        Command::Sample(args) => sample::run(args),
-        Command::Formats(args) => formats::run(args),
+        Command::Convert(args) => convert::run(args, &mappings),
+        Command::Validate(args) => validate::run(args, &mappings),
+        Command::Sample(args) => sample::run(args, &mappings),
+        Command::Formats(args) => formats::run(args, &mappings),
         Command::Schema(args) => schema::run(args),
-        Command::Demo(args) => demo::run(args),
+        Command::Demo(args) => demo::run(args, &mappings),
+        Command::Mappings(args) => mappings::run(args, &mappings),
     }
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use iarms_adapters::sample::{generate, SampleOptions};
-use iarms_adapters::{MessageKind, Registry};
+use iarms_adapters::MessageKind;
 
 use super::io::Output;
 use super::Status;
@@ -39,7 +39,7 @@ pub struct SampleArgs {
     pub output: Option<PathBuf>,
 }
 
-pub fn run(args: SampleArgs) -> anyhow::Result<Status> {
+pub fn run(args: SampleArgs, mappings: &[std::path::PathBuf]) -> anyhow::Result<Status> {
     let kind = MessageKind::from_tag(&args.message).with_context(|| {
         let known: Vec<&str> = MessageKind::ALL.iter().map(|k| k.tag()).collect();
         format!(
@@ -52,7 +52,7 @@ pub fn run(args: SampleArgs) -> anyhow::Result<Status> {
         (0.0..=1.0).contains(&args.messy_rate),
         "--messy-rate must be between 0 and 1"
     );
-    let registry = Registry::builtin();
+    let registry = super::registry(mappings)?;
     let adapter = super::formats::writer(&registry, &args.format)?;
     let mut output = Output::create(args.output.as_deref())?;
     {

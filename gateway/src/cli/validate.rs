@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
-use iarms_adapters::{Limits, Registry};
+use iarms_adapters::Limits;
 
 use super::convert::status_of;
 use super::io::{open_input, run_records};
@@ -39,8 +39,8 @@ pub struct ValidateArgs {
     pub report: ReportFormat,
 }
 
-pub fn run(args: ValidateArgs) -> anyhow::Result<Status> {
-    let registry = Registry::builtin();
+pub fn run(args: ValidateArgs, mappings: &[std::path::PathBuf]) -> anyhow::Result<Status> {
+    let registry = super::registry(mappings)?;
     let adapter = super::formats::reader(&registry, &args.format)?;
     let input = open_input(args.input.as_deref())?;
     let started = Instant::now();

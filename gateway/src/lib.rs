@@ -1,0 +1,12 @@
+//! `iarms-gateway` as a library: the parts of the gateway service that the binary,
+//! the black-box tests and benchmarks share.
+//!
+//! - [`store`]: the durable store behind one [`store::Store`] trait, with an
+//!   embedded SQLite implementation (the default, a file in WAL mode) and a
+//!   PostgreSQL one that several gateway replicas can share. It holds accepted
+//!   messages, the delivery outbox (claims with leases, retries, dead letters,
+//!   per-record ordering, receipts), idempotency keys and the trace lifecycle.
+//!
+//! The command-line interface (`src/main.rs`, `src/cli/`) is the binary's own.
+
+pub mod store;

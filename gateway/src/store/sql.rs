@@ -1,0 +1,228 @@
+//! Statements whose text is the same in both dialects. Parameters are `$N`, which
+//! sqlx's SQLite driver binds by number as PostgreSQL does. What differs (claiming,
+//! how a write transaction starts, list binds) lives in `sqlite.rs` and `postgres.rs`.
+
+pub(crate) const PING: &str = "SELECT 1";
+
+// -- accepting ----------------------------------------------------------------
+
+/// Head of the multi-row insert; rows are pushed with `QueryBuilder::push_values`.
+pub(crate) const INSERT_MESSAGES_HEAD: &str = "INSERT INTO messages (message_id, correlation_id, \
+     kind, source_partner, received_at, ordering_key, owner_country, owner_agency, record_id, \
+     record_version, body) ";
+
+/// Tail of the message insert: a repeated id or natural key inserts nothing and
+/// returns nothing, so the returned ids are exactly the accepted messages.
+pub(crate) const INSERT_MESSAGES_TAIL: &str = " ON CONFLICT DO NOTHING RETURNING message_id, seq";
+
+pub(crate) const INSERT_DELIVERIES_HEAD: &str =
+    "INSERT INTO deliveries (message_seq, destination, \
+     ordering_key, state, attempts, due_at, created_at, updated_at) ";
+
+pub(crate) const FIND_BY_NATURAL_KEY: &str = "SELECT message_id FROM messages \
+     WHERE owner_country = $1 AND owner_agency = $2 AND record_id = $3 AND record_version = $4";
+
+pub(crate) const INSERT_TRACE: &str = "INSERT INTO traces (trace_id, request_message_id, \
+     requesting_country, requested_country, state, due_at, submitted_at, updated_at) \
+     VALUES ($1, $2, $3, $4, 'submitted', $5, $6, $6) ON CONFLICT (trace_id) DO NOTHING";
+
+// -- idempotency ----------------------------------------------------------------
+
+pub(crate) const LOOKUP_IDEMPOTENCY: &str =
+    "SELECT request_hash, response FROM idempotency_keys WHERE partner = $1 AND key = $2";
+
+pub(crate) const REMEMBER_IDEMPOTENCY: &str = "INSERT INTO idempotency_keys \
+     (partner, key, request_hash, response, created_at) VALUES ($1, $2, $3, $4, $5) \
+     ON CONFLICT (partner, key) DO NOTHING";
+
+pub(crate) const PURGE_IDEMPOTENCY: &str = "DELETE FROM idempotency_keys WHERE created_at < $1";
+
+// -- the outbox ---------------------------------------------------------------------
+
+/// Only the lease holder settles a delivery: a worker whose lease was taken over
+/// changes nothing. The last error is kept as history.
+pub(crate) const MARK_DELIVERED: &str = "UPDATE deliveries SET state = 'delivered', \
+     due_at = NULL, lease_expires_at = NULL, delivered_at = $1, updated_at = $1, \
+     receipt_remote_id = $2, receipt_status = $3, receipt_detail = $4 \
+     WHERE id = $5 AND state = 'delivering' AND lease_owner = $6";
+
+/// `$1` is `retry_wait` (with `$2` the next attempt) or `dead` (with `$2` NULL).
+pub(crate) const MARK_FAILED: &str = "UPDATE deliveries SET state = $1, due_at = $2, \
+     lease_expires_at = NULL, last_error = $3, updated_at = $4 \
+     WHERE id = $5 AND state = 'delivering' AND lease_owner = $6";
+
+/// The released attempt is not counted.
+pub(crate) const RELEASE: &str = "UPDATE deliveries SET state = 'queued', \
+     attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, due_at = $1, \
+     lease_owner = NULL, lease_expires_at = NULL, updated_at = $1 \
+     WHERE state = 'delivering' AND lease_owner = $2";
+
+/// The claim's second half: the claimed rows with their messages (SQLite; PostgreSQL
+/// claims and reads in one statement).
+pub(crate) const SELECT_CLAIMED_BY_IDS_SQLITE: &str = concat!(
+    "SELECT ",
+    claimed_columns!(),
+    " FROM deliveries d JOIN messages m ON m.seq = d.message_seq \
+     WHERE d.id IN (SELECT value FROM json_each($1)) ORDER BY d.id"
+);
+
+/// The ordering rule, shared by every claim: no earlier undelivered delivery with
+/// the same key to the same destination (index `deliveries_pending_key`).
+macro_rules! no_earlier_pending {
+    () => {
+        " AND NOT EXISTS (SELECT 1 FROM deliveries e \
+           WHERE e.destination = d.destination AND e.ordering_key = d.ordering_key \
+             AND e.state <> 'delivered' AND e.id < d.id)"
+    };
+}
+
+/// Due deliveries for one destination. `$3` now, `$4` destination, `$5` limit.
+macro_rules! due_for_destination {
+    () => {
+        concat!(
+            "SELECT d.id FROM deliveries d \
+             WHERE d.destination = $4 AND d.due_at IS NOT NULL AND d.due_at <= $3",
+            no_earlier_pending!(),
+            " ORDER BY d.due_at, d.id LIMIT $5"
+        )
+    };
+}
+
+/// Due deliveries for every destination. `$3` now, `$4` limit.
+macro_rules! due_for_all {
+    () => {
+        concat!(
+            "SELECT d.id FROM deliveries d WHERE d.due_at IS NOT NULL AND d.due_at <= $3",
+            no_earlier_pending!(),
+            " ORDER BY d.due_at, d.id LIMIT $4"
+        )
+    };
+}
+
+/// What a claim sets. `$1` worker, `$2` lease expiry, `$3` now.
+macro_rules! lease_set {
+    () => {
+        "SET state = 'delivering', attempts = attempts + 1, lease_owner = $1, \
+         lease_expires_at = $2, due_at = $2, updated_at = $3"
+    };
+}
+
+/// SQLite: runs inside `BEGIN IMMEDIATE`, so no other writer sees the rows between
+/// the choice and the update.
+pub(crate) const CLAIM_DESTINATION_SQLITE: &str = concat!(
+    "UPDATE deliveries ",
+    lease_set!(),
+    " WHERE id IN (",
+    due_for_destination!(),
+    ") RETURNING id"
+);
+
+pub(crate) const CLAIM_ALL_SQLITE: &str = concat!(
+    "UPDATE deliveries ",
+    lease_set!(),
+    " WHERE id IN (",
+    due_for_all!(),
+    ") RETURNING id"
+);
+
+/// PostgreSQL: rows are locked as they are chosen and rows locked by another
+/// claimer are skipped (`SKIP LOCKED`); a row another claimer updated meanwhile is
+/// re-checked against the WHERE clause when locked, so it drops out. The CTE is
+/// materialised so the LIMIT applies once.
+macro_rules! claim_postgres {
+    ($due:expr) => {
+        concat!(
+            "WITH picked AS MATERIALIZED (",
+            $due,
+            " FOR UPDATE OF d SKIP LOCKED), claimed AS (UPDATE deliveries AS d ",
+            lease_set!(),
+            " FROM picked WHERE d.id = picked.id RETURNING d.*) SELECT ",
+            claimed_columns!(),
+            " FROM claimed d JOIN messages m ON m.seq = d.message_seq ORDER BY d.id"
+        )
+    };
+}
+
+pub(crate) const CLAIM_DESTINATION_POSTGRES: &str = claim_postgres!(due_for_destination!());
+
+pub(crate) const CLAIM_ALL_POSTGRES: &str = claim_postgres!(due_for_all!());
+
+// -- the operator's view --------------------------------------------------------------
+
+pub(crate) const GET_MESSAGE: &str = concat!(
+    "SELECT ",
+    message_columns!(),
+    " FROM messages m WHERE m.message_id = $1"
+);
+
+pub(crate) const DELIVERIES_OF_MESSAGE: &str = concat!(
+    "SELECT ",
+    delivery_columns!(),
+    " FROM deliveries d JOIN messages m ON m.seq = d.message_seq \
+     WHERE d.message_seq = $1 ORDER BY d.id"
+);
+
+/// Head of the dynamic listing; filters are appended as `AND …`.
+pub(crate) const LIST_MESSAGES_HEAD: &str = concat!(
+    "SELECT ",
+    message_columns!(),
+    " FROM messages m WHERE 1 = 1"
+);
+
+pub(crate) const LIST_FILTER_STATE: &str = " AND EXISTS (SELECT 1 FROM deliveries d \
+     WHERE d.message_seq = m.seq AND d.state = ";
+
+/// Head of the deliveries of a page of messages; `(seq, …)` is appended.
+pub(crate) const DELIVERIES_OF_MESSAGES_HEAD: &str = concat!(
+    "SELECT ",
+    delivery_columns!(),
+    " FROM deliveries d JOIN messages m ON m.seq = d.message_seq WHERE d.message_seq IN "
+);
+
+/// Everything but in-flight deliveries goes back to the queue with fresh attempts.
+pub(crate) const REPLAY: &str = "UPDATE deliveries SET state = 'queued', attempts = 0, \
+     due_at = $1, lease_owner = NULL, lease_expires_at = NULL, delivered_at = NULL, \
+     receipt_remote_id = NULL, receipt_status = NULL, receipt_detail = NULL, updated_at = $1 \
+     WHERE message_seq = (SELECT seq FROM messages WHERE message_id = $2) \
+       AND state <> 'delivering'";
+
+pub(crate) const MESSAGE_EXISTS: &str = "SELECT seq FROM messages WHERE message_id = $1";
+
+pub(crate) const RETRY_DEAD_ALL: &str = "UPDATE deliveries SET state = 'queued', attempts = 0, \
+     due_at = $1, lease_owner = NULL, lease_expires_at = NULL, updated_at = $1 \
+     WHERE state = 'dead'";
+
+pub(crate) const RETRY_DEAD_DESTINATION: &str = "UPDATE deliveries SET state = 'queued', \
+     attempts = 0, due_at = $1, lease_owner = NULL, lease_expires_at = NULL, updated_at = $1 \
+     WHERE state = 'dead' AND destination = $2";
+
+pub(crate) const QUEUE_DEPTH: &str = "SELECT destination, state, COUNT(*) AS count \
+     FROM deliveries WHERE state IN ('queued', 'delivering', 'retry_wait', 'dead') \
+     GROUP BY destination, state ORDER BY destination, state";
+
+// -- traces -----------------------------------------------------------------------------
+
+pub(crate) const GET_TRACE: &str = concat!(
+    "SELECT ",
+    trace_columns!(),
+    " FROM traces WHERE trace_id = $1"
+);
+
+/// Compare-and-set from the state that was read: a concurrent change makes it miss.
+pub(crate) const TRANSITION_TRACE: &str = "UPDATE traces SET state = $1, updated_at = $2, \
+     delivered_at = COALESCE($3, delivered_at), acknowledged_at = COALESCE($4, acknowledged_at), \
+     closed_at = COALESCE($5, closed_at) WHERE trace_id = $6 AND state = $7";
+
+pub(crate) const EXPIRE_DUE: &str = "UPDATE traces SET state = 'expired', updated_at = $1, \
+     closed_at = $1 \
+     WHERE state IN ('submitted', 'delivered', 'acknowledged') AND due_at IS NOT NULL \
+       AND due_at <= $1 RETURNING trace_id";
+
+pub(crate) const GET_TRACE_FOR_UPDATE: &str = concat!(
+    "SELECT ",
+    trace_columns!(),
+    " FROM traces WHERE trace_id = $1 FOR UPDATE"
+);
+
+pub(crate) const KNOWN_MESSAGE_IDS_POSTGRES: &str =
+    "SELECT message_id FROM messages WHERE message_id = ANY($1)";

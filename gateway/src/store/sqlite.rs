@@ -1,0 +1,572 @@
+//! The embedded store: one SQLite file in WAL mode.
+//!
+//! Durability: `synchronous=FULL`, so a committed transaction survives a power loss
+//! (the WAL is synced at every commit). Concurrency: every write goes through one
+//! connection and starts with `BEGIN IMMEDIATE`, taking SQLite's single write lock
+//! before reading, so a claim's choice and its update cannot interleave with another
+//! writer's (another process, such as an operator's CLI, waits up to the busy
+//! timeout). Reads use a small pool of their own, which WAL lets run beside the writer.
+
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+use sqlx::{QueryBuilder, Sqlite};
+use uuid::Uuid;
+
+use super::{
+    delivery_rows, millis, outcomes, prepare, sql, version_i64, views, AcceptOutcome, Backend,
+    ClaimedDelivery, ClaimedRow, Clock, Cursor, DbResult, DeliveryRow, DeliveryState, Idempotency,
+    MessageFilter, MessagePage, MessageRow, MessageView, Millis, NewMessage, NextStep, Prepared,
+    QueueDepth, Receipt, Store, StoreError, StoreOptions, Trace, TraceRow, TraceState, Transition,
+    INSERT_CHUNK, MAX_PAGE,
+};
+
+static MIGRATOR: Migrator = sqlx::migrate!("src/store/migrations/sqlite");
+
+/// The SQLite store. Cheap to share behind an `Arc`.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    /// One connection: SQLite has one writer at a time anyway, and queueing here
+    /// instead of on the file lock keeps `SQLITE_BUSY` for other processes.
+    writer: SqlitePool,
+    /// Readers; the writer itself for an in-memory database.
+    reader: SqlitePool,
+    clock: Arc<dyn Clock>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database named by `url` (`sqlite:PATH`,
+    /// `sqlite://PATH`, `sqlite::memory:` or a plain path) and migrates it.
+    pub async fn open(url: &str, options: StoreOptions) -> Result<SqliteStore, StoreError> {
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let connect = if url.starts_with("sqlite:") {
+            SqliteConnectOptions::from_str(url)
+                .map_err(|e| StoreError::Invalid(format!("SQLite URL `{url}`: {e}")))?
+        } else {
+            SqliteConnectOptions::new().filename(url)
+        };
+        let connect = connect
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(options.busy_timeout)
+            .foreign_keys(true);
+
+        let (writer, reader) = if in_memory {
+            // An in-memory database lives as long as its one connection.
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .acquire_timeout(options.busy_timeout)
+                .connect_with(connect)
+                .await
+                .db()?;
+            (pool.clone(), pool)
+        } else {
+            let writer = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(options.busy_timeout)
+                .connect_with(connect.clone())
+                .await
+                .db()?;
+            let reader = SqlitePoolOptions::new()
+                .max_connections(options.max_connections.max(1))
+                .acquire_timeout(options.busy_timeout)
+                .connect_lazy_with(connect);
+            (writer, reader)
+        };
+        MIGRATOR
+            .run(&writer)
+            .await
+            .map_err(|e| StoreError::Migration(Box::new(e)))?;
+        Ok(SqliteStore {
+            writer,
+            reader,
+            clock: options.clock,
+        })
+    }
+
+    /// A pragma's value as the writer connection sees it.
+    #[cfg(test)]
+    pub(crate) async fn pragma_for_tests(&self, name: &str) -> String {
+        use sqlx::Row;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA {name}")))
+            .fetch_one(&self.writer)
+            .await
+            .expect("pragma");
+        row.try_get::<i64, _>(0)
+            .map(|v| v.to_string())
+            .or_else(|_| row.try_get::<String, _>(0))
+            .expect("pragma value")
+    }
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Sqlite>, StoreError> {
+        self.writer.begin_with("BEGIN IMMEDIATE").await.db()
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query(sql::PING).execute(&self.reader).await.db()?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+
+    async fn accept(&self, batch: &[NewMessage]) -> Result<Vec<AcceptOutcome>, StoreError> {
+        let prepared = prepare(batch)?;
+        if prepared.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = self.clock.now();
+        let mut tx = self.begin_write().await?;
+        let outcomes = insert_batch(&mut tx, &prepared, now).await?;
+        tx.commit().await.db()?;
+        Ok(outcomes)
+    }
+
+    async fn lookup_idempotency(
+        &self,
+        partner: &str,
+        key: &str,
+        request_hash: &str,
+    ) -> Result<Idempotency, StoreError> {
+        let row: Option<(String, String)> = sqlx::query_as(sql::LOOKUP_IDEMPOTENCY)
+            .bind(partner)
+            .bind(key)
+            .fetch_optional(&self.reader)
+            .await
+            .db()?;
+        Ok(super::idempotency_of(row, request_hash))
+    }
+
+    async fn remember_idempotency(
+        &self,
+        partner: &str,
+        key: &str,
+        request_hash: &str,
+        response: &str,
+    ) -> Result<Idempotency, StoreError> {
+        let inserted = sqlx::query(sql::REMEMBER_IDEMPOTENCY)
+            .bind(partner)
+            .bind(key)
+            .bind(request_hash)
+            .bind(response)
+            .bind(self.clock.now())
+            .execute(&self.writer)
+            .await
+            .db()?
+            .rows_affected();
+        if inserted == 1 {
+            return Ok(Idempotency::New);
+        }
+        let row: Option<(String, String)> = sqlx::query_as(sql::LOOKUP_IDEMPOTENCY)
+            .bind(partner)
+            .bind(key)
+            .fetch_optional(&self.writer)
+            .await
+            .db()?;
+        Ok(super::idempotency_of(row, request_hash))
+    }
+
+    async fn purge_idempotency(&self, age: Duration) -> Result<u64, StoreError> {
+        let before = self.clock.now().saturating_sub(millis(age));
+        let done = sqlx::query(sql::PURGE_IDEMPOTENCY)
+            .bind(before)
+            .execute(&self.writer)
+            .await
+            .db()?;
+        Ok(done.rows_affected())
+    }
+
+    async fn claim(
+        &self,
+        worker_id: &str,
+        destination: Option<&str>,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let now = self.clock.now();
+        let expires = now.saturating_add(millis(lease));
+        let mut tx = self.begin_write().await?;
+        let query = match destination {
+            Some(destination) => sqlx::query_scalar(sql::CLAIM_DESTINATION_SQLITE)
+                .bind(worker_id)
+                .bind(expires)
+                .bind(now)
+                .bind(destination)
+                .bind(i64::from(limit)),
+            None => sqlx::query_scalar(sql::CLAIM_ALL_SQLITE)
+                .bind(worker_id)
+                .bind(expires)
+                .bind(now)
+                .bind(i64::from(limit)),
+        };
+        let ids: Vec<i64> = query.fetch_all(&mut *tx).await.db()?;
+        if ids.is_empty() {
+            tx.commit().await.db()?;
+            return Ok(Vec::new());
+        }
+        let ids_json = serde_json::to_string(&ids)
+            .map_err(|e| StoreError::Invalid(format!("claimed ids: {e}")))?;
+        let rows: Vec<ClaimedRow> = sqlx::query_as(sql::SELECT_CLAIMED_BY_IDS_SQLITE)
+            .bind(ids_json)
+            .fetch_all(&mut *tx)
+            .await
+            .db()?;
+        tx.commit().await.db()?;
+        rows.into_iter().map(ClaimedRow::into_claimed).collect()
+    }
+
+    async fn mark_delivered(
+        &self,
+        delivery_id: i64,
+        worker_id: &str,
+        receipt: &Receipt,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(sql::MARK_DELIVERED)
+            .bind(self.clock.now())
+            .bind(receipt.remote_id.as_deref())
+            .bind(receipt.status.map(i64::from))
+            .bind(receipt.detail.as_deref())
+            .bind(delivery_id)
+            .bind(worker_id)
+            .execute(&self.writer)
+            .await
+            .db()?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn mark_failed(
+        &self,
+        delivery_id: i64,
+        worker_id: &str,
+        error: &str,
+        next: NextStep,
+    ) -> Result<bool, StoreError> {
+        let now = self.clock.now();
+        let (state, due_at) = super::after_failure(now, next);
+        let done = sqlx::query(sql::MARK_FAILED)
+            .bind(state.as_str())
+            .bind(due_at)
+            .bind(error)
+            .bind(now)
+            .bind(delivery_id)
+            .bind(worker_id)
+            .execute(&self.writer)
+            .await
+            .db()?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn release(&self, worker_id: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query(sql::RELEASE)
+            .bind(self.clock.now())
+            .bind(worker_id)
+            .execute(&self.writer)
+            .await
+            .db()?;
+        Ok(done.rows_affected())
+    }
+
+    async fn get_message(&self, message_id: Uuid) -> Result<Option<MessageView>, StoreError> {
+        let Some(row): Option<MessageRow> = sqlx::query_as(sql::GET_MESSAGE)
+            .bind(message_id)
+            .fetch_optional(&self.reader)
+            .await
+            .db()?
+        else {
+            return Ok(None);
+        };
+        let deliveries: Vec<DeliveryRow> = sqlx::query_as(sql::DELIVERIES_OF_MESSAGE)
+            .bind(row.seq)
+            .fetch_all(&self.reader)
+            .await
+            .db()?;
+        Ok(views(vec![row], deliveries)?.pop())
+    }
+
+    async fn list_messages(
+        &self,
+        filter: &MessageFilter,
+        limit: u32,
+        cursor: Option<Cursor>,
+    ) -> Result<MessagePage, StoreError> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        let mut query = QueryBuilder::<Sqlite>::new(sql::LIST_MESSAGES_HEAD);
+        if let Some(kind) = filter.kind {
+            query.push(" AND m.kind = ").push_bind(kind.tag());
+        }
+        if let Some(partner) = &filter.partner {
+            query
+                .push(" AND m.source_partner = ")
+                .push_bind(partner.clone());
+        }
+        if let Some(state) = filter.state {
+            query
+                .push(sql::LIST_FILTER_STATE)
+                .push_bind(state.as_str())
+                .push(")");
+        }
+        if let Some(Cursor(seq)) = cursor {
+            query.push(" AND m.seq < ").push_bind(seq);
+        }
+        query
+            .push(" ORDER BY m.seq DESC LIMIT ")
+            .push_bind(i64::from(limit) + 1);
+        let mut messages: Vec<MessageRow> =
+            query.build_query_as().fetch_all(&self.reader).await.db()?;
+        let more = messages.len() > limit as usize;
+        messages.truncate(limit as usize);
+        let next = more
+            .then(|| messages.last().map(|m| Cursor(m.seq)))
+            .flatten();
+        let deliveries: Vec<DeliveryRow> = if messages.is_empty() {
+            Vec::new()
+        } else {
+            let mut query = QueryBuilder::<Sqlite>::new(sql::DELIVERIES_OF_MESSAGES_HEAD);
+            query.push("(");
+            let mut list = query.separated(", ");
+            for message in &messages {
+                list.push_bind(message.seq);
+            }
+            query.push(") ORDER BY d.id");
+            query.build_query_as().fetch_all(&self.reader).await.db()?
+        };
+        Ok(MessagePage {
+            items: views(messages, deliveries)?,
+            next,
+        })
+    }
+
+    async fn replay(&self, message_id: Uuid) -> Result<u64, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let exists: Option<i64> = sqlx::query_scalar(sql::MESSAGE_EXISTS)
+            .bind(message_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .db()?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound {
+                what: "message",
+                id: message_id.to_string(),
+            });
+        }
+        let done = sqlx::query(sql::REPLAY)
+            .bind(self.clock.now())
+            .bind(message_id)
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        tx.commit().await.db()?;
+        Ok(done.rows_affected())
+    }
+
+    async fn retry_dead(&self, destination: Option<&str>) -> Result<u64, StoreError> {
+        let now = self.clock.now();
+        let query = match destination {
+            Some(destination) => sqlx::query(sql::RETRY_DEAD_DESTINATION)
+                .bind(now)
+                .bind(destination),
+            None => sqlx::query(sql::RETRY_DEAD_ALL).bind(now),
+        };
+        Ok(query.execute(&self.writer).await.db()?.rows_affected())
+    }
+
+    async fn queue_depth(&self) -> Result<Vec<QueueDepth>, StoreError> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(sql::QUEUE_DEPTH)
+            .fetch_all(&self.reader)
+            .await
+            .db()?;
+        super::queue_depths(rows)
+    }
+
+    async fn get_trace(&self, trace_id: &str) -> Result<Option<Trace>, StoreError> {
+        let row: Option<TraceRow> = sqlx::query_as(sql::GET_TRACE)
+            .bind(trace_id)
+            .fetch_optional(&self.reader)
+            .await
+            .db()?;
+        row.map(TraceRow::into_trace).transpose()
+    }
+
+    async fn transition(&self, trace_id: &str, to: TraceState) -> Result<Transition, StoreError> {
+        // One write transaction: the read and the compare-and-set cannot interleave.
+        let mut tx = self.begin_write().await?;
+        let row: Option<TraceRow> = sqlx::query_as(sql::GET_TRACE)
+            .bind(trace_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .db()?;
+        let from = super::check_transition(trace_id, row, to)?;
+        if from == to {
+            return Ok(Transition {
+                from,
+                to,
+                changed: false,
+            });
+        }
+        let stamps = super::TransitionStamps::new(self.clock.now(), to);
+        sqlx::query(sql::TRANSITION_TRACE)
+            .bind(to.as_str())
+            .bind(stamps.now)
+            .bind(stamps.delivered_at)
+            .bind(stamps.acknowledged_at)
+            .bind(stamps.closed_at)
+            .bind(trace_id)
+            .bind(from.as_str())
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        tx.commit().await.db()?;
+        Ok(Transition {
+            from,
+            to,
+            changed: true,
+        })
+    }
+
+    async fn expire_due(&self) -> Result<Vec<String>, StoreError> {
+        sqlx::query_scalar(sql::EXPIRE_DUE)
+            .bind(self.clock.now())
+            .fetch_all(&self.writer)
+            .await
+            .db()
+    }
+}
+
+/// Inserts a prepared batch inside the caller's write transaction.
+async fn insert_batch(
+    conn: &mut SqliteConnection,
+    batch: &[Prepared<'_>],
+    now: Millis,
+) -> Result<Vec<AcceptOutcome>, StoreError> {
+    let firsts: Vec<&Prepared<'_>> = batch.iter().filter(|p| !p.repeat_in_batch).collect();
+
+    // Messages: what comes back was inserted; the rest repeats something stored.
+    let mut accepted: HashMap<Uuid, i64> = HashMap::with_capacity(firsts.len());
+    for chunk in firsts.chunks(INSERT_CHUNK) {
+        let mut query = QueryBuilder::<Sqlite>::new(sql::INSERT_MESSAGES_HEAD);
+        query.push_values(chunk, |mut row, p| {
+            let key = p.natural_key.as_ref();
+            row.push_bind(p.message_id)
+                .push_bind(p.correlation_id)
+                .push_bind(p.kind)
+                .push_bind(p.source_partner.to_string())
+                .push_bind(now)
+                .push_bind(p.ordering_key.clone())
+                .push_bind(key.map(|k| k.owner_country.clone()))
+                .push_bind(key.map(|k| k.owner_agency.clone()))
+                .push_bind(key.map(|k| k.record_id.clone()))
+                .push_bind(key.map(version_i64))
+                .push_bind(p.body.clone());
+        });
+        query.push(sql::INSERT_MESSAGES_TAIL);
+        let rows: Vec<(Uuid, i64)> = query.build_query_as().fetch_all(&mut *conn).await.db()?;
+        accepted.extend(rows);
+    }
+
+    // Why the others were refused: a known id, or else a known natural key.
+    let refused: Vec<Uuid> = firsts
+        .iter()
+        .map(|p| p.message_id)
+        .filter(|id| !accepted.contains_key(id))
+        .collect();
+    let mut known_ids: HashSet<Uuid> = HashSet::new();
+    for chunk in refused.chunks(INSERT_CHUNK) {
+        let mut query =
+            QueryBuilder::<Sqlite>::new("SELECT message_id FROM messages WHERE message_id IN (");
+        let mut list = query.separated(", ");
+        for id in chunk {
+            list.push_bind(*id);
+        }
+        query.push(")");
+        let rows: Vec<Uuid> = query
+            .build_query_scalar()
+            .fetch_all(&mut *conn)
+            .await
+            .db()?;
+        known_ids.extend(rows);
+    }
+
+    // A refused message that repeats no stored id repeats a record's natural key.
+    let mut originals: HashMap<Uuid, Uuid> = HashMap::new();
+    for p in &firsts {
+        if accepted.contains_key(&p.message_id) || known_ids.contains(&p.message_id) {
+            continue;
+        }
+        let key = p.natural_key.as_ref().ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "message {} refused for no known reason",
+                p.message_id
+            ))
+        })?;
+        let original: Uuid = sqlx::query_scalar(sql::FIND_BY_NATURAL_KEY)
+            .bind(key.owner_country.as_str())
+            .bind(key.owner_agency.as_str())
+            .bind(key.record_id.as_str())
+            .bind(version_i64(key))
+            .fetch_one(&mut *conn)
+            .await
+            .db()?;
+        originals.insert(p.message_id, original);
+    }
+    let outcomes = outcomes(batch, &accepted, &known_ids, &originals)?;
+
+    let deliveries = delivery_rows(&firsts, &accepted);
+    for chunk in deliveries.chunks(INSERT_CHUNK) {
+        let mut query = QueryBuilder::<Sqlite>::new(sql::INSERT_DELIVERIES_HEAD);
+        query.push_values(chunk, |mut row, (seq, destination, key)| {
+            row.push_bind(*seq)
+                .push_bind(destination.to_string())
+                .push_bind(key.to_string())
+                .push_bind(DeliveryState::Queued.as_str())
+                .push_bind(0_i64)
+                .push_bind(now)
+                .push_bind(now)
+                .push_bind(now);
+        });
+        query.build().execute(&mut *conn).await.db()?;
+    }
+
+    // Accepted trace requests start their trace.
+    for p in firsts
+        .iter()
+        .filter(|p| accepted.contains_key(&p.message_id))
+    {
+        if let Some((trace_id, requesting, requested, due_at)) = p.trace {
+            sqlx::query(sql::INSERT_TRACE)
+                .bind(trace_id)
+                .bind(p.message_id)
+                .bind(requesting)
+                .bind(requested)
+                .bind(due_at)
+                .bind(now)
+                .execute(&mut *conn)
+                .await
+                .db()?;
+        }
+    }
+    Ok(outcomes)
+}
