@@ -1,7 +1,10 @@
 //! Runs the command examples of the documentation so they never rot: every line
 //! `$ iarms-gateway …` inside a ```sh block of README.md, docs/**/*.md and
-//! mappings/*.md is executed in a scratch copy of the bundled data, and must exit
-//! 0 (or the status written after it as `# exit N`).
+//! mappings/*.md is executed, in page order, in a scratch copy of the bundled
+//! data, and must exit 0 (or the status written after it as `# exit N`). Pages
+//! that build files step by step (mappings/TUTORIAL.md) mark a block with
+//! `<!-- file: PATH -->` to have it written, and an edit the reader makes with
+//! `<!-- replace in PATH: OLD … with: NEW -->`.
 
 mod support;
 
@@ -25,28 +28,76 @@ fn markdown_files() -> Vec<PathBuf> {
     files
 }
 
-/// (file, line number, command, expected exit status)
-fn examples(file: &Path) -> Vec<(usize, String, i32)> {
+/// One step of a page, in page order.
+enum Step {
+    /// `$ iarms-gateway …` in a ```sh block: (line, command, expected exit status).
+    Run(usize, String, i32),
+    /// `<!-- file: PATH -->` before a fenced block: the block is written to PATH.
+    Write(String, String),
+    /// `<!-- replace in PATH: OLD` … `with: NEW -->`: an edit the reader makes.
+    Replace(String, String, String),
+}
+
+fn command_of(line: &str) -> Option<(String, i32)> {
+    let command = line.trim().strip_prefix("$ ")?;
+    if !command.starts_with("iarms-gateway ") {
+        return None;
+    }
+    Some(match command.rsplit_once("# exit ") {
+        Some((c, s)) => (c.trim().to_string(), s.trim().parse().unwrap_or(0)),
+        None => (command.to_string(), 0),
+    })
+}
+
+fn steps(file: &Path) -> Vec<Step> {
     let text = read(file);
-    let mut in_sh = false;
+    let lines: Vec<&str> = text.lines().collect();
     let mut out = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let trimmed = line.trim();
-        if trimmed.starts_with("```") {
-            in_sh = !in_sh && (trimmed == "```sh" || trimmed == "```console");
-            continue;
+    let mut pending_file: Option<String> = None;
+    let mut n = 0;
+    while n < lines.len() {
+        let trimmed = lines[n].trim();
+        if let Some(path) = trimmed
+            .strip_prefix("<!-- file: ")
+            .and_then(|r| r.strip_suffix(" -->"))
+        {
+            pending_file = Some(path.to_string());
+        } else if let Some(rest) = trimmed.strip_prefix("<!-- replace in ") {
+            let mut comment = rest.to_string();
+            while !comment.trim_end().ends_with("-->") && n + 1 < lines.len() {
+                n += 1;
+                comment.push('\n');
+                comment.push_str(lines[n]);
+            }
+            let comment = comment.trim_end().trim_end_matches("-->").trim_end();
+            let where_ = format!("{}:{}", file.display(), n + 1);
+            let (path, edit) = comment
+                .split_once(": ")
+                .unwrap_or_else(|| panic!("{where_}: a replace needs `PATH: OLD`"));
+            let (old, new) = edit
+                .split_once("\nwith: ")
+                .unwrap_or_else(|| panic!("{where_}: a replace needs `with: NEW`"));
+            out.push(Step::Replace(
+                path.to_string(),
+                old.to_string(),
+                new.to_string(),
+            ));
+        } else if trimmed.starts_with("```") {
+            let sh = trimmed == "```sh" || trimmed == "```console";
+            let mut body = Vec::new();
+            n += 1;
+            while n < lines.len() && !lines[n].trim().starts_with("```") {
+                if let Some((command, status)) = command_of(lines[n]).filter(|_| sh) {
+                    out.push(Step::Run(n + 1, command, status));
+                }
+                body.push(lines[n]);
+                n += 1;
+            }
+            if let Some(path) = pending_file.take() {
+                out.push(Step::Write(path, body.join("\n") + "\n"));
+            }
         }
-        let Some(command) = trimmed.strip_prefix("$ ") else {
-            continue;
-        };
-        if !in_sh || !command.starts_with("iarms-gateway ") {
-            continue;
-        }
-        let (command, status) = match command.rsplit_once("# exit ") {
-            Some((c, s)) => (c.trim().to_string(), s.trim().parse().unwrap_or(0)),
-            None => (command.to_string(), 0),
-        };
-        out.push((n + 1, command, status));
+        n += 1;
     }
     out
 }
@@ -84,7 +135,31 @@ fn documented_commands_work() {
     );
     let mut ran = 0;
     for file in markdown_files() {
-        for (line, command, expected) in examples(&file) {
+        for step in steps(&file) {
+            let (line, command, expected) = match step {
+                Step::Write(target, body) => {
+                    let target = scratch.path().join(target);
+                    if let Some(parent) = target.parent() {
+                        std::fs::create_dir_all(parent).unwrap_or_default();
+                    }
+                    std::fs::write(&target, body)
+                        .unwrap_or_else(|e| panic!("{}: {e}", target.display()));
+                    continue;
+                }
+                Step::Replace(target, old, new) => {
+                    let target = scratch.path().join(target);
+                    let text = read(&target);
+                    assert!(
+                        text.contains(&old),
+                        "{}: the edit's text is not in {}:\n{old}",
+                        file.display(),
+                        target.display()
+                    );
+                    std::fs::write(&target, text.replacen(&old, &new, 1)).unwrap_or_default();
+                    continue;
+                }
+                Step::Run(line, command, expected) => (line, command, expected),
+            };
             let out = std::process::Command::new("sh")
                 .arg("-c")
                 .arg(&command)

@@ -343,3 +343,13 @@ proptest! {
         exercise(format, &bytes);
     }
 }
+
+#[test]
+fn csv_lines_are_exact_with_crlf_and_blank_lines() {
+    let input = "kind,record_id\r\nrecord,R1\r\nrecord,R2\r\n\r\nrecord,R3\r\n";
+    let lines: Vec<Option<u64>> = errors("iarms-csv", input.as_bytes())
+        .iter()
+        .map(|e| e.location.line)
+        .collect();
+    assert_eq!(lines, vec![Some(2), Some(3), Some(5)]);
+}

@@ -1,6 +1,8 @@
 //! The canonical encodings as adapters: framing + format, wired together.
 
+use std::cell::RefCell;
 use std::io::{BufRead, Write};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::adapter::{
@@ -10,6 +12,7 @@ use crate::error::{EncodeError, ErrorCode, Location, RecordError};
 use crate::format::csv::{self as csv_format, CsvLayout, KIND_COLUMN};
 use crate::format::json::{self as json_format, JsonDocumentWriter, NdjsonWriter};
 use crate::format::xml::{self as xml_format, XmlWriter};
+use crate::framing::csv_lines::{LineBreaks, TrackLines};
 use crate::framing::{JsonArrayFramer, LineFramer, XmlElementFramer};
 use crate::limits::Limits;
 use crate::model::{Message, MessageKind};
@@ -247,7 +250,9 @@ impl Adapter for CanonicalCsv {
 /// Reads canonical CSV rows. The csv crate does the framing (quoting, CRLF);
 /// this turns each row into a message using the row kind's layout.
 struct CsvDecoder<R: std::io::Read> {
-    reader: csv::Reader<R>,
+    reader: csv::Reader<TrackLines<R>>,
+    /// The csv crate's own line numbers run early with CRLF; these are exact.
+    breaks: Rc<RefCell<LineBreaks>>,
     limits: Limits,
     header: Option<Vec<String>>,
     /// Per kind: for each header position, the layout column it fills.
@@ -260,12 +265,14 @@ struct CsvDecoder<R: std::io::Read> {
 
 impl<R: std::io::Read> CsvDecoder<R> {
     fn new(input: R, limits: Limits) -> CsvDecoder<R> {
+        let breaks = Rc::new(RefCell::new(LineBreaks::default()));
         let reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .from_reader(input);
+            .from_reader(TrackLines::new(input, Rc::clone(&breaks)));
         CsvDecoder {
             reader,
+            breaks,
             limits,
             header: None,
             columns_by_kind: vec![None; MessageKind::ALL.len()],
@@ -303,7 +310,7 @@ impl<R: std::io::Read> CsvDecoder<R> {
         if !more {
             return Ok(false);
         }
-        let line = self.record.position().map(|p| p.line()).unwrap_or(1);
+        let line = self.row_line();
         let fatal = |reason: String| {
             RecordError::new(ErrorCode::Structure, reason)
                 .at(Location {
@@ -359,6 +366,14 @@ impl<R: std::io::Read> CsvDecoder<R> {
         Ok(true)
     }
 
+    /// The true first line of the row just read.
+    fn row_line(&self) -> u64 {
+        match self.record.position() {
+            Some(p) => self.breaks.borrow_mut().line_at(p.byte()),
+            None => 0,
+        }
+    }
+
     /// Maps header positions to the columns of `kind`'s layout, once per kind.
     fn ensure_columns(&mut self, kind: MessageKind) {
         let layout: &'static CsvLayout = csv_format::layout(kind);
@@ -371,7 +386,7 @@ impl<R: std::io::Read> CsvDecoder<R> {
 
     fn decode_row(&mut self) -> Result<Decoded, RecordError> {
         let index = self.index;
-        let line = self.record.position().map(|p| p.line()).unwrap_or(0);
+        let line = self.row_line();
         let byte = self.record.position().map(|p| p.byte()).unwrap_or(0);
         let header_len = self.header.as_ref().map(Vec::len).unwrap_or(0);
         let located = |code, reason: String, column: Option<String>| {

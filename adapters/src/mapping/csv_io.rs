@@ -3,7 +3,6 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::io::{BufRead, Read, Write};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -15,6 +14,7 @@ use super::text_encoding::{bom, can_encode, decoding_reader, EncodingWriter};
 use crate::adapter::{Decoded, FieldAnchor, RecordSite};
 use crate::codes::fold_key;
 use crate::error::{EncodeError, ErrorCode, Location, RecordError};
+use crate::framing::csv_lines::{LineBreaks, TrackLines};
 use crate::limits::Limits;
 use crate::model::Message;
 
@@ -51,67 +51,10 @@ impl NativeRecord for Row<'_> {
     }
 }
 
-/// Line breaks seen by the CSV reader, to give every row its true first line.
-///
-/// The csv crate reports a row's start as the byte after the previous row's
-/// terminator began, so with CRLF line ends (and blank lines between rows)
-/// its line numbers run one or more lines early. The reader below records
-/// where every CR and LF is (only for the bytes read ahead, so memory stays
-/// small); a row's line is then 1 + the LFs before its first byte.
-#[derive(Debug, Default)]
-struct Breaks {
-    /// LFs before the oldest kept mark.
-    lines: u64,
-    /// (offset, is LF) of the CR and LF bytes read ahead.
-    marks: VecDeque<(u64, bool)>,
-    read: u64,
-}
-
-impl Breaks {
-    /// The 1-based line of the first byte that is not a line break at or after `offset`.
-    fn line_at(&mut self, offset: u64) -> u64 {
-        while let Some(&(at, lf)) = self.marks.front() {
-            if at >= offset {
-                break;
-            }
-            self.lines += u64::from(lf);
-            self.marks.pop_front();
-        }
-        let mut lines = self.lines;
-        for (start, &(at, lf)) in (offset..).zip(self.marks.iter()) {
-            if at != start {
-                break;
-            }
-            lines += u64::from(lf);
-        }
-        lines + 1
-    }
-}
-
-struct Tracking<R> {
-    inner: R,
-    breaks: Rc<RefCell<Breaks>>,
-}
-
-impl<R: Read> Read for Tracking<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        let mut breaks = self.breaks.borrow_mut();
-        let base = breaks.read;
-        for (i, b) in buf.iter().take(n).enumerate() {
-            if *b == b'\n' || *b == b'\r' {
-                breaks.marks.push_back((base + i as u64, *b == b'\n'));
-            }
-        }
-        breaks.read += n as u64;
-        Ok(n)
-    }
-}
-
 pub struct CsvDecoder<'a> {
     mapping: Arc<Mapping>,
-    reader: csv::Reader<Tracking<Box<dyn Read + 'a>>>,
-    breaks: Rc<RefCell<Breaks>>,
+    reader: csv::Reader<TrackLines<Box<dyn Read + 'a>>>,
+    breaks: Rc<RefCell<LineBreaks>>,
     /// The current row's first line.
     line: u64,
     record: csv::ByteRecord,
@@ -168,11 +111,8 @@ pub fn decoder<'a>(
             mapping.columns.clone(),
         )
     };
-    let breaks = Rc::new(RefCell::new(Breaks::default()));
-    let tracked = Tracking {
-        inner: text,
-        breaks: Rc::clone(&breaks),
-    };
+    let breaks = Rc::new(RefCell::new(LineBreaks::default()));
+    let tracked = TrackLines::new(text, Rc::clone(&breaks));
     Ok(CsvDecoder {
         reader: builder.from_reader(tracked),
         breaks,
@@ -611,11 +551,8 @@ mod tests {
     use super::*;
 
     fn lines(input: &str) -> Vec<u64> {
-        let breaks = Rc::new(RefCell::new(Breaks::default()));
-        let tracked = Tracking {
-            inner: input.as_bytes(),
-            breaks: Rc::clone(&breaks),
-        };
+        let breaks = Rc::new(RefCell::new(LineBreaks::default()));
+        let tracked = TrackLines::new(input.as_bytes(), Rc::clone(&breaks));
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
