@@ -13,7 +13,7 @@ use crate::format::csv::{self as csv_format, CsvLayout, KIND_COLUMN};
 use crate::format::json::{self as json_format, JsonDocumentWriter, NdjsonWriter};
 use crate::format::xml::{self as xml_format, XmlWriter};
 use crate::framing::csv_lines::{LineBreaks, TrackLines};
-use crate::framing::{JsonArrayFramer, LineFramer, XmlElementFramer};
+use crate::framing::{JsonRecordFramer, LineFramer, XmlElementFramer};
 use crate::limits::Limits;
 use crate::model::{Message, MessageKind};
 
@@ -64,7 +64,9 @@ impl Adapter for CanonicalJson {
         input: Box<dyn BufRead + 'a>,
         limits: Limits,
     ) -> Result<MessageStream<'a>, RecordError> {
-        let stream = JsonArrayFramer::new(input, limits).map(|frame| {
+        let framer =
+            JsonRecordFramer::new(input, "/messages", Vec::new(), limits).or_top_level_array();
+        let stream = framer.map(|frame| {
             let frame = frame?;
             let prefix = format!("/messages/{}", frame.index);
             let message = json_format::decode_frame(&frame, &prefix)?;

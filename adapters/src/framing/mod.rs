@@ -5,12 +5,12 @@
 
 pub mod csv_lines;
 mod cursor;
-pub mod json_array;
+pub mod json_records;
 pub mod lines;
 pub mod position;
 pub mod xml_elements;
 
-pub use json_array::JsonArrayFramer;
+pub use json_records::JsonRecordFramer;
 pub use lines::LineFramer;
 pub use position::TextPosition;
 pub use xml_elements::{XmlElement, XmlElementFramer, XmlNode};

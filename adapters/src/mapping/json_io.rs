@@ -7,7 +7,7 @@
 //! cannot be (the records are gone by then) and read as absent.
 
 use std::borrow::Cow;
-use std::io::{BufRead, Read, Write};
+use std::io::{BufRead, Write};
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
@@ -17,452 +17,9 @@ use super::engine::{self, NativeBuilder, NativeKind, NativeRecord};
 use super::paths::{JsonPath, JsonSeg, SourcePath};
 use crate::adapter::{Decoded, FieldAnchor, RecordSite};
 use crate::error::{EncodeError, ErrorCode, Location, RecordError};
-use crate::framing::{LineFramer, TextPosition};
+use crate::framing::{JsonRecordFramer, LineFramer, TextPosition};
 use crate::limits::Limits;
 use crate::model::Message;
-
-const CHUNK: usize = 64 * 1024;
-
-/// A byte cursor with line/column tracking over a fixed buffer.
-struct Cursor<R> {
-    inner: R,
-    buf: Box<[u8]>,
-    start: usize,
-    end: usize,
-    position: TextPosition,
-}
-
-impl<R: Read> Cursor<R> {
-    fn new(inner: R) -> Cursor<R> {
-        Cursor {
-            inner,
-            buf: vec![0; CHUNK].into_boxed_slice(),
-            start: 0,
-            end: 0,
-            position: TextPosition::default(),
-        }
-    }
-
-    fn peek(&mut self) -> std::io::Result<Option<u8>> {
-        if self.start >= self.end {
-            loop {
-                match self.inner.read(&mut self.buf) {
-                    Ok(0) => return Ok(None),
-                    Ok(n) => {
-                        self.start = 0;
-                        self.end = n;
-                        break;
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(e),
-                }
-            }
-        }
-        Ok(self.buf.get(self.start).copied())
-    }
-
-    fn bump(&mut self) -> std::io::Result<Option<u8>> {
-        let b = self.peek()?;
-        if let Some(b) = b {
-            self.start += 1;
-            self.position.advance(b);
-        }
-        Ok(b)
-    }
-
-    fn skip_ws(&mut self) -> std::io::Result<Option<u8>> {
-        if self.position.byte_offset == 0 && self.peek()? == Some(0xEF) {
-            let bom = self.buf.get(self.start..self.start + 3) == Some(&[0xEF, 0xBB, 0xBF][..]);
-            if bom {
-                self.start += 3;
-                self.position.byte_offset += 3;
-            }
-        }
-        while let Some(b) = self.peek()? {
-            if matches!(b, b' ' | b'\t' | b'\r' | b'\n') {
-                self.bump()?;
-            } else {
-                return Ok(Some(b));
-            }
-        }
-        Ok(None)
-    }
-}
-
-/// One record item and where it starts.
-struct Frame {
-    bytes: Vec<u8>,
-    index: u64,
-    start: TextPosition,
-}
-
-enum State {
-    Start,
-    Items { first: bool },
-    After,
-    Done,
-}
-
-/// Streams the items of the record array of a JSON document.
-struct JsonRecords<R> {
-    cursor: Cursor<R>,
-    records: Vec<String>,
-    /// Absolute pointers (`/orgao`) that rules read.
-    wanted: Vec<String>,
-    document: Map<String, Value>,
-    limits: Limits,
-    state: State,
-    index: u64,
-}
-
-fn escape(s: &str) -> String {
-    s.replace('~', "~0").replace('/', "~1")
-}
-
-impl<R: Read> JsonRecords<R> {
-    fn fatal(&self, code: ErrorCode, reason: impl Into<String>) -> RecordError {
-        RecordError::new(code, reason)
-            .at(self.cursor.position.location())
-            .fatal()
-    }
-
-    fn unexpected(&self, found: Option<u8>, expected: &str) -> RecordError {
-        let found = match found {
-            Some(b) if b.is_ascii_graphic() => format!("`{}`", b as char),
-            Some(b) => format!("byte 0x{b:02X}"),
-            None => "end of input".to_string(),
-        };
-        self.fatal(
-            ErrorCode::Syntax,
-            format!("expected {expected}, found {found}"),
-        )
-    }
-
-    fn records_pointer(&self) -> String {
-        self.records
-            .iter()
-            .map(|s| format!("/{}", escape(s)))
-            .collect()
-    }
-
-    fn ws(&mut self) -> Result<Option<u8>, RecordError> {
-        self.cursor.skip_ws().map_err(|e| RecordError::io(&e))
-    }
-
-    fn expect_byte(&mut self, byte: u8, what: &str) -> Result<(), RecordError> {
-        match self.ws()? {
-            Some(b) if b == byte => {
-                self.cursor.bump().map_err(|e| RecordError::io(&e))?;
-                Ok(())
-            }
-            other => Err(self.unexpected(other, what)),
-        }
-    }
-
-    /// Reads a member name; the cursor is on its opening quote.
-    fn read_key(&mut self) -> Result<String, RecordError> {
-        let io = |e: std::io::Error| RecordError::io(&e);
-        let mut raw = vec![b'"'];
-        self.cursor.bump().map_err(io)?;
-        let mut escaped = false;
-        loop {
-            let Some(b) = self.cursor.bump().map_err(io)? else {
-                return Err(self.unexpected(None, "the end of a member name"));
-            };
-            raw.push(b);
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                break;
-            }
-            if raw.len() > self.limits.max_field_chars * 4 {
-                return Err(self.fatal(ErrorCode::Limit, "member name too long"));
-            }
-        }
-        serde_json::from_slice::<String>(&raw)
-            .map_err(|e| self.fatal(ErrorCode::Syntax, format!("bad member name: {e}")))
-    }
-
-    /// Scans one value, copying it when asked. Limits apply while scanning.
-    fn scan_value(&mut self, mut out: Option<&mut Vec<u8>>) -> Result<(), RecordError> {
-        let io = |e: std::io::Error| RecordError::io(&e);
-        let start = self.cursor.position;
-        let (mut depth, mut in_string, mut escaped, mut size, mut too_deep) =
-            (0usize, false, false, 0usize, false);
-        loop {
-            let Some(b) = self.cursor.peek().map_err(io)? else {
-                return Err(RecordError::new(
-                    ErrorCode::Syntax,
-                    "unexpected end of input inside a value",
-                )
-                .at(start.location())
-                .fatal());
-            };
-            if !in_string
-                && depth == 0
-                && size > 0
-                && matches!(b, b',' | b']' | b'}' | b' ' | b'\t' | b'\r' | b'\n')
-            {
-                break;
-            }
-            self.cursor.bump().map_err(io)?;
-            size += 1;
-            if let Some(buf) = out.as_deref_mut() {
-                if size <= self.limits.max_record_bytes {
-                    buf.push(b);
-                }
-            }
-            if in_string {
-                if escaped {
-                    escaped = false;
-                } else if b == b'\\' {
-                    escaped = true;
-                } else if b == b'"' {
-                    in_string = false;
-                    if depth == 0 {
-                        break;
-                    }
-                }
-                continue;
-            }
-            match b {
-                b'"' => in_string = true,
-                b'{' | b'[' => {
-                    depth += 1;
-                    too_deep |= depth > self.limits.max_depth;
-                }
-                b'}' | b']' => {
-                    depth = depth.saturating_sub(1);
-                    if depth == 0 {
-                        break;
-                    }
-                }
-                _ => {}
-            }
-        }
-        if too_deep {
-            return Err(RecordError::new(
-                ErrorCode::Limit,
-                format!(
-                    "nesting deeper than the limit of {} levels",
-                    self.limits.max_depth
-                ),
-            )
-            .at(start.location()));
-        }
-        if out.is_some() && size > self.limits.max_record_bytes {
-            return Err(RecordError::new(
-                ErrorCode::Limit,
-                format!(
-                    "record of {size} bytes exceeds the limit of {} bytes",
-                    self.limits.max_record_bytes
-                ),
-            )
-            .at(start.location()));
-        }
-        Ok(())
-    }
-
-    fn is_wanted(&self, pointer: &str) -> bool {
-        self.wanted.iter().any(|w| {
-            w == pointer
-                || w.strip_prefix(pointer)
-                    .is_some_and(|rest| rest.starts_with('/'))
-        })
-    }
-
-    /// Walks from the document start to the record array, keeping wanted members.
-    fn open(&mut self) -> Result<(), RecordError> {
-        let io = |e: std::io::Error| RecordError::io(&e);
-        let target = self.records_pointer();
-        let mut pointer = String::new();
-        let records = self.records.clone();
-        for segment in &records {
-            let here = if pointer.is_empty() {
-                "/".to_string()
-            } else {
-                pointer.clone()
-            };
-            match self.ws()? {
-                Some(b'{') => {
-                    self.cursor.bump().map_err(io)?;
-                }
-                other => {
-                    return Err(self.unexpected(
-                        other,
-                        &format!("an object at {here} (the records are at {target})"),
-                    ))
-                }
-            }
-            let mut first = true;
-            loop {
-                match self.ws()? {
-                    Some(b'}') if first => {
-                        return Err(self.fatal(
-                            ErrorCode::Structure,
-                            format!("the document has no {target} array"),
-                        ))
-                    }
-                    Some(b'"') => {}
-                    other => return Err(self.unexpected(other, "a member name")),
-                }
-                first = false;
-                let key = self.read_key()?;
-                self.expect_byte(b':', "`:`")?;
-                self.ws()?;
-                let child = format!("{pointer}/{}", escape(&key));
-                if &key == segment {
-                    pointer = child;
-                    break;
-                }
-                if self.is_wanted(&child) {
-                    let mut bytes = Vec::new();
-                    self.scan_value(Some(&mut bytes))
-                        .map_err(RecordError::fatal)?;
-                    let value: Value = serde_json::from_slice(&bytes)
-                        .map_err(|e| self.fatal(ErrorCode::Syntax, format!("in {child}: {e}")))?;
-                    insert_pointer(&mut self.document, &child, value);
-                } else {
-                    self.scan_value(None).map_err(RecordError::fatal)?;
-                }
-                match self.ws()? {
-                    Some(b',') => {
-                        self.cursor.bump().map_err(io)?;
-                    }
-                    Some(b'}') => {
-                        return Err(self.fatal(
-                            ErrorCode::Structure,
-                            format!("the document has no {target} array"),
-                        ))
-                    }
-                    other => return Err(self.unexpected(other, "`,` or `}`")),
-                }
-            }
-        }
-        match self.ws()? {
-            Some(b'[') => {
-                self.cursor.bump().map_err(io)?;
-                Ok(())
-            }
-            other => Err(self.unexpected(
-                other,
-                &format!(
-                    "the record array at {}",
-                    if target.is_empty() {
-                        "the top of the document"
-                    } else {
-                        &target
-                    }
-                ),
-            )),
-        }
-    }
-
-    /// After the array: skips the rest of the enclosing objects and checks the end.
-    fn close(&mut self) -> Result<(), RecordError> {
-        let io = |e: std::io::Error| RecordError::io(&e);
-        for _ in 0..self.records.len() {
-            loop {
-                match self.ws()? {
-                    Some(b'}') => {
-                        self.cursor.bump().map_err(io)?;
-                        break;
-                    }
-                    Some(b',') => {
-                        self.cursor.bump().map_err(io)?;
-                        match self.ws()? {
-                            Some(b'"') => {}
-                            other => return Err(self.unexpected(other, "a member name")),
-                        }
-                        self.read_key()?;
-                        self.expect_byte(b':', "`:`")?;
-                        self.ws()?;
-                        self.scan_value(None).map_err(RecordError::fatal)?;
-                    }
-                    other => return Err(self.unexpected(other, "`,` or `}`")),
-                }
-            }
-        }
-        match self.ws()? {
-            None => Ok(()),
-            other => Err(self.unexpected(other, "the end of the document")),
-        }
-    }
-
-    fn step(&mut self) -> Result<Option<Frame>, RecordError> {
-        let io = |e: std::io::Error| RecordError::io(&e);
-        loop {
-            match self.state {
-                State::Done => return Ok(None),
-                State::Start => {
-                    self.open()?;
-                    self.state = State::Items { first: true };
-                }
-                State::After => {
-                    self.state = State::Done;
-                    self.close()?;
-                    return Ok(None);
-                }
-                State::Items { first } => {
-                    match self.ws()? {
-                        Some(b']') => {
-                            self.cursor.bump().map_err(io)?;
-                            self.state = State::After;
-                            continue;
-                        }
-                        Some(b',') if !first => {
-                            self.cursor.bump().map_err(io)?;
-                            self.ws()?;
-                        }
-                        Some(_) if first => {}
-                        other => return Err(self.unexpected(other, "`,` or `]`")),
-                    }
-                    self.state = State::Items { first: false };
-                    let start = self.cursor.position;
-                    let index = self.index;
-                    self.index += 1;
-                    let mut bytes = Vec::with_capacity(512);
-                    return match self.scan_value(Some(&mut bytes)) {
-                        Ok(()) => Ok(Some(Frame {
-                            bytes,
-                            index,
-                            start,
-                        })),
-                        Err(mut e) => {
-                            e.location.record = Some(index + 1);
-                            Err(e)
-                        }
-                    };
-                }
-            }
-        }
-    }
-}
-
-/// Puts a value at an absolute pointer in a document being assembled.
-fn insert_pointer(document: &mut Map<String, Value>, pointer: &str, value: Value) {
-    let parts: Vec<String> = pointer
-        .split('/')
-        .skip(1)
-        .map(|s| s.replace("~1", "/").replace("~0", "~"))
-        .collect();
-    let mut map = document;
-    for (i, part) in parts.iter().enumerate() {
-        if i + 1 == parts.len() {
-            map.insert(part.clone(), value);
-            return;
-        }
-        if !matches!(map.get(part), Some(Value::Object(_))) {
-            map.insert(part.clone(), Value::Object(Map::new()));
-        }
-        match map.get_mut(part).and_then(Value::as_object_mut) {
-            Some(inner) => map = inner,
-            None => return,
-        }
-    }
-}
 
 /// One JSON record (and the document members kept) as the engine sees it.
 struct JsonRecord<'r> {
@@ -613,29 +170,17 @@ pub fn decoder<'a>(
         .filter(SourcePath::is_absolute)
         .map(|p| p.native_name(None))
         .collect();
-    let mut framer = JsonRecords {
-        cursor: Cursor::new(input),
-        records: spec.records.clone(),
-        wanted,
-        document: Map::new(),
-        limits,
-        state: State::Start,
-        index: 0,
-    };
+    let records = spec
+        .records
+        .iter()
+        .map(|segment| format!("/{}", segment.replace('~', "~0").replace('/', "~1")))
+        .collect::<String>();
+    let mut framer = JsonRecordFramer::new(input, &records, wanted, limits);
     let prefix = framer.records_pointer();
     let mut document = None;
     std::iter::from_fn(move || {
-        let next = match framer.step() {
-            Ok(Some(frame)) => Ok(frame),
-            Ok(None) => return None,
-            Err(e) => {
-                if e.fatal {
-                    framer.state = State::Done;
-                }
-                return Some(Err(e));
-            }
-        };
-        let document = document.get_or_insert_with(|| Value::Object(framer.document.clone()));
+        let next = framer.next()?;
+        let document = document.get_or_insert_with(|| Value::Object(framer.document().clone()));
         Some(next.and_then(|frame| {
             let pointer = format!("{prefix}/{}", frame.index);
             let record = parse_frame(&frame.bytes, frame.start, frame.index, &pointer)?;
@@ -923,30 +468,18 @@ mod tests {
         records: &[&str],
         wanted: &[&str],
     ) -> (Vec<Result<String, RecordError>>, Map<String, Value>) {
-        let mut framer = JsonRecords {
-            cursor: Cursor::new(text.as_bytes()),
-            records: records.iter().map(|s| s.to_string()).collect(),
-            wanted: wanted.iter().map(|s| s.to_string()).collect(),
-            document: Map::new(),
-            limits: Limits::default(),
-            state: State::Start,
-            index: 0,
-        };
-        let mut out = Vec::new();
-        loop {
-            match framer.step() {
-                Ok(Some(frame)) => out.push(Ok(String::from_utf8_lossy(&frame.bytes).into_owned())),
-                Ok(None) => break,
-                Err(e) => {
-                    let fatal = e.fatal;
-                    out.push(Err(e));
-                    if fatal {
-                        break;
-                    }
-                }
-            }
-        }
-        (out, framer.document)
+        let pointer: String = records.iter().map(|s| format!("/{s}")).collect();
+        let mut framer = JsonRecordFramer::new(
+            text.as_bytes(),
+            &pointer,
+            wanted.iter().map(|s| s.to_string()).collect(),
+            Limits::default(),
+        );
+        let out = framer
+            .by_ref()
+            .map(|frame| frame.map(|f| String::from_utf8_lossy(&f.bytes).into_owned()))
+            .collect();
+        (out, framer.document().clone())
     }
 
     #[test]
