@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 use serde_json::Value;
 
 use crate::model::MessageKind;
-use crate::schema::{ScalarType, FILES, SCHEMA_BASE};
+use crate::schema::{shape, ScalarType};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CanonField {
@@ -27,11 +27,7 @@ pub struct CanonField {
 }
 
 static FIELDS: LazyLock<Vec<Vec<CanonField>>> = LazyLock::new(|| {
-    let documents: HashMap<&str, Value> = FILES
-        .iter()
-        .filter(|(name, _)| name.ends_with(".json"))
-        .filter_map(|(name, text)| Some((*name, serde_json::from_str(text).ok()?)))
-        .collect();
+    let documents = shape::documents();
     MessageKind::ALL
         .iter()
         .map(|kind| {
@@ -63,21 +59,17 @@ pub fn field(kind: MessageKind, path: &str) -> Option<&'static CanonField> {
     fields(kind).iter().find(|f| f.path == path)
 }
 
+/// Flattens a kind's schema into fields, keeping what the checker needs beyond
+/// the shape (enums, `$defs` names, descriptions); references and types are read
+/// with the same helpers as [`crate::schema::shape`].
 struct Walker<'a, 'o> {
-    documents: &'a HashMap<&'a str, Value>,
+    documents: &'a HashMap<&'static str, Value>,
     out: &'o mut Vec<CanonField>,
 }
 
 impl<'a> Walker<'a, '_> {
     fn resolve(&self, reference: &str, current: &'a Value) -> Option<(&'a Value, &'a Value)> {
-        let reference = reference.strip_prefix(SCHEMA_BASE).unwrap_or(reference);
-        let (file, pointer) = reference.split_once('#').unwrap_or((reference, ""));
-        let document = if file.is_empty() {
-            current
-        } else {
-            self.documents.get(file)?
-        };
-        Some((document.pointer(pointer)?, document))
+        shape::resolve_ref(reference, current, self.documents)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -115,14 +107,7 @@ impl<'a> Walker<'a, '_> {
             }
             return;
         }
-        let declared = match schema.get("type") {
-            Some(Value::String(t)) => Some(t.as_str()),
-            Some(Value::Array(types)) => types
-                .iter()
-                .filter_map(Value::as_str)
-                .find(|t| *t != "null"),
-            _ => None,
-        };
+        let declared = shape::declared_type(schema);
         match declared {
             Some("object") => {
                 let required_names: Vec<&str> = schema
@@ -159,12 +144,7 @@ impl<'a> Walker<'a, '_> {
                 }
             }
             other => {
-                let scalar = match other {
-                    Some("integer") => ScalarType::Integer,
-                    Some("number") => ScalarType::Number,
-                    Some("boolean") => ScalarType::Boolean,
-                    _ => ScalarType::String,
-                };
+                let scalar = shape::scalar_of(other);
                 let enum_values = schema.get("enum").and_then(Value::as_array).map(|values| {
                     values
                         .iter()

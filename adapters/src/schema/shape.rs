@@ -80,7 +80,8 @@ static SHAPES: LazyLock<Vec<ObjectShape>> = LazyLock::new(|| {
         .collect()
 });
 
-fn documents() -> HashMap<&'static str, Value> {
+/// The embedded JSON Schema documents by file name.
+pub(crate) fn documents() -> HashMap<&'static str, Value> {
     FILES
         .iter()
         .filter(|(name, _)| name.ends_with(".json"))
@@ -93,25 +94,42 @@ fn documents() -> HashMap<&'static str, Value> {
 }
 
 /// Resolves `$ref`s of the form `file.schema.json#/$defs/x`, `#/$defs/x` or an
-/// absolute URI under [`SCHEMA_BASE`].
-fn resolve<'a>(
+/// absolute URI under [`SCHEMA_BASE`]: the target and the document holding it.
+pub(crate) fn resolve_ref<'a>(
     reference: &str,
     current: &'a Value,
     documents: &'a HashMap<&'static str, Value>,
-) -> (&'a Value, &'a Value) {
+) -> Option<(&'a Value, &'a Value)> {
     let reference = reference.strip_prefix(SCHEMA_BASE).unwrap_or(reference);
     let (file, pointer) = reference.split_once('#').unwrap_or((reference, ""));
     let document = if file.is_empty() {
         current
     } else {
-        documents
-            .get(file)
-            .unwrap_or_else(|| panic!("schema reference to unknown file {file}"))
+        documents.get(file)?
     };
-    let target = document
-        .pointer(pointer)
-        .unwrap_or_else(|| panic!("schema reference {reference} does not resolve"));
-    (target, document)
+    Some((document.pointer(pointer)?, document))
+}
+
+/// The JSON type a schema node declares (the first non-null one of a list).
+pub(crate) fn declared_type(schema: &Value) -> Option<&str> {
+    match schema.get("type") {
+        Some(Value::String(t)) => Some(t.as_str()),
+        Some(Value::Array(types)) => types
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|t| *t != "null"),
+        _ => None,
+    }
+}
+
+/// The scalar type of a declared JSON type; enums and consts read as text.
+pub(crate) fn scalar_of(declared: Option<&str>) -> ScalarType {
+    match declared {
+        Some("integer") => ScalarType::Integer,
+        Some("number") => ScalarType::Number,
+        Some("boolean") => ScalarType::Boolean,
+        _ => ScalarType::String,
+    }
 }
 
 fn derive(
@@ -120,18 +138,13 @@ fn derive(
     documents: &HashMap<&'static str, Value>,
 ) -> FieldShape {
     if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
-        let (target, target_document) = resolve(reference, document, documents);
+        // The embedded schemas are part of the build; a dangling reference is a
+        // programming error caught by this module's tests.
+        let (target, target_document) = resolve_ref(reference, document, documents)
+            .unwrap_or_else(|| panic!("schema reference {reference} does not resolve"));
         return derive(target, target_document, documents);
     }
-    let declared = match schema.get("type") {
-        Some(Value::String(t)) => Some(t.as_str()),
-        // ["string", "null"] style: take the first non-null type.
-        Some(Value::Array(types)) => types
-            .iter()
-            .filter_map(Value::as_str)
-            .find(|t| *t != "null"),
-        _ => None,
-    };
+    let declared = declared_type(schema);
     match declared {
         Some("object") => {
             let fields = schema
@@ -170,11 +183,7 @@ fn derive(
                 item_name,
             }
         }
-        Some("integer") => FieldShape::Scalar(ScalarType::Integer),
-        Some("number") => FieldShape::Scalar(ScalarType::Number),
-        Some("boolean") => FieldShape::Scalar(ScalarType::Boolean),
-        // Strings, enums and consts without a type all read as text.
-        _ => FieldShape::Scalar(ScalarType::String),
+        other => FieldShape::Scalar(scalar_of(other)),
     }
 }
 
