@@ -76,11 +76,7 @@ fn json_structure_error_names_the_pointer() {
 fn json_document_without_messages_array_is_an_error() {
     let errs = errors("iarms-json", b"{\"schema_version\":\"1.0\"}");
     assert_eq!(errs.len(), 1);
-    assert!(
-        errs[0].reason.contains("no /messages array"),
-        "{}",
-        errs[0]
-    );
+    assert!(errs[0].reason.contains("no /messages array"), "{}", errs[0]);
 }
 
 #[test]

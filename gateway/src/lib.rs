@@ -9,4 +9,10 @@
 //!
 //! The command-line interface (`src/main.rs`, `src/cli/`) is the binary's own.
 
+pub mod api;
+pub mod config;
+pub mod forward;
+pub mod hub;
+pub mod inbox;
+pub mod service;
 pub mod store;

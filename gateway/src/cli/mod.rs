@@ -1,12 +1,15 @@
 //! Command-line interface: one module per subcommand.
 
+mod check_config;
 mod convert;
 mod demo;
 mod formats;
 mod io;
 mod mappings;
+mod messages;
 mod sample;
 mod schema;
+mod serve;
 mod validate;
 
 use std::path::PathBuf;
@@ -71,6 +74,10 @@ pub enum Command {
     Schema(schema::SchemaArgs),
     Demo(demo::DemoArgs),
     Mappings(mappings::MappingsArgs),
+    Serve(serve::ServeArgs),
+    CheckConfig(check_config::CheckConfigArgs),
+    HashKey(check_config::HashKeyArgs),
+    Messages(messages::MessagesArgs),
 }
 
 /// The formats every command can use: the built-in adapters, the built-in
@@ -89,5 +96,9 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Schema(args) => schema::run(args),
         Command::Demo(args) => demo::run(args, &mappings),
         Command::Mappings(args) => mappings::run(args, &mappings),
+        Command::Serve(args) => serve::run(args),
+        Command::CheckConfig(args) => check_config::run(args),
+        Command::HashKey(args) => check_config::hash_key(args),
+        Command::Messages(args) => messages::run(args),
     }
 }

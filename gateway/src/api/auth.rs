@@ -1,0 +1,159 @@
+//! API keys: `Authorization: Bearer <key>` or `X-Api-Key: <key>`, checked against
+//! the argon2 hashes in the config. A verified key is remembered by its SHA-256
+//! (never the key itself), so argon2 runs once per key, not once per request; a
+//! refused key is answered from memory for a minute.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::{PasswordHash, PasswordVerifier};
+use argon2::Argon2;
+use axum::http::HeaderMap;
+use sha2::{Digest, Sha256};
+
+/// Who a key belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    Partner(String),
+    /// The hub calling `/v1/inbound`.
+    Hub,
+    /// An operator: replay, retry-dead, every message.
+    Operator,
+}
+
+/// The key holders and their hashes, with the cache of verified keys.
+#[derive(Debug, Default)]
+pub struct Keys {
+    holders: Vec<(Principal, Vec<String>)>,
+    verified: Mutex<HashMap<[u8; 32], Principal>>,
+    /// Keys that failed recently, so that a client retrying a wrong key does not
+    /// cost an argon2 run per request.
+    refused: Mutex<HashMap<[u8; 32], Instant>>,
+}
+
+/// How long a refused key is answered from memory.
+const REFUSED_FOR: Duration = Duration::from_secs(60);
+
+/// Cap on remembered keys, so that a flood of valid keys cannot grow memory.
+const CACHE_MAX: usize = 10_000;
+
+impl Keys {
+    pub fn new(holders: Vec<(Principal, Vec<String>)>) -> Keys {
+        Keys {
+            holders,
+            verified: Mutex::new(HashMap::new()),
+            refused: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The presented key, if any.
+    pub fn presented(headers: &HeaderMap) -> Option<String> {
+        if let Some(v) = headers.get(axum::http::header::AUTHORIZATION) {
+            let v = v.to_str().ok()?;
+            let (scheme, key) = v.split_once(' ')?;
+            return scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| key.trim().to_string());
+        }
+        headers
+            .get("x-api-key")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim().to_string())
+    }
+
+    /// Whose key this is, or `None`.
+    pub async fn verify(self: &Arc<Self>, key: String) -> Option<Principal> {
+        if key.is_empty() {
+            return None;
+        }
+        let digest: [u8; 32] = Sha256::digest(key.as_bytes()).into();
+        if let Some(p) = self.cache().get(&digest) {
+            return Some(p.clone());
+        }
+        if let Some(at) = lock(&self.refused).get(&digest) {
+            if at.elapsed() < REFUSED_FOR {
+                return None;
+            }
+        }
+        let keys = Arc::clone(self);
+        let found = tokio::task::spawn_blocking(move || {
+            let argon = Argon2::default();
+            keys.holders.iter().find_map(|(principal, hashes)| {
+                hashes.iter().find_map(|h| {
+                    let parsed = PasswordHash::new(h).ok()?;
+                    argon
+                        .verify_password(key.as_bytes(), &parsed)
+                        .ok()
+                        .map(|_| principal.clone())
+                })
+            })
+        })
+        .await
+        .ok()
+        .flatten();
+        let Some(found) = found else {
+            let mut refused = lock(&self.refused);
+            if refused.len() >= CACHE_MAX {
+                refused.retain(|_, at| at.elapsed() < REFUSED_FOR);
+                if refused.len() >= CACHE_MAX {
+                    refused.clear();
+                }
+            }
+            refused.insert(digest, Instant::now());
+            return None;
+        };
+        let mut cache = self.cache();
+        if cache.len() >= CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(digest, found.clone());
+        Some(found)
+    }
+
+    fn cache(&self) -> MutexGuard<'_, HashMap<[u8; 32], Principal>> {
+        lock(&self.verified)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// An argon2id PHC string for `key`, with a random salt (`iarms-gateway hash-key`).
+pub fn hash_key(key: &str) -> Result<String, argon2::password_hash::Error> {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let salt_bytes = *uuid::Uuid::new_v4().as_bytes();
+    let salt = SaltString::encode_b64(&salt_bytes)?;
+    Ok(Argon2::default()
+        .hash_password(key.as_bytes(), &salt)?
+        .to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn verifies_and_caches() {
+        let hash = hash_key("s3cret").unwrap();
+        let keys = Arc::new(Keys::new(vec![(
+            Principal::Partner("rs".into()),
+            vec![hash],
+        )]));
+        assert_eq!(
+            keys.verify("s3cret".into()).await,
+            Some(Principal::Partner("rs".into()))
+        );
+        assert_eq!(keys.cache().len(), 1);
+        assert_eq!(
+            keys.verify("s3cret".into()).await,
+            Some(Principal::Partner("rs".into()))
+        );
+        assert_eq!(keys.verify("wrong".into()).await, None);
+        assert_eq!(lock(&keys.refused).len(), 1);
+        assert_eq!(keys.verify("wrong".into()).await, None);
+    }
+}

@@ -1,0 +1,245 @@
+//! The inbound road shared by the HTTP API and the directory inbox: decode with
+//! the partner's adapter, `prepare` every record, accept the good ones in one store
+//! transaction with a delivery to the hub, and report one result per record.
+
+use std::io::Cursor;
+
+use iarms_adapters::{pipeline, Limits, Location, Message, MessageKind, RecordError};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::config::HUB;
+use crate::service::Shared;
+use crate::store::{AcceptOutcome, DuplicateReason, NewMessage, StoreError};
+
+/// What happened to one record of a request or file.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordResult {
+    /// 1-based position in the input.
+    pub index: u64,
+    /// `accepted`, `duplicate` or `rejected`.
+    pub outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original_message_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_reason: Option<DuplicateReason>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<RecordError>,
+}
+
+/// The answer to a batch.
+#[derive(Debug, Clone, Serialize)]
+pub struct IngestReport {
+    pub accepted: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+    pub results: Vec<RecordResult>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("unknown format `{0}`")]
+    UnknownFormat(String),
+    #[error("the store is unavailable: {0}")]
+    Store(#[from] StoreError),
+    #[error("decoding failed: {0}")]
+    Internal(String),
+}
+
+/// A decoded record: the clean message, or its located errors.
+type Prepared = (u64, Location, Result<Message, Vec<RecordError>>);
+
+/// Where accepted messages go: to the hub (everything from partners), or, for
+/// messages from the hub, to every partner with an `outbound`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    Hub,
+    Partners,
+}
+
+/// Decodes `body` in `format` and accepts every clean record from `partner`
+/// (routed to the hub). `kinds` restricts the message kinds allowed.
+pub async fn ingest(
+    shared: &Shared,
+    partner: &str,
+    format: &str,
+    body: Vec<u8>,
+    source: String,
+    kinds: Option<&'static [MessageKind]>,
+) -> Result<IngestReport, IngestError> {
+    ingest_routed(shared, partner, format, body, source, kinds, Route::Hub).await
+}
+
+/// [`ingest`] with an explicit route.
+pub async fn ingest_routed(
+    shared: &Shared,
+    partner: &str,
+    format: &str,
+    body: Vec<u8>,
+    source: String,
+    kinds: Option<&'static [MessageKind]>,
+    route: Route,
+) -> Result<IngestReport, IngestError> {
+    let destinations: Vec<String> = match route {
+        Route::Hub => vec![HUB.to_string()],
+        Route::Partners => shared
+            .config
+            .partners
+            .iter()
+            .filter(|p| p.outbound.is_some())
+            .map(|p| p.id.clone())
+            .collect(),
+    };
+    let adapter = shared
+        .registry
+        .get(format)
+        .ok_or_else(|| IngestError::UnknownFormat(format.to_string()))?;
+    let prepared: Vec<Prepared> = tokio::task::spawn_blocking(move || {
+        let mut out = Vec::new();
+        let stream = match adapter.decode(Box::new(Cursor::new(body)), Limits::default()) {
+            Ok(stream) => stream,
+            Err(mut e) => {
+                e.location.source = Some(source.clone());
+                let location = (*e.location).clone();
+                out.push((1, location, Err(vec![e])));
+                return out;
+            }
+        };
+        for (i, item) in stream.enumerate() {
+            let index = i as u64 + 1;
+            match item {
+                Ok(decoded) => {
+                    let mut location = decoded.site.location.clone();
+                    location.source = Some(source.clone());
+                    let result = pipeline::prepare(decoded)
+                        .map_err(|errors| with_source(errors, &source))
+                        .and_then(|m| match kinds {
+                            Some(allowed) if !allowed.contains(&m.kind()) => {
+                                Err(vec![RecordError::new(
+                                    iarms_adapters::ErrorCode::Unsupported,
+                                    format!(
+                                        "a {} message does not belong at this endpoint",
+                                        m.kind().tag()
+                                    ),
+                                )
+                                .at(location.clone())])
+                            }
+                            _ => Ok(m),
+                        });
+                    out.push((index, location, result));
+                }
+                Err(e) => {
+                    let fatal = e.fatal;
+                    let e = with_source(vec![e], &source);
+                    let location = (*e[0].location).clone();
+                    out.push((index, location, Err(e)));
+                    if fatal {
+                        break;
+                    }
+                }
+            }
+        }
+        out
+    })
+    .await
+    .map_err(|e| IngestError::Internal(e.to_string()))?;
+
+    let batch: Vec<NewMessage> = prepared
+        .iter()
+        .filter_map(|(_, _, r)| r.as_ref().ok())
+        .map(|message| NewMessage {
+            message: message.clone(),
+            source_partner: partner.to_string(),
+            destinations: destinations.clone(),
+        })
+        .collect();
+    let outcomes = if batch.is_empty() {
+        Vec::new()
+    } else {
+        shared.store.accept(&batch).await?
+    };
+    let mut outcomes = outcomes.into_iter();
+    let mut report = IngestReport {
+        accepted: 0,
+        duplicates: 0,
+        rejected: 0,
+        results: Vec::with_capacity(prepared.len()),
+    };
+    for (index, location, result) in prepared {
+        let item = match result {
+            Ok(message) => {
+                let kind = message.kind().tag();
+                match outcomes.next() {
+                    Some(AcceptOutcome::Accepted { message_id }) => {
+                        report.accepted += 1;
+                        shared.metrics.accepted(partner, kind);
+                        tracing::info!(%message_id, partner, kind, "accepted");
+                        RecordResult {
+                            index,
+                            outcome: "accepted",
+                            kind: Some(kind),
+                            message_id: Some(message_id),
+                            original_message_id: None,
+                            duplicate_reason: None,
+                            location: Some(location),
+                            errors: Vec::new(),
+                        }
+                    }
+                    Some(AcceptOutcome::Duplicate {
+                        message_id,
+                        original_message_id,
+                        reason,
+                    }) => {
+                        report.duplicates += 1;
+                        shared.metrics.duplicate(partner);
+                        tracing::info!(%message_id, %original_message_id, partner, "duplicate");
+                        RecordResult {
+                            index,
+                            outcome: "duplicate",
+                            kind: Some(kind),
+                            message_id: Some(message_id),
+                            original_message_id: Some(original_message_id),
+                            duplicate_reason: Some(reason),
+                            location: Some(location),
+                            errors: Vec::new(),
+                        }
+                    }
+                    None => {
+                        return Err(IngestError::Internal(
+                            "the store returned fewer outcomes than messages".into(),
+                        ))
+                    }
+                }
+            }
+            Err(errors) => {
+                report.rejected += 1;
+                RecordResult {
+                    index,
+                    outcome: "rejected",
+                    kind: None,
+                    message_id: None,
+                    original_message_id: None,
+                    duplicate_reason: None,
+                    location: Some(location),
+                    errors,
+                }
+            }
+        };
+        report.results.push(item);
+    }
+    shared.metrics.rejected(partner, report.rejected);
+    Ok(report)
+}
+
+fn with_source(mut errors: Vec<RecordError>, source: &str) -> Vec<RecordError> {
+    for e in &mut errors {
+        e.location.source = Some(source.to_string());
+    }
+    errors
+}

@@ -1,0 +1,153 @@
+//! Prometheus metrics (prometheus-client), rendered as text at `GET /metrics`.
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+use crate::store::QueueDepth;
+
+type Labels = Vec<(String, String)>;
+
+/// Every metric the gateway exports.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    messages_in: Family<Labels, Counter>,
+    rejected: Family<Labels, Counter>,
+    duplicates: Family<Labels, Counter>,
+    delivered: Family<Labels, Counter>,
+    failures: Family<Labels, Counter>,
+    queue_depth: Family<Labels, Gauge>,
+    latency: Family<Labels, Histogram>,
+}
+
+fn labels(pairs: &[(&str, &str)]) -> Labels {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+impl Default for Metrics {
+    fn default() -> Metrics {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("iarms_gateway");
+        let messages_in = Family::<Labels, Counter>::default();
+        let rejected = Family::<Labels, Counter>::default();
+        let duplicates = Family::<Labels, Counter>::default();
+        let delivered = Family::<Labels, Counter>::default();
+        let failures = Family::<Labels, Counter>::default();
+        let queue_depth = Family::<Labels, Gauge>::default();
+        let latency = Family::<Labels, Histogram>::new_with_constructor(
+            (|| Histogram::new(exponential_buckets(0.005, 2.0, 16))) as fn() -> Histogram,
+        );
+        registry.register(
+            "messages_in",
+            "Messages accepted, per source partner and kind",
+            messages_in.clone(),
+        );
+        registry.register(
+            "records_rejected",
+            "Records rejected by decoding, normalisation or validation, per partner",
+            rejected.clone(),
+        );
+        registry.register(
+            "messages_duplicate",
+            "Resent messages recognised as duplicates, per partner",
+            duplicates.clone(),
+        );
+        registry.register(
+            "messages_delivered",
+            "Deliveries completed, per destination and kind",
+            delivered.clone(),
+        );
+        registry.register(
+            "delivery_failures",
+            "Failed delivery attempts, per destination and outcome (retry, dead)",
+            failures.clone(),
+        );
+        registry.register(
+            "queue_depth",
+            "Undelivered deliveries per destination and state",
+            queue_depth.clone(),
+        );
+        registry.register(
+            "delivery_latency_seconds",
+            "Time from acceptance to delivery, per destination",
+            latency.clone(),
+        );
+        Metrics {
+            registry,
+            messages_in,
+            rejected,
+            duplicates,
+            delivered,
+            failures,
+            queue_depth,
+            latency,
+        }
+    }
+
+    pub fn accepted(&self, partner: &str, kind: &str) {
+        self.messages_in
+            .get_or_create(&labels(&[("partner", partner), ("kind", kind)]))
+            .inc();
+    }
+
+    pub fn rejected(&self, partner: &str, n: u64) {
+        if n > 0 {
+            self.rejected
+                .get_or_create(&labels(&[("partner", partner)]))
+                .inc_by(n);
+        }
+    }
+
+    pub fn duplicate(&self, partner: &str) {
+        self.duplicates
+            .get_or_create(&labels(&[("partner", partner)]))
+            .inc();
+    }
+
+    pub fn delivered(&self, destination: &str, kind: &str, latency_seconds: f64) {
+        self.delivered
+            .get_or_create(&labels(&[("destination", destination), ("kind", kind)]))
+            .inc();
+        self.latency
+            .get_or_create(&labels(&[("destination", destination)]))
+            .observe(latency_seconds.max(0.0));
+    }
+
+    pub fn failure(&self, destination: &str, outcome: &str) {
+        self.failures
+            .get_or_create(&labels(&[
+                ("destination", destination),
+                ("outcome", outcome),
+            ]))
+            .inc();
+    }
+
+    /// The text exposition, with the queue depth just read from the store.
+    pub fn render(&self, depth: &[QueueDepth]) -> String {
+        self.queue_depth.clear();
+        for d in depth {
+            self.queue_depth
+                .get_or_create(&labels(&[
+                    ("destination", &d.destination),
+                    ("state", d.state.as_str()),
+                ]))
+                .set(d.count as i64);
+        }
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        let _ = encode(&mut out, &self.registry);
+        out
+    }
+}

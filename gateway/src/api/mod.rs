@@ -1,0 +1,621 @@
+//! The HTTP API (axum), versioned under `/v1`. Every error is JSON:
+//! `{"error": {"code": "...", "message": "...", "location": {...}}}` with a stable
+//! code (see `docs/gateway.md`). Batches answer one result per record: HTTP 200
+//! when nothing was rejected, 422 with the same per-record body when some records
+//! were rejected (the good ones of the batch are accepted and stored all the same).
+
+pub mod auth;
+pub mod ingest;
+pub mod metrics;
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use iarms_adapters::MessageKind;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use uuid::Uuid;
+
+use self::auth::{Keys, Principal};
+use self::ingest::{ingest, ingest_routed, IngestError, IngestReport, Route};
+use crate::service::Shared;
+use crate::store::{DeliveryState, Idempotency, MessageFilter, StoreError};
+
+/// A JSON error reply.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub location: Option<Value>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            location: None,
+        }
+    }
+
+    fn at(mut self, location: Value) -> ApiError {
+        self.location = Some(location);
+        self
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut error = json!({"code": self.code, "message": self.message});
+        if let Some(location) = self.location {
+            error["location"] = location;
+        }
+        (self.status, Json(json!({ "error": error }))).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        match e {
+            e @ StoreError::NotFound { .. } => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
+            }
+            e @ StoreError::Invalid(_) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.to_string())
+            }
+            e => {
+                tracing::error!(error = %e, "store error");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store_unavailable",
+                    "the store is unavailable; retry later",
+                )
+            }
+        }
+    }
+}
+
+impl From<IngestError> for ApiError {
+    fn from(e: IngestError) -> ApiError {
+        match e {
+            IngestError::Store(e) => e.into(),
+            e => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()),
+        }
+    }
+}
+
+type ApiResult = Result<Response, ApiError>;
+
+/// The router with its layers (body limit, request timeout).
+pub fn router(shared: Arc<Shared>) -> Router {
+    let limit = shared.config.body_limit;
+    let timeout = shared.config.request_timeout;
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/v1/partners/{partner}/messages", post(partner_messages))
+        .route("/v1/records", post(records))
+        .route("/v1/searches", post(searches))
+        .route("/v1/traces", post(traces))
+        .route("/v1/traces/{id}", get(show_trace))
+        .route("/v1/traces/{id}/responses", post(trace_responses))
+        .route("/v1/inbound", post(inbound))
+        .route("/v1/messages", get(list_messages))
+        .route("/v1/messages/{id}", get(show_message))
+        .route("/v1/messages/{id}/replay", post(replay))
+        .route("/v1/deliveries/retry-dead", post(retry_dead))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::disable())
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(RequestBodyLimitLayer::new(limit))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .with_state(shared)
+}
+
+async fn not_found(uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no route for {}", uri.path()),
+    )
+}
+
+async fn healthz() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+async fn readyz(State(shared): State<Arc<Shared>>) -> ApiResult {
+    match shared.store.ping().await {
+        Ok(()) => Ok(Json(json!({"status": "ready"})).into_response()),
+        Err(e) => {
+            tracing::warn!(error = %e, "store not ready");
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_unavailable",
+                "the store does not answer",
+            ))
+        }
+    }
+}
+
+async fn metrics(State(shared): State<Arc<Shared>>) -> ApiResult {
+    let depth = shared.store.queue_depth().await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        shared.metrics.render(&depth),
+    )
+        .into_response())
+}
+
+async fn authenticate(keys: &Arc<Keys>, headers: &HeaderMap) -> Result<Principal, ApiError> {
+    let Some(key) = Keys::presented(headers) else {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "send an API key as `Authorization: Bearer <key>` or `X-Api-Key: <key>`",
+        ));
+    };
+    keys.verify(key).await.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "the API key is not valid",
+        )
+    })
+}
+
+fn forbidden(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+}
+
+/// Answers from the idempotency store when the key was seen, otherwise runs
+/// `work` and remembers its answer. Keys are scoped per caller.
+async fn idempotent<F>(
+    shared: &Shared,
+    caller: &str,
+    headers: &HeaderMap,
+    request: (&Method, &Uri, &[u8]),
+    work: F,
+) -> ApiResult
+where
+    F: std::future::Future<Output = Result<(StatusCode, Value), ApiError>>,
+{
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => match v.to_str() {
+            Ok(k) if !k.is_empty() && k.len() <= 255 => Some(k.to_string()),
+            _ => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad_idempotency_key",
+                    "Idempotency-Key must be 1 to 255 visible ASCII characters",
+                ))
+            }
+        },
+    };
+    let Some(key) = key else {
+        let (status, body) = work.await?;
+        return Ok((status, Json(body)).into_response());
+    };
+    let (method, uri, body) = request;
+    let mut hasher = Sha256::new();
+    hasher.update(method.as_str().as_bytes());
+    hasher.update(b" ");
+    hasher.update(uri.path().as_bytes());
+    hasher.update(b"\n");
+    hasher.update(body);
+    let hash: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    match shared.store.lookup_idempotency(caller, &key, &hash).await? {
+        Idempotency::Replay(stored) => return Ok(replay_response(&stored)),
+        Idempotency::Conflict => return Err(conflict()),
+        Idempotency::New => {}
+    }
+    let (status, body) = work.await?;
+    let stored = json!({"status": status.as_u16(), "body": body}).to_string();
+    match shared
+        .store
+        .remember_idempotency(caller, &key, &hash, &stored)
+        .await?
+    {
+        Idempotency::New => Ok((status, Json(body)).into_response()),
+        Idempotency::Replay(stored) => Ok(replay_response(&stored)),
+        Idempotency::Conflict => Err(conflict()),
+    }
+}
+
+fn conflict() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "idempotency_conflict",
+        "this Idempotency-Key was used for a different request",
+    )
+}
+
+fn replay_response(stored: &str) -> Response {
+    let value: Value = serde_json::from_str(stored).unwrap_or(Value::Null);
+    let status = value["status"]
+        .as_u64()
+        .and_then(|s| StatusCode::from_u16(s as u16).ok())
+        .unwrap_or(StatusCode::OK);
+    let mut response = (status, Json(value["body"].clone())).into_response();
+    response.headers_mut().insert(
+        "idempotent-replay",
+        axum::http::HeaderValue::from_static("true"),
+    );
+    response
+}
+
+fn report_reply(report: IngestReport) -> (StatusCode, Value) {
+    let status = if report.rejected == 0 {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    (status, serde_json::to_value(report).unwrap_or(Value::Null))
+}
+
+async fn partner_messages(
+    State(shared): State<Arc<Shared>>,
+    Path(partner): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    let principal = authenticate(&shared.keys, &headers).await?;
+    match &principal {
+        Principal::Partner(p) if *p == partner => {}
+        _ => {
+            return Err(forbidden(format!(
+                "this key may not send for partner `{partner}`"
+            )))
+        }
+    }
+    let Some(format) = shared.config.partner(&partner).map(|p| p.format.clone()) else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_partner",
+            format!("no partner `{partner}`"),
+        ));
+    };
+    let work = async {
+        let report = ingest(
+            &shared,
+            &partner,
+            &format,
+            body.to_vec(),
+            format!("request:{partner}"),
+            None,
+        )
+        .await?;
+        Ok(report_reply(report))
+    };
+    idempotent(&shared, &partner, &headers, (&method, &uri, &body), work).await
+}
+
+const RECORDS: &[MessageKind] = &[MessageKind::Record];
+const SEARCHES: &[MessageKind] = &[MessageKind::Search];
+const TRACES: &[MessageKind] = &[MessageKind::TraceRequest, MessageKind::TraceResponse];
+
+async fn records(
+    state: State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    canonical(state, method, uri, headers, body, RECORDS).await
+}
+
+async fn searches(
+    state: State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    canonical(state, method, uri, headers, body, SEARCHES).await
+}
+
+async fn traces(
+    state: State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    canonical(state, method, uri, headers, body, TRACES).await
+}
+
+/// Messages from the hub (hit notifications, trace requests for our country,
+/// trace responses), in canonical JSON, passed on to every partner with an outbound.
+async fn inbound(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    if authenticate(&shared.keys, &headers).await? != Principal::Hub {
+        return Err(forbidden("only the hub sends to /v1/inbound"));
+    }
+    let document = canonical_document(&body)?;
+    let work = async {
+        let report = ingest_routed(
+            &shared,
+            crate::config::HUB,
+            "iarms-json",
+            document,
+            "request:hub".to_string(),
+            None,
+            Route::Partners,
+        )
+        .await?;
+        Ok(report_reply(report))
+    };
+    idempotent(
+        &shared,
+        crate::config::HUB,
+        &headers,
+        (&method, &uri, &body),
+        work,
+    )
+    .await
+}
+
+/// A canonical body as an `iarms-json` document: one message is wrapped in
+/// `{"messages": [...]}`; a document or a top-level array is taken as it is.
+fn canonical_document(body: &[u8]) -> Result<Vec<u8>, ApiError> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) if !map.contains_key("messages") => {
+            let mut wrapped = b"{\"messages\":[".to_vec();
+            wrapped.extend_from_slice(body);
+            wrapped.extend_from_slice(b"]}");
+            Ok(wrapped)
+        }
+        Ok(_) => Ok(body.to_vec()),
+        Err(e) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "syntax",
+            format!("the body is not JSON: {e}"),
+        )
+        .at(json!({"line": e.line(), "column": e.column()}))),
+    }
+}
+
+/// Canonical JSON: one message, or `{"messages": [...]}` (or a top-level array).
+async fn canonical(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+    kinds: &'static [MessageKind],
+) -> ApiResult {
+    let principal = authenticate(&shared.keys, &headers).await?;
+    let Principal::Partner(partner) = principal else {
+        return Err(forbidden("only partners send messages here"));
+    };
+    let document = canonical_document(&body)?;
+    let work = async {
+        let report = ingest(
+            &shared,
+            &partner,
+            "iarms-json",
+            document,
+            format!("request:{partner}"),
+            Some(kinds),
+        )
+        .await?;
+        Ok(report_reply(report))
+    };
+    idempotent(&shared, &partner, &headers, (&method, &uri, &body), work).await
+}
+
+const RESPONSES: &[MessageKind] = &[MessageKind::TraceResponse];
+
+/// Trace responses to one trace: every message must name the trace of the path.
+async fn trace_responses(
+    State(shared): State<Arc<Shared>>,
+    Path(trace_id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    let principal = authenticate(&shared.keys, &headers).await?;
+    let Principal::Partner(partner) = principal else {
+        return Err(forbidden("only partners send messages here"));
+    };
+    let document = canonical_document(&body)?;
+    let messages: Value = serde_json::from_slice(&document).unwrap_or(Value::Null);
+    let items = messages
+        .get("messages")
+        .or(Some(&messages))
+        .and_then(Value::as_array);
+    for (i, m) in items.into_iter().flatten().enumerate() {
+        if m.get("trace_id").and_then(Value::as_str) != Some(trace_id.as_str()) {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "trace_mismatch",
+                format!("message {} does not answer trace `{trace_id}`", i + 1),
+            )
+            .at(json!({ "pointer": format!("/messages/{i}/trace_id") })));
+        }
+    }
+    let work = async {
+        let report = ingest(
+            &shared,
+            &partner,
+            "iarms-json",
+            document,
+            format!("request:{partner}"),
+            Some(RESPONSES),
+        )
+        .await?;
+        Ok(report_reply(report))
+    };
+    idempotent(&shared, &partner, &headers, (&method, &uri, &body), work).await
+}
+
+/// The state of a trace request (any authenticated caller).
+async fn show_trace(
+    State(shared): State<Arc<Shared>>,
+    Path(trace_id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult {
+    authenticate(&shared.keys, &headers).await?;
+    match shared.store.get_trace(&trace_id).await? {
+        Some(trace) => Ok(Json(trace).into_response()),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no trace `{trace_id}`"),
+        )),
+    }
+}
+
+async fn operator(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
+    match authenticate(&shared.keys, headers).await? {
+        Principal::Operator => Ok(()),
+        _ => Err(forbidden("this needs an operator key")),
+    }
+}
+
+fn parse_id(id: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(id).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_message_id",
+            format!("`{id}` is not a message id (UUID)"),
+        )
+    })
+}
+
+async fn show_message(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult {
+    let principal = authenticate(&shared.keys, &headers).await?;
+    let id = parse_id(&id)?;
+    let view = shared.store.get_message(id).await?;
+    let visible = match (&view, &principal) {
+        (Some(_), Principal::Operator) => true,
+        (Some(v), Principal::Partner(p)) => v.message.source_partner == *p,
+        _ => false,
+    };
+    match view {
+        Some(view) if visible => Ok(Json(view).into_response()),
+        _ => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no message {id}"),
+        )),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    state: Option<String>,
+    kind: Option<String>,
+    partner: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+async fn list_messages(
+    State(shared): State<Arc<Shared>>,
+    Query(q): Query<ListQuery>,
+    headers: HeaderMap,
+) -> ApiResult {
+    let principal = authenticate(&shared.keys, &headers).await?;
+    let bad = |what: &str, message: String| {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_query", message)
+            .at(json!({ "parameter": what }))
+    };
+    let state = match &q.state {
+        Some(s) => Some(
+            s.parse::<DeliveryState>()
+                .map_err(|e| bad("state", e.to_string()))?,
+        ),
+        None => None,
+    };
+    let kind = match &q.kind {
+        Some(k) => Some(
+            MessageKind::from_tag(k).ok_or_else(|| bad("kind", format!("unknown kind `{k}`")))?,
+        ),
+        None => None,
+    };
+    let partner = match principal {
+        Principal::Operator => q.partner.clone(),
+        Principal::Partner(p) => Some(p),
+        Principal::Hub => return Err(forbidden("the hub may not list messages")),
+    };
+    let cursor = match &q.cursor {
+        Some(c) => Some(
+            c.parse()
+                .map_err(|e: StoreError| bad("cursor", e.to_string()))?,
+        ),
+        None => None,
+    };
+    let filter = MessageFilter {
+        state,
+        kind,
+        partner,
+    };
+    let page = shared
+        .store
+        .list_messages(&filter, q.limit.unwrap_or(100), cursor)
+        .await?;
+    Ok(Json(page).into_response())
+}
+
+async fn replay(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult {
+    operator(&shared, &headers).await?;
+    let id = parse_id(&id)?;
+    let queued = shared.store.replay(id).await?;
+    tracing::info!(message_id = %id, queued, "replayed");
+    Ok(Json(json!({"message_id": id, "queued": queued})).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct RetryDeadQuery {
+    destination: Option<String>,
+}
+
+async fn retry_dead(
+    State(shared): State<Arc<Shared>>,
+    Query(q): Query<RetryDeadQuery>,
+    headers: HeaderMap,
+) -> ApiResult {
+    operator(&shared, &headers).await?;
+    let queued = shared.store.retry_dead(q.destination.as_deref()).await?;
+    tracing::info!(queued, "dead deliveries queued again");
+    Ok(Json(json!({"queued": queued})).into_response())
+}

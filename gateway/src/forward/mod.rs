@@ -1,0 +1,451 @@
+//! The forwarder: one worker task per destination (the hub, and each partner with
+//! an `outbound`) loops `claim -> encode -> send -> mark_delivered | mark_failed`.
+//!
+//! Outcomes: 2xx is delivered (receipt: status and the receiver's message id if
+//! it gave one); 408, 429, 5xx, timeouts and connection errors are retried with
+//! exponential backoff and jitter up to `max_attempts`, then dead; any other 4xx,
+//! and a message the destination's format cannot carry, is dead at once with the
+//! reason. Directory sinks write a temporary file and rename it into place.
+//! A kind a partner's format cannot carry goes to it in canonical JSON ([`FALLBACK`]).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use iarms_adapters::{Adapter, Message, MessageKind};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::config::{Outbound, Retry, HUB};
+use crate::service::Shared;
+use crate::store::{ClaimedDelivery, NextStep, Receipt};
+
+/// Where one destination's deliveries go.
+#[derive(Clone)]
+pub enum Sink {
+    /// The hub's canonical API.
+    Hub { url: String, key: Option<String> },
+    /// A partner's HTTP endpoint, in its own format.
+    Http {
+        url: String,
+        adapter: Arc<dyn Adapter>,
+        fallback: Arc<dyn Adapter>,
+    },
+    /// A partner's outbox directory, in its own format.
+    Directory {
+        dir: PathBuf,
+        adapter: Arc<dyn Adapter>,
+        fallback: Arc<dyn Adapter>,
+    },
+}
+
+/// How one attempt ended.
+#[derive(Debug)]
+pub enum Attempt {
+    Delivered(Receipt),
+    Retry(String),
+    Permanent(String),
+}
+
+/// One destination's worker.
+pub struct Worker {
+    pub destination: String,
+    pub worker_id: String,
+    pub sink: Sink,
+    pub retry: Retry,
+}
+
+/// The workers for every destination of the config.
+pub fn workers(shared: &Shared, instance: &str) -> Vec<Worker> {
+    let config = &shared.config;
+    let mut out = vec![Worker {
+        destination: HUB.to_string(),
+        worker_id: format!("{instance}/{HUB}"),
+        sink: Sink::Hub {
+            url: config.hub.url.clone(),
+            key: config.hub.api_key.as_ref().map(|k| k.expose().to_string()),
+        },
+        retry: config.hub.retry,
+    }];
+    for partner in &config.partners {
+        let (Some(outbound), Some(adapter), Some(fallback)) = (
+            &partner.outbound,
+            shared.registry.get(&partner.format),
+            shared.registry.get(FALLBACK),
+        ) else {
+            continue;
+        };
+        let sink = match outbound {
+            Outbound::Url(url) => Sink::Http {
+                url: url.clone(),
+                adapter,
+                fallback,
+            },
+            Outbound::Directory(dir) => Sink::Directory {
+                dir: dir.clone(),
+                adapter,
+                fallback,
+            },
+        };
+        out.push(Worker {
+            destination: partner.id.clone(),
+            worker_id: format!("{instance}/{}", partner.id),
+            sink,
+            retry: partner.retry,
+        });
+    }
+    out
+}
+
+/// Starts every worker; each stops when `stop` turns true, then gives its leases back.
+pub fn spawn(
+    shared: Arc<Shared>,
+    workers: Vec<Worker>,
+    stop: watch::Receiver<bool>,
+) -> Vec<JoinHandle<()>> {
+    let client = reqwest::Client::builder()
+        .timeout(shared.config.forward.timeout)
+        .build()
+        .unwrap_or_default();
+    workers
+        .into_iter()
+        .map(|worker| {
+            let shared = Arc::clone(&shared);
+            let client = client.clone();
+            let stop = stop.clone();
+            tokio::spawn(async move { run_worker(shared, worker, client, stop).await })
+        })
+        .collect()
+}
+
+async fn run_worker(
+    shared: Arc<Shared>,
+    worker: Worker,
+    client: reqwest::Client,
+    mut stop: watch::Receiver<bool>,
+) {
+    let forward = shared.config.forward.clone();
+    tracing::info!(destination = %worker.destination, worker = %worker.worker_id, "worker started");
+    while !*stop.borrow() {
+        let claimed = match shared
+            .store
+            .claim(
+                &worker.worker_id,
+                Some(&worker.destination),
+                forward.batch,
+                forward.lease,
+            )
+            .await
+        {
+            Ok(claimed) => claimed,
+            Err(e) => {
+                tracing::warn!(destination = %worker.destination, error = %e, "claim failed");
+                Vec::new()
+            }
+        };
+        if claimed.is_empty() {
+            tokio::select! {
+                _ = tokio::time::sleep(forward.poll_interval) => {}
+                _ = stop.changed() => {}
+            }
+            continue;
+        }
+        for delivery in claimed {
+            if *stop.borrow() {
+                break;
+            }
+            settle(&shared, &worker, &client, delivery).await;
+        }
+    }
+    match shared.store.release(&worker.worker_id).await {
+        Ok(n) => {
+            tracing::info!(destination = %worker.destination, released = n, "worker stopped")
+        }
+        Err(e) => tracing::warn!(destination = %worker.destination, error = %e, "release failed"),
+    }
+}
+
+async fn settle(
+    shared: &Shared,
+    worker: &Worker,
+    client: &reqwest::Client,
+    claimed: ClaimedDelivery,
+) {
+    let d = &claimed.delivery;
+    let message_id = d.message_id;
+    let attempt = deliver(&worker.sink, client, &claimed).await;
+    let store = &shared.store;
+    let result = match attempt {
+        Attempt::Delivered(receipt) => {
+            let latency = (crate::service::now_millis() - d.created_at).max(0) as f64 / 1000.0;
+            shared
+                .metrics
+                .delivered(&worker.destination, claimed.kind.tag(), latency);
+            tracing::info!(%message_id, destination = %worker.destination, status = ?receipt.status, "delivered");
+            store
+                .mark_delivered(d.id, &worker.worker_id, &receipt)
+                .await
+        }
+        Attempt::Retry(reason) if d.attempts < worker.retry.max_attempts => {
+            let wait = backoff(&worker.retry, d.attempts);
+            shared.metrics.failure(&worker.destination, "retry");
+            tracing::warn!(%message_id, destination = %worker.destination, attempt = d.attempts, retry_in_ms = wait.as_millis() as u64, %reason, "delivery failed");
+            store
+                .mark_failed(d.id, &worker.worker_id, &reason, NextStep::RetryAfter(wait))
+                .await
+        }
+        Attempt::Retry(reason) | Attempt::Permanent(reason) => {
+            shared.metrics.failure(&worker.destination, "dead");
+            tracing::warn!(%message_id, destination = %worker.destination, attempt = d.attempts, %reason, "delivery dead");
+            store
+                .mark_failed(d.id, &worker.worker_id, &reason, NextStep::Dead)
+                .await
+        }
+    };
+    match result {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(%message_id, destination = %worker.destination, "lease lost before settling")
+        }
+        Err(e) => {
+            tracing::warn!(%message_id, destination = %worker.destination, error = %e, "cannot settle")
+        }
+    }
+}
+
+/// `initial * 2^(attempt-1)`, capped at `max`, then "equal jitter": a random
+/// point in the upper half, so that retries of many messages spread out.
+pub fn backoff(retry: &Retry, attempt: u32) -> Duration {
+    let exp = attempt.saturating_sub(1).min(30);
+    let base = retry
+        .initial_backoff
+        .saturating_mul(1u32 << exp)
+        .min(retry.max_backoff);
+    let half = base / 2;
+    let random = u64::from_le_bytes(
+        uuid::Uuid::new_v4().as_bytes()[..8]
+            .try_into()
+            .unwrap_or([0; 8]),
+    );
+    let span = half.as_millis().max(1) as u64;
+    half + Duration::from_millis(random % span)
+}
+
+/// The hub's route for a message kind.
+fn hub_path(message: &Message) -> String {
+    match message {
+        Message::Record(_) => "/v1/records".into(),
+        Message::Search(_) => "/v1/searches".into(),
+        Message::TraceRequest(_) => "/v1/traces".into(),
+        Message::TraceResponse(r) => format!("/v1/traces/{}/responses", r.trace_id),
+        Message::HitNotification(_) => "/v1/hits".into(),
+    }
+}
+
+/// Sends one claimed message through a sink.
+pub async fn deliver(sink: &Sink, client: &reqwest::Client, claimed: &ClaimedDelivery) -> Attempt {
+    let message = match claimed.message() {
+        Ok(m) => m,
+        Err(e) => return Attempt::Permanent(format!("stored message unreadable: {e}")),
+    };
+    let id = claimed.delivery.message_id.to_string();
+    match sink {
+        Sink::Hub { url, key } => {
+            let mut request = client
+                .post(format!("{url}{}", hub_path(&message)))
+                .header("content-type", "application/json")
+                .header("idempotency-key", &id)
+                .header("x-message-id", &id)
+                .header("x-correlation-id", claimed.correlation_id.to_string())
+                .body(claimed.body.clone());
+            if let Some(key) = key {
+                request = request.bearer_auth(key);
+            }
+            send(request).await
+        }
+        Sink::Http {
+            url,
+            adapter,
+            fallback,
+        } => match encode(pick(adapter, fallback, &message), &message) {
+            Ok(bytes) => {
+                let request = client
+                    .post(url)
+                    .header("x-message-format", pick(adapter, fallback, &message).name())
+                    .header("x-message-id", &id)
+                    .header("x-message-kind", claimed.kind.tag())
+                    .header("idempotency-key", &id)
+                    .body(bytes);
+                send(request).await
+            }
+            Err(reason) => Attempt::Permanent(reason),
+        },
+        Sink::Directory {
+            dir,
+            adapter,
+            fallback,
+        } => match encode(pick(adapter, fallback, &message), &message) {
+            Ok(bytes) => {
+                let name = format!(
+                    "{:012}-{}-{id}.{}",
+                    claimed.delivery.id,
+                    claimed.kind.tag(),
+                    extension(&bytes)
+                );
+                let dir = dir.clone();
+                match tokio::task::spawn_blocking(move || write_atomic(&dir, &name, &bytes)).await {
+                    Ok(Ok(path)) => Attempt::Delivered(Receipt {
+                        remote_id: None,
+                        status: None,
+                        detail: Some(path.display().to_string()),
+                    }),
+                    Ok(Err(e)) => Attempt::Retry(format!("cannot write the outbox file: {e}")),
+                    Err(e) => Attempt::Retry(e.to_string()),
+                }
+            }
+            Err(reason) => Attempt::Permanent(reason),
+        },
+    }
+}
+
+/// The canonical format used for kinds a partner's own format cannot carry.
+pub const FALLBACK: &str = "iarms-json";
+
+/// The partner's adapter if its format carries the message's kind, else the fallback.
+fn pick<'a>(
+    adapter: &'a Arc<dyn Adapter>,
+    fallback: &'a Arc<dyn Adapter>,
+    message: &Message,
+) -> &'a dyn Adapter {
+    if carries(adapter.as_ref(), message.kind()) {
+        adapter.as_ref()
+    } else {
+        fallback.as_ref()
+    }
+}
+
+fn encode(adapter: &dyn Adapter, message: &Message) -> Result<Vec<u8>, String> {
+    if !adapter.capabilities().kinds.contains(&message.kind()) {
+        return Err(format!(
+            "format `{}` cannot carry {} messages",
+            adapter.name(),
+            message.kind().tag()
+        ));
+    }
+    let mut out = Vec::new();
+    {
+        let mut encoder = adapter
+            .encoder(Box::new(&mut out))
+            .map_err(|e| format!("cannot encode for `{}`: {e}", adapter.name()))?;
+        encoder
+            .write(message)
+            .and_then(|()| encoder.finish())
+            .map_err(|e| format!("cannot encode for `{}`: {e}", adapter.name()))?;
+    }
+    Ok(out)
+}
+
+/// A file extension from the encoded bytes (formats do not declare one).
+fn extension(bytes: &[u8]) -> &'static str {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
+    let text = text.trim_start_matches('\u{feff}').trim_start();
+    let first_line = text.lines().next().unwrap_or("");
+    if text.starts_with('<') {
+        "xml"
+    } else if text.starts_with('{') || text.starts_with('[') {
+        "json"
+    } else if first_line.contains(';') || first_line.contains(',') || first_line.contains('\t') {
+        "csv"
+    } else {
+        "txt"
+    }
+}
+
+/// Writes `dir/.name.tmp`, syncs it, renames it to `dir/name`.
+pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let path = dir.join(name);
+    {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&tmp, &path)?;
+    Ok(path)
+}
+
+async fn send(request: reqwest::RequestBuilder) -> Attempt {
+    let response = match request.send().await {
+        Ok(r) => r,
+        Err(e) => {
+            return Attempt::Retry(if e.is_timeout() {
+                "timed out".to_string()
+            } else if e.is_connect() {
+                "cannot connect".to_string()
+            } else {
+                format!("request failed: {e}")
+            })
+        }
+    };
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    let short: String = text.chars().take(300).collect();
+    if status.is_success() {
+        let remote_id = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| {
+                v.get("message_id")
+                    .or_else(|| v.pointer("/results/0/message_id"))
+                    .and_then(|id| id.as_str().map(str::to_string))
+            });
+        return Attempt::Delivered(Receipt {
+            remote_id,
+            status: Some(status.as_u16()),
+            detail: None,
+        });
+    }
+    let reason = format!("HTTP {}: {short}", status.as_u16());
+    if status.as_u16() == 408 || status.as_u16() == 429 || status.is_server_error() {
+        Attempt::Retry(reason)
+    } else {
+        Attempt::Permanent(reason)
+    }
+}
+
+/// Which message kinds a format can carry (for routing messages from the hub).
+pub fn carries(adapter: &dyn Adapter, kind: MessageKind) -> bool {
+    adapter.capabilities().kinds.contains(&kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_with_jitter_and_caps() {
+        let retry = Retry {
+            max_attempts: 5,
+            initial_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(10),
+        };
+        for _ in 0..50 {
+            let first = backoff(&retry, 1);
+            assert!(first >= Duration::from_millis(500) && first <= Duration::from_secs(1));
+            let third = backoff(&retry, 3);
+            assert!(third >= Duration::from_secs(2) && third <= Duration::from_secs(4));
+            let late = backoff(&retry, 20);
+            assert!(late >= Duration::from_secs(5) && late <= Duration::from_secs(10));
+        }
+    }
+
+    #[test]
+    fn atomic_write_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_atomic(dir.path(), "a.csv", b"x").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"x");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1);
+    }
+}

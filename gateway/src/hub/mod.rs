@@ -1,0 +1,498 @@
+//! The reference hub's core: a stand-in for the iARMS central service, for tests,
+//! demos and integrators. It is a reference implementation of our canonical API,
+//! not INTERPOL's system.
+//!
+//! - [`register`]: the current record of every owner, with matching indexes;
+//! - [`matching`]: searches against the register, exact and partial hits, and
+//!   the hit notifications they produce;
+//! - [`routing`]: destinations (`gateway:XX`) and the trace lifecycle;
+//! - [`Hub::receive`]: what the hub's HTTP layer calls for every message a
+//!   country gateway submits.
+//!
+//! Outgoing messages are queued as deliveries in the [`Store`] (source partner
+//! [`HUB_PARTNER`], destinations `gateway:XX`); the forwarder delivers them and
+//! reports success through [`Hub::delivered`].
+
+pub mod matching;
+pub mod register;
+pub mod routing;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use iarms_adapters::model::{MatchSummary, Message, RecordRef};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::store::{
+    self, AcceptOutcome, Clock, Millis, NewMessage, Store, StoreError, StoreOptions, TraceState,
+    Transition,
+};
+use matching::{find_matches, hit_notifications, NoMatchReason};
+use register::Register;
+pub use register::{RegisterOutcome, RegisteredRecord};
+use routing::{gateway_destination, route_trace_response, same_country};
+
+/// The source partner of the messages the hub itself produces.
+pub const HUB_PARTNER: &str = "hub";
+
+/// Why the hub refused a message or a request.
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    /// The submitting gateway may not send this (deny by default).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("trace `{trace_id}` is unknown")]
+    UnknownTrace { trace_id: String },
+    #[error(
+        "trace `{trace_id}` was addressed to {requested_country}, not to {country}: \
+         only the requested country may respond to it or acknowledge it"
+    )]
+    NotAsked {
+        trace_id: String,
+        country: String,
+        requested_country: String,
+    },
+    #[error("trace `{trace_id}` is {state}: it accepts no further response")]
+    TraceClosed { trace_id: String, state: TraceState },
+    #[error("trace `{trace_id}` already exists, started by another request ({existing})")]
+    TraceConflict { trace_id: String, existing: Uuid },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl HubError {
+    /// A stable code for API error bodies.
+    pub fn code(&self) -> &'static str {
+        match self {
+            HubError::Forbidden(_) => "forbidden",
+            HubError::UnknownTrace { .. } => "unknown_trace",
+            HubError::NotAsked { .. } => "not_asked",
+            HubError::TraceClosed { .. } => "trace_closed",
+            HubError::TraceConflict { .. } => "trace_conflict",
+            HubError::Store(StoreError::NotFound { .. }) => "not_found",
+            HubError::Store(StoreError::TraceTransition { .. }) => "trace_transition",
+            HubError::Store(StoreError::Invalid(_)) => "invalid",
+            HubError::Store(StoreError::Unavailable(_)) => "store_unavailable",
+            HubError::Store(_) => "store_error",
+        }
+    }
+
+    /// The HTTP status an API should answer with.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            HubError::Forbidden(_) | HubError::NotAsked { .. } => 403,
+            HubError::UnknownTrace { .. } | HubError::Store(StoreError::NotFound { .. }) => 404,
+            HubError::TraceClosed { .. }
+            | HubError::TraceConflict { .. }
+            | HubError::Store(StoreError::TraceTransition { .. }) => 409,
+            HubError::Store(StoreError::Invalid(_)) => 400,
+            HubError::Store(StoreError::Unavailable(_)) => 503,
+            HubError::Store(_) => 500,
+        }
+    }
+}
+
+/// A hit notification queued for one country.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueuedNotification {
+    pub message_id: Uuid,
+    pub destination: String,
+    /// `duplicate` when the same search was run before.
+    pub stored: AcceptOutcome,
+}
+
+/// One matched record with its notifications.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HitOutcome {
+    pub record: RecordRef,
+    #[serde(rename = "match")]
+    pub summary: MatchSummary,
+    pub notifications: Vec<QueuedNotification>,
+}
+
+/// What [`Hub::receive`] did with a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum HubOutcome {
+    Record {
+        message_id: Uuid,
+        /// The message as stored for the audit trail (a resent version is a duplicate).
+        stored: AcceptOutcome,
+        register: RegisterOutcome,
+    },
+    Search {
+        message_id: Uuid,
+        stored: AcceptOutcome,
+        /// Set when the search could not be matched (no usable serial).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        no_match: Option<NoMatchReason>,
+        hits: Vec<HitOutcome>,
+    },
+    TraceRequest {
+        message_id: Uuid,
+        trace_id: String,
+        destination: String,
+        stored: AcceptOutcome,
+    },
+    TraceResponse {
+        message_id: Uuid,
+        trace_id: String,
+        destination: String,
+        stored: AcceptOutcome,
+        transition: Transition,
+    },
+}
+
+/// The hub: its register and the store its outgoing messages are queued in.
+#[derive(Debug, Clone)]
+pub struct Hub {
+    register: Register,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Hub {
+    pub fn new(register: Register, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Hub {
+        Hub {
+            register,
+            store,
+            clock,
+        }
+    }
+
+    /// Opens the store and the register in the same database and migrates both.
+    pub async fn open(url: &str, options: StoreOptions) -> Result<Hub, HubError> {
+        let register = Register::open(url, &options).await?;
+        let clock = options.clock.clone();
+        let store = store::open_with(url, options).await?;
+        Ok(Hub::new(register, store, clock))
+    }
+
+    pub fn register(&self) -> &Register {
+        &self.register
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub async fn close(&self) {
+        self.register.close().await;
+        self.store.close().await;
+    }
+
+    /// Handles one canonical message submitted by the gateway of `from_country`
+    /// (the authenticated identity, not anything the message claims).
+    ///
+    /// Authorisation, deny by default: a record only from its owner country, a
+    /// search only from its searching country, a trace request only from its
+    /// requesting country, a trace response only from the country the trace was
+    /// addressed to (and naming itself as responder); hit notifications only come
+    /// from the hub. Every 2xx-worthy outcome is committed before returning.
+    pub async fn receive(
+        &self,
+        from_country: &str,
+        message: Message,
+    ) -> Result<HubOutcome, HubError> {
+        let from = from_country.trim();
+        if from.is_empty() {
+            return Err(HubError::Forbidden(
+                "the submitting gateway has no country".to_string(),
+            ));
+        }
+        let source = gateway_destination(from);
+        let message_id = message.header().message_id;
+        match message {
+            Message::Record(record) => {
+                allow(same_country(&record.owner_country, from), || {
+                    format!(
+                        "the gateway of {from} may only submit records owned by {from}, \
+                         not by {}",
+                        record.owner_country
+                    )
+                })?;
+                let stored = self
+                    .accept_one(Message::Record(record.clone()), &source, Vec::new())
+                    .await?;
+                let register = self.register.apply(&record).await?;
+                Ok(HubOutcome::Record {
+                    message_id,
+                    stored,
+                    register,
+                })
+            }
+            Message::Search(search) => {
+                allow(same_country(&search.searching_country, from), || {
+                    format!(
+                        "the gateway of {from} may only submit searches of {from}, not of {}",
+                        search.searching_country
+                    )
+                })?;
+                let report = find_matches(&self.register, &search.firearm).await?;
+                let notified_at = rfc3339(self.clock.now());
+                let mut batch = vec![NewMessage {
+                    message: Message::Search(search.clone()),
+                    source_partner: source,
+                    destinations: Vec::new(),
+                }];
+                let mut hits = Vec::with_capacity(report.hits.len());
+                for hit in &report.hits {
+                    let mut notifications = Vec::new();
+                    for addressed in hit_notifications(&search, hit, &notified_at) {
+                        let destination = gateway_destination(&addressed.recipient_country);
+                        notifications.push(QueuedNotification {
+                            message_id: addressed.notification.header.message_id,
+                            destination: destination.clone(),
+                            stored: AcceptOutcome::Accepted {
+                                message_id: addressed.notification.header.message_id,
+                            },
+                        });
+                        batch.push(NewMessage {
+                            message: Message::HitNotification(addressed.notification),
+                            source_partner: HUB_PARTNER.to_string(),
+                            destinations: vec![destination],
+                        });
+                    }
+                    hits.push(HitOutcome {
+                        record: hit.record_ref(),
+                        summary: hit.summary.clone(),
+                        notifications,
+                    });
+                }
+                // The search and its notifications commit together.
+                let mut outcomes = self.store.accept(&batch).await?.into_iter();
+                let stored = outcomes.next().ok_or_else(|| {
+                    StoreError::Invalid("the store returned no outcome".to_string())
+                })?;
+                for notification in hits.iter_mut().flat_map(|h| h.notifications.iter_mut()) {
+                    notification.stored = outcomes.next().ok_or_else(|| {
+                        StoreError::Invalid("the store returned too few outcomes".to_string())
+                    })?;
+                }
+                Ok(HubOutcome::Search {
+                    message_id,
+                    stored,
+                    no_match: report.no_match,
+                    hits,
+                })
+            }
+            Message::TraceRequest(request) => {
+                allow(same_country(&request.requesting_country, from), || {
+                    format!(
+                        "the gateway of {from} may only submit trace requests of {from}, \
+                         not of {}",
+                        request.requesting_country
+                    )
+                })?;
+                if let Some(existing) = self.store.get_trace(&request.trace_id).await? {
+                    if existing.request_message_id != message_id {
+                        return Err(HubError::TraceConflict {
+                            trace_id: request.trace_id.clone(),
+                            existing: existing.request_message_id,
+                        });
+                    }
+                }
+                let destination = routing::trace_request_destination(&request);
+                let trace_id = request.trace_id.clone();
+                let stored = self
+                    .accept_one(
+                        Message::TraceRequest(request),
+                        &source,
+                        vec![destination.clone()],
+                    )
+                    .await?;
+                Ok(HubOutcome::TraceRequest {
+                    message_id,
+                    trace_id,
+                    destination,
+                    stored,
+                })
+            }
+            Message::TraceResponse(response) => {
+                let route = route_trace_response(self.store.as_ref(), from, &response).await?;
+                let trace_id = response.trace_id.clone();
+                let stored = self
+                    .accept_one(
+                        Message::TraceResponse(response),
+                        &source,
+                        vec![route.destination.clone()],
+                    )
+                    .await?;
+                // Also after a duplicate: a crash between accept and transition heals
+                // on the resend.
+                let transition = self.store.transition(&trace_id, route.next_state).await?;
+                Ok(HubOutcome::TraceResponse {
+                    message_id,
+                    trace_id,
+                    destination: route.destination,
+                    stored,
+                    transition,
+                })
+            }
+            Message::HitNotification(_) => Err(HubError::Forbidden(
+                "hit notifications are issued by the hub, not submitted to it".to_string(),
+            )),
+        }
+    }
+
+    /// Tells the hub that `message` reached `destination` (the forwarder calls this
+    /// after a successful delivery). A trace request delivered to the requested
+    /// country's gateway moves its trace from `submitted` to `delivered`; a trace
+    /// already further along is left alone. Returns the transition, if any.
+    pub async fn delivered(
+        &self,
+        message: &Message,
+        destination: &str,
+    ) -> Result<Option<Transition>, HubError> {
+        let Message::TraceRequest(request) = message else {
+            return Ok(None);
+        };
+        if destination != routing::trace_request_destination(request) {
+            return Ok(None);
+        }
+        match self.store.get_trace(&request.trace_id).await? {
+            Some(trace) if trace.state == TraceState::Submitted => {
+                match self
+                    .store
+                    .transition(&request.trace_id, TraceState::Delivered)
+                    .await
+                {
+                    Ok(transition) => Ok(Some(transition)),
+                    // Moved on concurrently (an answer came first): nothing to do.
+                    Err(StoreError::TraceTransition { .. }) => Ok(None),
+                    Err(e) => Err(e.into()),
+                }
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The requested country acknowledges a trace request.
+    pub async fn acknowledge(
+        &self,
+        from_country: &str,
+        trace_id: &str,
+    ) -> Result<Transition, HubError> {
+        let trace = self.trace(trace_id).await?;
+        if !same_country(&trace.requested_country, from_country) {
+            return Err(HubError::NotAsked {
+                trace_id: trace.trace_id,
+                country: from_country.trim().to_string(),
+                requested_country: trace.requested_country,
+            });
+        }
+        Ok(self
+            .store
+            .transition(trace_id, TraceState::Acknowledged)
+            .await?)
+    }
+
+    /// The requesting country cancels its trace request.
+    pub async fn cancel(&self, from_country: &str, trace_id: &str) -> Result<Transition, HubError> {
+        let trace = self.trace(trace_id).await?;
+        allow(
+            same_country(&trace.requesting_country, from_country),
+            || {
+                format!(
+                    "only the requesting country ({}) may cancel trace `{trace_id}`",
+                    trace.requesting_country
+                )
+            },
+        )?;
+        Ok(self
+            .store
+            .transition(trace_id, TraceState::Cancelled)
+            .await?)
+    }
+
+    /// Expires every open trace past its due date; returns their ids.
+    pub async fn expire_due(&self) -> Result<Vec<String>, HubError> {
+        Ok(self.store.expire_due().await?)
+    }
+
+    async fn trace(&self, trace_id: &str) -> Result<store::Trace, HubError> {
+        self.store
+            .get_trace(trace_id)
+            .await?
+            .ok_or_else(|| HubError::UnknownTrace {
+                trace_id: trace_id.to_string(),
+            })
+    }
+
+    async fn accept_one(
+        &self,
+        message: Message,
+        source: &str,
+        destinations: Vec<String>,
+    ) -> Result<AcceptOutcome, HubError> {
+        let batch = [NewMessage {
+            message,
+            source_partner: source.to_string(),
+            destinations,
+        }];
+        self.store
+            .accept(&batch)
+            .await?
+            .pop()
+            .ok_or_else(|| StoreError::Invalid("the store returned no outcome".to_string()).into())
+    }
+}
+
+fn allow(allowed: bool, reason: impl FnOnce() -> String) -> Result<(), HubError> {
+    if allowed {
+        Ok(())
+    } else {
+        Err(HubError::Forbidden(reason()))
+    }
+}
+
+/// `2024-03-01T00:00:00.000Z` for epoch milliseconds (UTC).
+pub fn rfc3339(at: Millis) -> String {
+    let days = at.div_euclid(86_400_000);
+    let ms = at.rem_euclid(86_400_000);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    )
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    #[test]
+    fn rfc3339_formats_utc() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(1_709_251_200_000), "2024-03-01T00:00:00.000Z");
+        assert_eq!(rfc3339(1_709_164_799_999), "2024-02-28T23:59:59.999Z");
+        assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00.000Z");
+    }
+
+    #[test]
+    fn error_codes_and_statuses() {
+        let e = HubError::NotAsked {
+            trace_id: "T1".to_string(),
+            country: "BR".to_string(),
+            requested_country: "RS".to_string(),
+        };
+        assert_eq!((e.code(), e.http_status()), ("not_asked", 403));
+        assert!(e.to_string().contains("addressed to RS, not to BR"));
+        let e = HubError::Forbidden("x".to_string());
+        assert_eq!((e.code(), e.http_status()), ("forbidden", 403));
+    }
+}
