@@ -20,6 +20,8 @@ pub enum Principal {
     Hub,
     /// An operator: replay, retry-dead, every message.
     Operator,
+    /// A country gateway calling the reference hub (its country code).
+    Gateway(String),
 }
 
 /// The key holders and their hashes, with the cache of verified keys.

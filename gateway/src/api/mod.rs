@@ -48,7 +48,7 @@ impl ApiError {
         }
     }
 
-    fn at(mut self, location: Value) -> ApiError {
+    pub(crate) fn at(mut self, location: Value) -> ApiError {
         self.location = Some(location);
         self
     }
@@ -164,7 +164,10 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> ApiResult {
         .into_response())
 }
 
-async fn authenticate(keys: &Arc<Keys>, headers: &HeaderMap) -> Result<Principal, ApiError> {
+pub(crate) async fn authenticate(
+    keys: &Arc<Keys>,
+    headers: &HeaderMap,
+) -> Result<Principal, ApiError> {
     let Some(key) = Keys::presented(headers) else {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -386,7 +389,7 @@ async fn inbound(
 
 /// A canonical body as an `iarms-json` document: one message is wrapped in
 /// `{"messages": [...]}`; a document or a top-level array is taken as it is.
-fn canonical_document(body: &[u8]) -> Result<Vec<u8>, ApiError> {
+pub(crate) fn canonical_document(body: &[u8]) -> Result<Vec<u8>, ApiError> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) if !map.contains_key("messages") => {
             let mut wrapped = b"{\"messages\":[".to_vec();
@@ -571,7 +574,9 @@ async fn list_messages(
     let partner = match principal {
         Principal::Operator => q.partner.clone(),
         Principal::Partner(p) => Some(p),
-        Principal::Hub => return Err(forbidden("the hub may not list messages")),
+        Principal::Hub | Principal::Gateway(_) => {
+            return Err(forbidden("the hub may not list messages"))
+        }
     };
     let cursor = match &q.cursor {
         Some(c) => Some(

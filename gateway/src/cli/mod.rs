@@ -4,6 +4,7 @@ mod check_config;
 mod convert;
 mod demo;
 mod formats;
+mod hub;
 mod io;
 mod mappings;
 mod messages;
@@ -75,6 +76,7 @@ pub enum Command {
     Demo(demo::DemoArgs),
     Mappings(mappings::MappingsArgs),
     Serve(serve::ServeArgs),
+    Hub(hub::HubArgs),
     CheckConfig(check_config::CheckConfigArgs),
     HashKey(check_config::HashKeyArgs),
     Messages(messages::MessagesArgs),
@@ -97,6 +99,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Demo(args) => demo::run(args, &mappings),
         Command::Mappings(args) => mappings::run(args, &mappings),
         Command::Serve(args) => serve::run(args),
+        Command::Hub(args) => hub::run(args),
         Command::CheckConfig(args) => check_config::run(args),
         Command::HashKey(args) => check_config::hash_key(args),
         Command::Messages(args) => messages::run(args),

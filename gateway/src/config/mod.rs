@@ -293,7 +293,7 @@ struct RawHub {
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct RawForward {
+pub(crate) struct RawForward {
     poll_interval: Option<Spanned<String>>,
     lease: Option<Spanned<String>>,
     batch: Option<u32>,
@@ -332,20 +332,21 @@ struct RawOutbound {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawRetry {
+pub(crate) struct RawRetry {
     max_attempts: Option<u32>,
     initial_backoff: Option<String>,
     max_backoff: Option<String>,
 }
 
-struct Checker<'a> {
-    file: String,
-    text: &'a str,
-    errors: Vec<ConfigError>,
+/// Collects located faults while a raw config is checked (shared with `hub.toml`).
+pub(crate) struct Checker<'a> {
+    pub(crate) file: String,
+    pub(crate) text: &'a str,
+    pub(crate) errors: Vec<ConfigError>,
 }
 
 impl Checker<'_> {
-    fn line_of(&self, offset: usize) -> usize {
+    pub(crate) fn line_of(&self, offset: usize) -> usize {
         let offset = offset.min(self.text.len());
         self.text.as_bytes()[..offset]
             .iter()
@@ -354,7 +355,12 @@ impl Checker<'_> {
             + 1
     }
 
-    fn error(&mut self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn error(
+        &mut self,
+        span: Range<usize>,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) {
         let line = self.line_of(span.start);
         self.errors.push(ConfigError {
             file: self.file.clone(),
@@ -364,7 +370,12 @@ impl Checker<'_> {
         });
     }
 
-    fn duration(&mut self, value: &str, span: Range<usize>, key: &str) -> Option<Duration> {
+    pub(crate) fn duration(
+        &mut self,
+        value: &str,
+        span: Range<usize>,
+        key: &str,
+    ) -> Option<Duration> {
         match parse_duration(value) {
             Ok(d) => Some(d),
             Err(message) => {
@@ -374,13 +385,13 @@ impl Checker<'_> {
         }
     }
 
-    fn url(&mut self, value: &str, span: Range<usize>, key: &str) {
+    pub(crate) fn url(&mut self, value: &str, span: Range<usize>, key: &str) {
         if let Err(message) = check_url(value) {
             self.error(span, key, message);
         }
     }
 
-    fn hashes(&mut self, hashes: &[Spanned<String>], key: &str) -> Vec<String> {
+    pub(crate) fn hashes(&mut self, hashes: &[Spanned<String>], key: &str) -> Vec<String> {
         let mut out = Vec::new();
         for (i, h) in hashes.iter().enumerate() {
             if argon2::PasswordHash::new(h.get_ref()).is_err() {
@@ -396,7 +407,7 @@ impl Checker<'_> {
         out
     }
 
-    fn retry(&mut self, raw: Option<&Spanned<RawRetry>>, key: &str) -> Retry {
+    pub(crate) fn retry(&mut self, raw: Option<&Spanned<RawRetry>>, key: &str) -> Retry {
         let mut retry = Retry::default();
         let Some(raw) = raw else {
             return retry;
@@ -431,6 +442,25 @@ impl Checker<'_> {
             );
         }
         retry
+    }
+
+    /// The `[forward]` table, with its defaults.
+    pub(crate) fn forward(&mut self, f: &RawForward) -> Forward {
+        let mut d = |v: &Option<Spanned<String>>, key: &str, default: Duration| {
+            v.as_ref()
+                .and_then(|v| self.duration(v.get_ref(), v.span(), key))
+                .unwrap_or(default)
+        };
+        Forward {
+            poll_interval: d(
+                &f.poll_interval,
+                "forward.poll_interval",
+                Duration::from_millis(500),
+            ),
+            lease: d(&f.lease, "forward.lease", Duration::from_secs(60)),
+            timeout: d(&f.timeout, "forward.timeout", Duration::from_secs(30)),
+            batch: f.batch.unwrap_or(50).clamp(1, 1000),
+        }
     }
 
     fn build(&mut self, raw: RawConfig, base: &Path) -> Config {
@@ -546,22 +576,7 @@ impl Checker<'_> {
                 }
             }
         };
-        let f = &raw.forward;
-        let mut d = |v: &Option<Spanned<String>>, key: &str, default: Duration| {
-            v.as_ref()
-                .and_then(|v| self.duration(v.get_ref(), v.span(), key))
-                .unwrap_or(default)
-        };
-        let forward = Forward {
-            poll_interval: d(
-                &f.poll_interval,
-                "forward.poll_interval",
-                Duration::from_millis(500),
-            ),
-            lease: d(&f.lease, "forward.lease", Duration::from_secs(60)),
-            timeout: d(&f.timeout, "forward.timeout", Duration::from_secs(30)),
-            batch: f.batch.unwrap_or(50).clamp(1, 1000),
-        };
+        let forward = self.forward(&raw.forward);
         let mut seen = HashSet::new();
         let mut partners = Vec::new();
         for (i, p) in raw.partner.iter().enumerate() {

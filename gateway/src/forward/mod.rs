@@ -16,15 +16,42 @@ use iarms_adapters::{Adapter, Message, MessageKind};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::config::{Outbound, Retry, HUB};
+use crate::api::metrics::Metrics;
+use crate::config::{Forward, Outbound, Retry, HUB};
 use crate::service::Shared;
-use crate::store::{ClaimedDelivery, NextStep, Receipt};
+use crate::store::{ClaimedDelivery, NextStep, Receipt, Store};
+
+/// What the workers run against: the gateway service ([`Shared`]) or the
+/// reference hub, which also hears of every successful delivery.
+#[async_trait::async_trait]
+pub trait Host: Send + Sync + 'static {
+    fn store(&self) -> &Arc<dyn Store>;
+    fn forward(&self) -> &Forward;
+    fn metrics(&self) -> &Metrics;
+    /// Called after a delivery succeeded and was marked delivered.
+    async fn delivered(&self, _claimed: &ClaimedDelivery, _destination: &str) {}
+}
+
+#[async_trait::async_trait]
+impl Host for Shared {
+    fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+    fn forward(&self) -> &Forward {
+        &self.config.forward
+    }
+    fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+}
 
 /// Where one destination's deliveries go.
 #[derive(Clone)]
 pub enum Sink {
     /// The hub's canonical API.
     Hub { url: String, key: Option<String> },
+    /// A country gateway's `POST /v1/inbound` (the reference hub's deliveries).
+    Gateway { url: String, key: String },
     /// A partner's HTTP endpoint, in its own format.
     Http {
         url: String,
@@ -98,13 +125,13 @@ pub fn workers(shared: &Shared, instance: &str) -> Vec<Worker> {
 }
 
 /// Starts every worker; each stops when `stop` turns true, then gives its leases back.
-pub fn spawn(
-    shared: Arc<Shared>,
+pub fn spawn<H: Host>(
+    shared: Arc<H>,
     workers: Vec<Worker>,
     stop: watch::Receiver<bool>,
 ) -> Vec<JoinHandle<()>> {
     let client = reqwest::Client::builder()
-        .timeout(shared.config.forward.timeout)
+        .timeout(shared.forward().timeout)
         .build()
         .unwrap_or_default();
     workers
@@ -118,17 +145,17 @@ pub fn spawn(
         .collect()
 }
 
-async fn run_worker(
-    shared: Arc<Shared>,
+async fn run_worker<H: Host>(
+    shared: Arc<H>,
     worker: Worker,
     client: reqwest::Client,
     mut stop: watch::Receiver<bool>,
 ) {
-    let forward = shared.config.forward.clone();
+    let forward = shared.forward().clone();
     tracing::info!(destination = %worker.destination, worker = %worker.worker_id, "worker started");
     while !*stop.borrow() {
         let claimed = match shared
-            .store
+            .store()
             .claim(
                 &worker.worker_id,
                 Some(&worker.destination),
@@ -154,10 +181,10 @@ async fn run_worker(
             if *stop.borrow() {
                 break;
             }
-            settle(&shared, &worker, &client, delivery).await;
+            settle(shared.as_ref(), &worker, &client, delivery).await;
         }
     }
-    match shared.store.release(&worker.worker_id).await {
+    match shared.store().release(&worker.worker_id).await {
         Ok(n) => {
             tracing::info!(destination = %worker.destination, released = n, "worker stopped")
         }
@@ -165,8 +192,8 @@ async fn run_worker(
     }
 }
 
-async fn settle(
-    shared: &Shared,
+async fn settle<H: Host>(
+    shared: &H,
     worker: &Worker,
     client: &reqwest::Client,
     claimed: ClaimedDelivery,
@@ -174,28 +201,30 @@ async fn settle(
     let d = &claimed.delivery;
     let message_id = d.message_id;
     let attempt = deliver(&worker.sink, client, &claimed).await;
-    let store = &shared.store;
+    let store = shared.store();
+    let mut delivered = false;
     let result = match attempt {
         Attempt::Delivered(receipt) => {
             let latency = (crate::service::now_millis() - d.created_at).max(0) as f64 / 1000.0;
             shared
-                .metrics
+                .metrics()
                 .delivered(&worker.destination, claimed.kind.tag(), latency);
             tracing::info!(%message_id, destination = %worker.destination, status = ?receipt.status, "delivered");
+            delivered = true;
             store
                 .mark_delivered(d.id, &worker.worker_id, &receipt)
                 .await
         }
         Attempt::Retry(reason) if d.attempts < worker.retry.max_attempts => {
             let wait = backoff(&worker.retry, d.attempts);
-            shared.metrics.failure(&worker.destination, "retry");
+            shared.metrics().failure(&worker.destination, "retry");
             tracing::warn!(%message_id, destination = %worker.destination, attempt = d.attempts, retry_in_ms = wait.as_millis() as u64, %reason, "delivery failed");
             store
                 .mark_failed(d.id, &worker.worker_id, &reason, NextStep::RetryAfter(wait))
                 .await
         }
         Attempt::Retry(reason) | Attempt::Permanent(reason) => {
-            shared.metrics.failure(&worker.destination, "dead");
+            shared.metrics().failure(&worker.destination, "dead");
             tracing::warn!(%message_id, destination = %worker.destination, attempt = d.attempts, %reason, "delivery dead");
             store
                 .mark_failed(d.id, &worker.worker_id, &reason, NextStep::Dead)
@@ -210,6 +239,9 @@ async fn settle(
         Err(e) => {
             tracing::warn!(%message_id, destination = %worker.destination, error = %e, "cannot settle")
         }
+    }
+    if delivered {
+        shared.delivered(&claimed, &worker.destination).await;
     }
 }
 
@@ -251,17 +283,19 @@ pub async fn deliver(sink: &Sink, client: &reqwest::Client, claimed: &ClaimedDel
     let id = claimed.delivery.message_id.to_string();
     match sink {
         Sink::Hub { url, key } => {
-            let mut request = client
-                .post(format!("{url}{}", hub_path(&message)))
-                .header("content-type", "application/json")
-                .header("idempotency-key", &id)
-                .header("x-message-id", &id)
-                .header("x-correlation-id", claimed.correlation_id.to_string())
-                .body(claimed.body.clone());
-            if let Some(key) = key {
-                request = request.bearer_auth(key);
-            }
-            send(request).await
+            let target = format!("{url}{}", hub_path(&message));
+            send(canonical_post(
+                client,
+                &target,
+                key.as_deref(),
+                claimed,
+                &id,
+            ))
+            .await
+        }
+        Sink::Gateway { url, key } => {
+            let target = format!("{url}/v1/inbound");
+            send(canonical_post(client, &target, Some(key), claimed, &id)).await
         }
         Sink::Http {
             url,
@@ -305,6 +339,27 @@ pub async fn deliver(sink: &Sink, client: &reqwest::Client, claimed: &ClaimedDel
             }
             Err(reason) => Attempt::Permanent(reason),
         },
+    }
+}
+
+/// A POST of the stored canonical JSON, with the message id as idempotency key.
+fn canonical_post(
+    client: &reqwest::Client,
+    target: &str,
+    key: Option<&str>,
+    claimed: &ClaimedDelivery,
+    id: &str,
+) -> reqwest::RequestBuilder {
+    let request = client
+        .post(target)
+        .header("content-type", "application/json")
+        .header("idempotency-key", id)
+        .header("x-message-id", id)
+        .header("x-correlation-id", claimed.correlation_id.to_string())
+        .body(claimed.body.clone());
+    match key {
+        Some(key) => request.bearer_auth(key),
+        None => request,
     }
 }
 

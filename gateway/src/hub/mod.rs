@@ -13,6 +13,8 @@
 //! [`HUB_PARTNER`], destinations `gateway:XX`); the forwarder delivers them and
 //! reports success through [`Hub::delivered`].
 
+pub mod config;
+pub mod http;
 pub mod matching;
 pub mod register;
 pub mod routing;

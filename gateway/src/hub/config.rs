@@ -1,0 +1,322 @@
+//! `hub.toml`: the reference hub's configuration, checked with located errors
+//! (file, line, key) by the same [`Checker`] as `gateway.toml`.
+//! See `gateway/examples/hub.toml` and `docs/gateway.md`.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::config::{
+    Checker, ConfigError, ConfigErrors, Forward, RawForward, RawRetry, Retry, Secret,
+};
+
+/// The checked hub configuration.
+#[derive(Debug, Clone)]
+pub struct HubConfig {
+    pub file: PathBuf,
+    pub listen: SocketAddr,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+    pub request_timeout: Duration,
+    /// How often open traces past their due date are expired.
+    pub expire_interval: Duration,
+    pub store_url: String,
+    pub forward: Forward,
+    pub gateways: Vec<GatewayPeer>,
+}
+
+/// One country gateway the hub talks to.
+#[derive(Debug, Clone)]
+pub struct GatewayPeer {
+    /// ISO 3166-1 alpha-2, upper case.
+    pub country: String,
+    /// The gateway's base URL (the hub posts to `{url}/v1/inbound`).
+    pub url: String,
+    /// Argon2 hashes of the keys this gateway uses to call the hub.
+    pub key_hashes: Vec<String>,
+    /// The key the hub presents to this gateway's `/v1/inbound`.
+    pub key: Secret,
+    pub retry: Retry,
+}
+
+impl HubConfig {
+    /// Reads and checks a file; every fault comes back located.
+    pub fn load(path: &Path) -> Result<HubConfig, ConfigErrors> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigErrors(vec![ConfigError {
+                file: path.display().to_string(),
+                line: None,
+                key: None,
+                message: format!("cannot read: {e}"),
+            }])
+        })?;
+        HubConfig::parse(&text, path)
+    }
+
+    /// Parses `text` as the file `path` (relative paths resolve against its folder).
+    pub fn parse(text: &str, path: &Path) -> Result<HubConfig, ConfigErrors> {
+        let mut checker = Checker {
+            file: path.display().to_string(),
+            text,
+            errors: Vec::new(),
+        };
+        let raw: RawHubConfig = match toml::from_str(text) {
+            Ok(raw) => raw,
+            Err(e) => {
+                let line = e.span().map(|s| checker.line_of(s.start));
+                return Err(ConfigErrors(vec![ConfigError {
+                    file: checker.file.clone(),
+                    line,
+                    key: None,
+                    message: e.message().to_string(),
+                }]));
+            }
+        };
+        let base = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let config = build(&mut checker, raw, &base);
+        let mut errors = checker.errors;
+        errors.sort_by_key(|e| e.line.unwrap_or(usize::MAX));
+        if errors.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigErrors(errors))
+        }
+    }
+
+    /// The peer of a country, if configured.
+    pub fn gateway(&self, country: &str) -> Option<&GatewayPeer> {
+        self.gateways
+            .iter()
+            .find(|g| g.country.eq_ignore_ascii_case(country.trim()))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHubConfig {
+    hub: RawHub,
+    #[serde(default)]
+    store: RawStore,
+    #[serde(default)]
+    forward: RawForward,
+    #[serde(default)]
+    gateway: Vec<RawGateway>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHub {
+    listen: Spanned<String>,
+    #[serde(default)]
+    body_limit_mib: Option<Spanned<u64>>,
+    #[serde(default)]
+    request_timeout: Option<Spanned<String>>,
+    #[serde(default)]
+    expire_interval: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawStore {
+    url: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGateway {
+    country: Spanned<String>,
+    url: Spanned<String>,
+    #[serde(default)]
+    key_hashes: Vec<Spanned<String>>,
+    key_file: Spanned<String>,
+    retry: Option<Spanned<RawRetry>>,
+}
+
+fn build(c: &mut Checker<'_>, raw: RawHubConfig, base: &Path) -> HubConfig {
+    let resolve = |p: &str| -> PathBuf {
+        let p = PathBuf::from(p);
+        if p.is_absolute() {
+            p
+        } else {
+            base.join(p)
+        }
+    };
+    let h = &raw.hub;
+    let listen = match h.listen.get_ref().parse::<SocketAddr>() {
+        Ok(a) => a,
+        Err(_) => {
+            c.error(
+                h.listen.span(),
+                "hub.listen",
+                format!(
+                    "`{}` is not a socket address (e.g. 127.0.0.1:8090)",
+                    h.listen.get_ref()
+                ),
+            );
+            SocketAddr::from(([127, 0, 0, 1], 8090))
+        }
+    };
+    let body_limit = match &h.body_limit_mib {
+        Some(v) if *v.get_ref() == 0 => {
+            c.error(v.span(), "hub.body_limit_mib", "must be at least 1");
+            10 << 20
+        }
+        Some(v) => (*v.get_ref() as usize) << 20,
+        None => 10 << 20,
+    };
+    let mut duration = |v: &Option<Spanned<String>>, key: &str, default: Duration| {
+        v.as_ref()
+            .and_then(|v| c.duration(v.get_ref(), v.span(), key))
+            .unwrap_or(default)
+    };
+    let request_timeout = duration(
+        &h.request_timeout,
+        "hub.request_timeout",
+        Duration::from_secs(30),
+    );
+    let expire_interval = duration(
+        &h.expire_interval,
+        "hub.expire_interval",
+        Duration::from_secs(60),
+    );
+    if let Some(v) = &h.expire_interval {
+        if expire_interval.is_zero() {
+            c.error(v.span(), "hub.expire_interval", "must be longer than 0");
+        }
+    }
+    let store_url = match &raw.store.url {
+        Some(url) if url.contains("://") || url.starts_with("sqlite:") => url.clone(),
+        Some(path) => resolve(path).display().to_string(),
+        None => base.join("hub.db").display().to_string(),
+    };
+    let forward = c.forward(&raw.forward);
+    let mut seen = HashSet::new();
+    let mut gateways = Vec::new();
+    for (i, g) in raw.gateway.iter().enumerate() {
+        let key = format!("gateway[{}]", i + 1);
+        let country = g.country.get_ref().trim().to_string();
+        if country.len() != 2 || !country.chars().all(|ch| ch.is_ascii_uppercase()) {
+            c.error(
+                g.country.span(),
+                format!("{key}.country"),
+                format!("`{country}` is not an ISO 3166-1 alpha-2 code (e.g. RS)"),
+            );
+        } else if !seen.insert(country.clone()) {
+            c.error(
+                g.country.span(),
+                format!("{key}.country"),
+                format!("duplicate gateway for country {country}"),
+            );
+        }
+        c.url(g.url.get_ref(), g.url.span(), &format!("{key}.url"));
+        let key_hashes = c.hashes(&g.key_hashes, &format!("{key}.key_hashes"));
+        if g.key_hashes.is_empty() {
+            c.error(
+                g.country.span(),
+                format!("{key}.key_hashes"),
+                "give at least one key hash (the gateway could not call the hub)",
+            );
+        }
+        let secret = match std::fs::read_to_string(resolve(g.key_file.get_ref())) {
+            Ok(k) if !k.trim().is_empty() => Secret::new(k.trim().to_string()),
+            Ok(_) => {
+                c.error(
+                    g.key_file.span(),
+                    format!("{key}.key_file"),
+                    "the file is empty",
+                );
+                Secret::new(String::new())
+            }
+            Err(e) => {
+                c.error(
+                    g.key_file.span(),
+                    format!("{key}.key_file"),
+                    format!("cannot read `{}`: {e}", g.key_file.get_ref()),
+                );
+                Secret::new(String::new())
+            }
+        };
+        gateways.push(GatewayPeer {
+            country,
+            url: g.url.get_ref().trim_end_matches('/').to_string(),
+            key_hashes,
+            key: secret,
+            retry: c.retry(g.retry.as_ref(), &format!("{key}.retry")),
+        });
+    }
+    HubConfig {
+        file: PathBuf::from(&c.file),
+        listen,
+        body_limit,
+        request_timeout,
+        expire_interval,
+        store_url,
+        forward,
+        gateways,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loads_and_locates_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("rs.key"), "k\n").unwrap();
+        let hash = crate::api::auth::hash_key("x").unwrap();
+        let good = format!(
+            "[hub]\nlisten = \"127.0.0.1:0\"\n\n[[gateway]]\ncountry = \"RS\"\n\
+             url = \"http://127.0.0.1:1/\"\nkey_hashes = [\"{hash}\"]\nkey_file = \"rs.key\"\n"
+        );
+        let path = dir.path().join("hub.toml");
+        let config = HubConfig::parse(&good, &path).unwrap();
+        assert_eq!(config.gateways[0].url, "http://127.0.0.1:1");
+        assert_eq!(config.gateways[0].key.expose(), "k");
+        assert_eq!(config.expire_interval, Duration::from_secs(60));
+        assert!(config.gateway("rs").is_some());
+
+        let bad = "[hub]\nlisten = \"nowhere\"\nexpire_interval = \"soon\"\n\n[[gateway]]\n\
+                   country = \"Serbia\"\nurl = \"ftp://x\"\nkey_hashes = [\"nope\"]\n\
+                   key_file = \"missing.key\"\n";
+        let errors = HubConfig::parse(bad, &path).unwrap_err().0;
+        let found: Vec<_> = errors.iter().map(|e| (e.line, e.key.clone())).collect();
+        for expected in [
+            (Some(2), "hub.listen"),
+            (Some(3), "hub.expire_interval"),
+            (Some(6), "gateway[1].country"),
+            (Some(7), "gateway[1].url"),
+            (Some(8), "gateway[1].key_hashes[1]"),
+            (Some(9), "gateway[1].key_file"),
+        ] {
+            assert!(
+                found.contains(&(expected.0, Some(expected.1.to_string()))),
+                "{expected:?} not in {found:?}"
+            );
+        }
+        let unknown = HubConfig::parse("[hub]\nlisten = \"127.0.0.1:0\"\ncolour = 1\n", &path)
+            .unwrap_err()
+            .0;
+        assert_eq!(unknown[0].line, Some(3));
+    }
+
+    #[test]
+    fn the_example_is_valid_but_for_its_key_files() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/hub.toml");
+        let errors = HubConfig::load(&path).unwrap_err().0;
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(
+            errors
+                .iter()
+                .all(|e| e.key.as_deref().is_some_and(|k| k.ends_with(".key_file"))),
+            "{errors:?}"
+        );
+    }
+}

@@ -1,0 +1,416 @@
+//! End to end through the reference hub: `iarms-gateway hub` and two
+//! `iarms-gateway serve` processes (RS with a `registry-rs` partner, BR with a
+//! `registry-br` partner), each partner receiving through an outbox directory.
+//! A Serbian export goes in at the RS gateway, a Brazilian search at the BR
+//! gateway; the hit notification lands at both registries. Then a trace request
+//! travels BR -> hub -> RS, the RS answer travels back, and the hub shows the
+//! trace `answered`.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use support::{bin, data, path_str, run};
+
+const KEY_RS_PARTNER: &str = "rs-registry-key";
+const KEY_BR_PARTNER: &str = "br-registry-key";
+const KEY_RS_TO_HUB: &str = "rs-gateway-calls-hub";
+const KEY_BR_TO_HUB: &str = "br-gateway-calls-hub";
+const KEY_HUB_TO_RS: &str = "hub-calls-rs-gateway";
+const KEY_HUB_TO_BR: &str = "hub-calls-br-gateway";
+
+/// A cheap argon2 hash (tests only: low memory and time cost keep them fast).
+fn cheap_hash(key: &str) -> String {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let params = argon2::Params::new(256, 1, 1, None).unwrap();
+    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let salt = SaltString::encode_b64(b"iarms-test-salt!").unwrap();
+    argon
+        .hash_password(key.as_bytes(), &salt)
+        .unwrap()
+        .to_string()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A running process with its own temporary directory; killed when dropped.
+struct Process {
+    child: Child,
+    url: String,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start(args: &[&str], dir: tempfile::TempDir, port: u16) -> Process {
+    let config = dir.path().join("config.toml");
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--config", path_str(&config)]);
+    let child = bin()
+        .args(&all)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let process = Process {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        dir,
+    };
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(r) = client.get(format!("{}/readyz", process.url)).send().await {
+            if r.status() == 200 {
+                return process;
+            }
+        }
+        assert!(Instant::now() < deadline, "{args:?} did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn start_hub(port: u16, rs_port: u16, br_port: u16) -> Process {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rs.key"), KEY_HUB_TO_RS).unwrap();
+    std::fs::write(dir.path().join("br.key"), KEY_HUB_TO_BR).unwrap();
+    let retry =
+        r#"retry = { max_attempts = 50, initial_backoff = "100ms", max_backoff = "300ms" }"#;
+    let text = format!(
+        r#"[hub]
+listen = "127.0.0.1:{port}"
+
+[store]
+url = "hub.db"
+
+[forward]
+poll_interval = "50ms"
+
+[[gateway]]
+country = "RS"
+url = "http://127.0.0.1:{rs_port}"
+key_hashes = ["{rs}"]
+key_file = "rs.key"
+{retry}
+
+[[gateway]]
+country = "BR"
+url = "http://127.0.0.1:{br_port}"
+key_hashes = ["{br}"]
+key_file = "br.key"
+{retry}
+"#,
+        rs = cheap_hash(KEY_RS_TO_HUB),
+        br = cheap_hash(KEY_BR_TO_HUB),
+    );
+    std::fs::write(dir.path().join("config.toml"), text).unwrap();
+    start(&["hub"], dir, port).await
+}
+
+/// A country gateway with one partner that receives through `outbox/`.
+async fn start_gateway(
+    country: &str,
+    port: u16,
+    hub_port: u16,
+    (partner, format, partner_key): (&str, &str, &str),
+    (to_hub, from_hub): (&str, &str),
+) -> Process {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("hub.key"), to_hub).unwrap();
+    let text = format!(
+        r#"[gateway]
+country = "{country}"
+agency = "{country}-TEST"
+listen = "127.0.0.1:{port}"
+
+[store]
+url = "gateway.db"
+
+[hub]
+url = "http://127.0.0.1:{hub_port}"
+api_key_file = "hub.key"
+inbound_key_hashes = ["{from_hub}"]
+retry = {{ max_attempts = 50, initial_backoff = "100ms", max_backoff = "300ms" }}
+
+[forward]
+poll_interval = "50ms"
+
+[[partner]]
+id = "{partner}"
+format = "{format}"
+api_key_hashes = ["{partner_hash}"]
+outbound = {{ directory = "outbox" }}
+retry = {{ max_attempts = 50, initial_backoff = "100ms", max_backoff = "300ms" }}
+"#,
+        from_hub = cheap_hash(from_hub),
+        partner_hash = cheap_hash(partner_key),
+    );
+    std::fs::write(dir.path().join("config.toml"), text).unwrap();
+    start(&["serve"], dir, port).await
+}
+
+async fn post(url: &str, key: &str, body: Vec<u8>) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .post(url)
+        .bearer_auth(key)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+async fn get(url: &str, key: &str) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .get(url)
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// The files of `dir` whose name holds `kind` (the outbox names them by kind).
+fn files_of(dir: &Path, kind: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.retain(|f| {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        name.contains(kind) && !name.starts_with('.')
+    });
+    files.sort();
+    files
+}
+
+/// Polls until `dir` holds a file of `kind`, then returns its text.
+async fn wait_for_file(dir: &Path, kind: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(file) = files_of(dir, kind).first() {
+            return std::fs::read_to_string(file).unwrap();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no {kind} file arrived in {}",
+            dir.display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The single canonical message of an outbox file (`{"messages": [..]}`, one
+/// message, or NDJSON).
+fn only_message(text: &str) -> Value {
+    let value: Value = serde_json::from_str(text)
+        .or_else(|_| serde_json::from_str(text.lines().next().unwrap_or("")))
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+    match value.get("messages").and_then(Value::as_array) {
+        Some(messages) => {
+            assert_eq!(messages.len(), 1, "{text}");
+            messages[0].clone()
+        }
+        None => value,
+    }
+}
+
+fn first_ndjson_line(args: &[&str]) -> Value {
+    let output = run(args);
+    assert!(output.status.success(), "{args:?}");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    serde_json::from_str(text.lines().next().unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_searches_and_traces_travel_between_two_gateways_through_the_hub() {
+    let (hub_port, rs_port, br_port) = (free_port(), free_port(), free_port());
+    let hub = start_hub(hub_port, rs_port, br_port).await;
+    let rs = start_gateway(
+        "RS",
+        rs_port,
+        hub_port,
+        ("rs", "registry-rs", KEY_RS_PARTNER),
+        (KEY_RS_TO_HUB, KEY_HUB_TO_RS),
+    )
+    .await;
+    let br = start_gateway(
+        "BR",
+        br_port,
+        hub_port,
+        ("br", "registry-br", KEY_BR_PARTNER),
+        (KEY_BR_TO_HUB, KEY_HUB_TO_BR),
+    )
+    .await;
+    let rs_outbox = rs.dir.path().join("outbox");
+    let br_outbox = br.dir.path().join("outbox");
+
+    // The hub refuses callers without a gateway key.
+    let (status, reply) = post(&format!("{}/v1/records", hub.url), "nobody", b"{}".to_vec()).await;
+    assert_eq!(status, 401, "{reply}");
+    assert_eq!(reply["error"]["code"], "unauthenticated");
+
+    // The Serbian registry's export, in its own format, at the RS gateway.
+    let export = std::fs::read(data("tests/data/native/registry-rs-export.csv")).unwrap();
+    let (status, reply) = post(
+        &format!("{}/v1/partners/rs/messages", rs.url),
+        KEY_RS_PARTNER,
+        export,
+    )
+    .await;
+    assert_eq!(status, 200, "{reply}");
+    let accepted = reply["accepted"].as_u64().unwrap();
+    assert!(accepted >= 2, "{reply}");
+
+    // The records reach the hub's register before the search is sent: the hub
+    // answers searches from what it holds when the search arrives.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, page) = get(
+            &format!("{}/v1/messages?partner=rs&state=delivered", rs.url),
+            KEY_RS_PARTNER,
+        )
+        .await;
+        let delivered = page["items"].as_array().map_or(0, Vec::len) as u64;
+        if delivered >= accepted {
+            break;
+        }
+        assert!(Instant::now() < deadline, "records not delivered: {page}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // A Brazilian search for the Zastava C-123456, canonical, at the BR gateway.
+    let search = json!({
+        "kind": "search",
+        "header": {
+            "message_id": "5eac4000-0000-4000-8000-000000000001",
+            "correlation_id": "5eac4000-0000-4000-8000-000000000001",
+            "schema_version": "1.0"
+        },
+        "search_id": "BR-PF-S-2026-000001",
+        "searching_country": "BR",
+        "searching_agency": "BR-PF",
+        "case_reference": "IPL 0001/2026-SR/PF",
+        "firearm": {
+            "make": "Zastava",
+            "serial_number": "C-123456",
+            "serial_state": "legible",
+            "calibre": "7.62x39mm"
+        },
+        "requested_at": "2026-01-10T10:00:00Z"
+    });
+    let (status, reply) = post(
+        &format!("{}/v1/searches", br.url),
+        KEY_BR_PARTNER,
+        search.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(status, 200, "{reply}");
+
+    // The hit notification reaches both registries: BR as searcher, RS as owner.
+    for (who, outbox) in [("BR", &br_outbox), ("RS", &rs_outbox)] {
+        let text = wait_for_file(outbox, "hit_notification").await;
+        let hit = only_message(&text);
+        assert_eq!(hit["kind"], "hit_notification", "{who}: {text}");
+        assert_eq!(hit["match"]["kind"], "exact", "{who}: {text}");
+        assert!(
+            text.contains("KU-2024-00117#C-123456"),
+            "{who}: the matched record id is missing: {text}"
+        );
+        assert!(text.contains("BR-PF-S-2026-000001"), "{who}: {text}");
+        assert_eq!(files_of(outbox, "hit_notification").len(), 1, "{who}");
+    }
+
+    // A trace request BR -> RS ...
+    let mut request = first_ndjson_line(&[
+        "convert",
+        "--from",
+        "iarms-xml",
+        "--to",
+        "iarms-ndjson",
+        path_str(&data("samples/trace-requests.xml")),
+    ]);
+    let trace_id = "BR-PF-T-2026-000001";
+    request["header"] = json!({
+        "message_id": "7aace000-0000-4000-8000-000000000001",
+        "correlation_id": "7aace000-0000-4000-8000-000000000001",
+        "schema_version": "1.0"
+    });
+    request["trace_id"] = json!(trace_id);
+    request["requesting_country"] = json!("BR");
+    request["requesting_agency"] = json!("BR-PF");
+    request["requested_country"] = json!("RS");
+    request["seizure"]["place"]["country"] = json!("BR");
+    request["due_date"] = json!("2099-12-31");
+    let (status, reply) = post(
+        &format!("{}/v1/traces", br.url),
+        KEY_BR_PARTNER,
+        request.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(status, 200, "{reply}");
+    let text = wait_for_file(&rs_outbox, "trace_request").await;
+    assert!(text.contains(trace_id), "{text}");
+
+    // ... answered by the Serbian registry at its gateway ...
+    let mut response: Value = serde_json::from_str(
+        std::fs::read_to_string(data("samples/trace-responses.ndjson"))
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    response["header"] = json!({
+        "message_id": "7aace000-0000-4000-8000-000000000002",
+        "correlation_id": "7aace000-0000-4000-8000-000000000001",
+        "schema_version": "1.0"
+    });
+    response["trace_id"] = json!(trace_id);
+    response["responding_country"] = json!("RS");
+    response["responding_agency"] = json!("RS-MUP");
+    let (status, reply) = post(
+        &format!("{}/v1/traces/{trace_id}/responses", rs.url),
+        KEY_RS_PARTNER,
+        response.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(status, 200, "{reply}");
+
+    // ... reaches the Brazilian registry, and the hub shows the trace answered.
+    let text = wait_for_file(&br_outbox, "trace_response").await;
+    assert!(text.contains(trace_id), "{text}");
+    let url = format!("{}/v1/traces/{trace_id}", hub.url);
+    let (status, trace) = get(&url, KEY_BR_TO_HUB).await;
+    assert_eq!(status, 200, "{trace}");
+    assert_eq!(trace["state"], "answered", "{trace}");
+    assert_eq!(trace["requesting_country"], "BR");
+    assert_eq!(trace["requested_country"], "RS");
+    let (status, _) = get(&url, KEY_RS_TO_HUB).await;
+    assert_eq!(status, 200);
+}
