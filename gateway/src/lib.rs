@@ -16,3 +16,5 @@ pub mod hub;
 pub mod inbox;
 pub mod service;
 pub mod store;
+#[cfg(test)]
+mod test_support;

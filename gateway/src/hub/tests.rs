@@ -4,7 +4,6 @@
 //! (skipped with a notice when `DATABASE_URL` is not set). The register and the
 //! store share the database, as in production.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,7 +16,8 @@ use uuid::Uuid;
 
 use super::matching::{hit_message_id, NoMatchReason};
 use super::*;
-use crate::store::{ManualClock, StoreOptions};
+use crate::store::ManualClock;
+use crate::test_support::{backend_suite, options, SchemaGuard};
 
 /// 2024-03-01T00:00:00Z.
 const START: Millis = 1_709_251_200_000;
@@ -53,25 +53,8 @@ impl Fixture {
     }
 
     async fn postgres() -> Option<Fixture> {
-        let url = match std::env::var("DATABASE_URL") {
-            Ok(url) if !url.is_empty() => url,
-            _ => {
-                println!("notice: DATABASE_URL not set; skipping PostgreSQL hub tests");
-                return None;
-            }
-        };
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let schema = format!(
-            "hub_test_{}_{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::SeqCst),
-            &Uuid::new_v4().simple().to_string()[..8]
-        );
-        let guard = SchemaGuard {
-            url: url.clone(),
-            schema: schema.clone(),
-            armed: true,
-        };
+        let guard = SchemaGuard::from_env("hub", "hub_test")?;
+        let (url, schema) = (guard.url.clone(), guard.schema.clone());
         let clock = Arc::new(ManualClock::new(START));
         let hub = Hub::open(&url, options(&clock, Some(schema.clone())))
             .await
@@ -101,94 +84,7 @@ impl Fixture {
     }
 }
 
-fn options(clock: &Arc<ManualClock>, schema: Option<String>) -> StoreOptions {
-    StoreOptions {
-        clock: clock.clone(),
-        max_connections: 4,
-        busy_timeout: Duration::from_secs(30),
-        schema,
-    }
-}
-
-/// Drops a test's PostgreSQL schema, at the end of the test or, if it panicked, on drop.
-struct SchemaGuard {
-    url: String,
-    schema: String,
-    armed: bool,
-}
-
-impl SchemaGuard {
-    async fn drop_schema(&mut self) {
-        drop_schema(&self.url, &self.schema).await;
-        self.armed = false;
-    }
-}
-
-async fn drop_schema(url: &str, schema: &str) {
-    use sqlx::Connection;
-    let mut conn = sqlx::PgConnection::connect(url)
-        .await
-        .expect("connect to drop the test schema");
-    sqlx::query("SET lock_timeout = '5s'")
-        .execute(&mut conn)
-        .await
-        .expect("set lock_timeout");
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
-    )))
-    .execute(&mut conn)
-    .await
-    .expect("drop the test schema");
-}
-
-impl Drop for SchemaGuard {
-    fn drop(&mut self) {
-        if !self.armed {
-            return;
-        }
-        let (url, schema) = (self.url.clone(), self.schema.clone());
-        let _ = std::thread::spawn(move || {
-            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                rt.block_on(drop_schema(&url, &schema));
-            }
-        })
-        .join();
-    }
-}
-
-/// One `#[tokio::test]` per backend for each suite function.
-macro_rules! hub_suite {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite_file {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    let fixture = super::Fixture::sqlite().await;
-                    super::$test(&fixture).await;
-                    fixture.finish().await;
-                }
-            )*
-        }
-
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    let Some(fixture) = super::Fixture::postgres().await else {
-                        return;
-                    };
-                    super::$test(&fixture).await;
-                    fixture.finish().await;
-                }
-            )*
-        }
-    };
-}
-
-hub_suite!(
+backend_suite!(
     register_create_update_stale_cancel,
     register_survives_reopen_beside_the_store,
     exact_hit,

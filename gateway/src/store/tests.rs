@@ -18,6 +18,7 @@ use iarms_adapters::MessageKind;
 use uuid::Uuid;
 
 use super::*;
+use crate::test_support::{backend_suite, options, SchemaGuard};
 
 /// 2024-03-01T00:00:00Z.
 const START: Millis = 1_709_251_200_000;
@@ -55,25 +56,7 @@ impl Fixture {
     }
 
     async fn postgres() -> Option<Fixture> {
-        let url = match std::env::var("DATABASE_URL") {
-            Ok(url) if !url.is_empty() => url,
-            _ => {
-                println!("notice: DATABASE_URL not set; skipping PostgreSQL store tests");
-                return None;
-            }
-        };
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let schema = format!(
-            "store_test_{}_{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::SeqCst),
-            &Uuid::new_v4().simple().to_string()[..8]
-        );
-        let guard = SchemaGuard {
-            url,
-            schema,
-            armed: true,
-        };
+        let guard = SchemaGuard::from_env("store", "store_test")?;
         let clock = Arc::new(ManualClock::new(START));
         let store = open_postgres(&guard, &clock).await;
         Some(Fixture {
@@ -117,95 +100,7 @@ async fn open_postgres(guard: &SchemaGuard, clock: &Arc<ManualClock>) -> Arc<dyn
         .expect("open PostgreSQL store")
 }
 
-fn options(clock: &Arc<ManualClock>, schema: Option<String>) -> StoreOptions {
-    StoreOptions {
-        clock: clock.clone(),
-        max_connections: 4,
-        busy_timeout: Duration::from_secs(30),
-        schema,
-    }
-}
-
-/// Drops a test's PostgreSQL schema, at the end of the test or, if it panicked, on drop.
-struct SchemaGuard {
-    url: String,
-    schema: String,
-    armed: bool,
-}
-
-impl SchemaGuard {
-    async fn drop_schema(&mut self) {
-        drop_schema(&self.url, &self.schema).await;
-        self.armed = false;
-    }
-}
-
-async fn drop_schema(url: &str, schema: &str) {
-    use sqlx::Connection;
-    let mut conn = sqlx::PgConnection::connect(url)
-        .await
-        .expect("connect to drop the test schema");
-    sqlx::query("SET lock_timeout = '5s'")
-        .execute(&mut conn)
-        .await
-        .expect("set lock_timeout");
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
-    )))
-    .execute(&mut conn)
-    .await
-    .expect("drop the test schema");
-}
-
-impl Drop for SchemaGuard {
-    fn drop(&mut self) {
-        if !self.armed {
-            return;
-        }
-        let (url, schema) = (self.url.clone(), self.schema.clone());
-        // Inside a runtime that may be unwinding: use a thread with its own.
-        let _ = std::thread::spawn(move || {
-            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                rt.block_on(drop_schema(&url, &schema));
-            }
-        })
-        .join();
-    }
-}
-
-/// One `#[tokio::test]` per backend for each suite function.
-macro_rules! store_suite {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite_file {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    let fixture = super::Fixture::sqlite().await;
-                    super::$test(&fixture).await;
-                    fixture.finish().await;
-                }
-            )*
-        }
-
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    let Some(fixture) = super::Fixture::postgres().await else {
-                        return;
-                    };
-                    super::$test(&fixture).await;
-                    fixture.finish().await;
-                }
-            )*
-        }
-    };
-}
-
-store_suite!(
+backend_suite!(
     accept_is_durable,
     duplicate_by_message_id,
     duplicate_by_natural_key,

@@ -1,0 +1,139 @@
+//! Test fixtures shared by the store and hub suites: a PostgreSQL schema per
+//! test (dropped afterwards, even after a panic), store options with a manual
+//! clock, and the macro that runs one suite against every backend.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use crate::store::{ManualClock, StoreOptions};
+
+/// Store options for tests: a manual clock, a small pool, an optional PostgreSQL schema.
+pub(crate) fn options(clock: &Arc<ManualClock>, schema: Option<String>) -> StoreOptions {
+    StoreOptions {
+        clock: clock.clone(),
+        max_connections: 4,
+        busy_timeout: Duration::from_secs(30),
+        schema,
+    }
+}
+
+/// Drops a test's PostgreSQL schema, at the end of the test or, if it panicked, on drop.
+pub(crate) struct SchemaGuard {
+    pub url: String,
+    pub schema: String,
+    armed: bool,
+}
+
+impl SchemaGuard {
+    /// A fresh, uniquely named schema on `DATABASE_URL`; `None`, with a printed
+    /// notice naming the suite, when `DATABASE_URL` is not set.
+    pub fn from_env(suite: &str, prefix: &str) -> Option<SchemaGuard> {
+        let url = match std::env::var("DATABASE_URL") {
+            Ok(url) if !url.is_empty() => url,
+            _ => {
+                // Written to the real stderr, once per suite: libtest captures
+                // println! of passing tests, and the notice must be seen.
+                static NOTICE: Mutex<Vec<String>> = Mutex::new(Vec::new());
+                if let Ok(mut shown) = NOTICE.lock() {
+                    if !shown.iter().any(|s| s == suite) {
+                        shown.push(suite.to_string());
+                        let _ = writeln!(
+                            std::io::stderr(),
+                            "notice: DATABASE_URL not set; skipping PostgreSQL {suite} tests"
+                        );
+                    }
+                }
+                return None;
+            }
+        };
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let schema = format!(
+            "{prefix}_{}_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst),
+            &Uuid::new_v4().simple().to_string()[..8]
+        );
+        Some(SchemaGuard {
+            url,
+            schema,
+            armed: true,
+        })
+    }
+
+    pub async fn drop_schema(&mut self) {
+        drop_schema(&self.url, &self.schema).await;
+        self.armed = false;
+    }
+}
+
+async fn drop_schema(url: &str, schema: &str) {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url)
+        .await
+        .expect("connect to drop the test schema");
+    sqlx::query("SET lock_timeout = '5s'")
+        .execute(&mut conn)
+        .await
+        .expect("set lock_timeout");
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
+    )))
+    .execute(&mut conn)
+    .await
+    .expect("drop the test schema");
+}
+
+impl Drop for SchemaGuard {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let (url, schema) = (self.url.clone(), self.schema.clone());
+        // Inside a runtime that may be unwinding: use a thread with its own.
+        let _ = std::thread::spawn(move || {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                rt.block_on(drop_schema(&url, &schema));
+            }
+        })
+        .join();
+    }
+}
+
+/// One `#[tokio::test]` per backend for each suite function, given a `Fixture`
+/// in the calling module with `sqlite()`, `postgres()` (None: skipped) and `finish()`.
+macro_rules! backend_suite {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite_file {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let fixture = super::Fixture::sqlite().await;
+                    super::$test(&fixture).await;
+                    fixture.finish().await;
+                }
+            )*
+        }
+
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let Some(fixture) = super::Fixture::postgres().await else {
+                        return;
+                    };
+                    super::$test(&fixture).await;
+                    fixture.finish().await;
+                }
+            )*
+        }
+    };
+}
+
+pub(crate) use backend_suite;
