@@ -2,8 +2,8 @@
 //! test (dropped afterwards, even after a panic), store options with a manual
 //! clock, and the macro that runs one suite against every backend.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
