@@ -531,7 +531,7 @@ fn every_command_has_help_with_examples() {
 
 #[test]
 fn demo_runs_the_main_job_on_bundled_samples() {
-    let out = run(&["demo"]);
+    let out = run(&["demo", "--formats"]);
     assert_exit(&out, 0);
     let text = stdout(&out);
     assert!(
@@ -542,4 +542,24 @@ fn demo_runs_the_main_job_on_bundled_samples() {
         text.contains("samples/records-with-errors.ndjson (iarms-ndjson): 2 accepted, 4 rejected"),
         "{text}"
     );
+}
+
+#[test]
+fn demo_runs_two_countries_end_to_end_through_the_hub() {
+    let out = run(&["demo"]);
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    for line in [
+        "RS registry -> RS gateway: 10 records in registry-rs (CSV) translated to canonical",
+        "RS gateway -> hub: 10 records forwarded and acknowledged",
+        "hub: exact match RS-MUP/KU-2024-00117#C-123456; hit notifications queued for BR and RS",
+        "BR registry received hit notification",
+        "RS registry received hit notification",
+        "BR -> RS trace request BR-PF-T-2026-000001",
+        "BR registry received the trace response: traced",
+        "hub: trace BR-PF-T-2026-000001 (BR -> RS) answered",
+        "demo complete: everything stopped cleanly",
+    ] {
+        assert!(text.contains(line), "missing `{line}` in:\n{text}");
+    }
 }

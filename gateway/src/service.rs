@@ -66,12 +66,23 @@ pub async fn run(
     registry: Registry,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let store = store::open(&config.store_url)
-        .await
-        .with_context(|| format!("cannot open the store {}", config.store_url))?;
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
+    run_on(listener, config, registry, shutdown).await
+}
+
+/// Like [`run`], on a listener bound by the caller (the in-process demo binds
+/// `127.0.0.1:0` first to learn its ports); `config.listen` is not used.
+pub async fn run_on(
+    listener: TcpListener,
+    config: Config,
+    registry: Registry,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let store = store::open(&config.store_url)
+        .await
+        .with_context(|| format!("cannot open the store {}", config.store_url))?;
     let addr: SocketAddr = listener.local_addr()?;
     let shared = Arc::new(Shared::new(config, registry, store));
     let instance = format!("gw-{}", uuid::Uuid::new_v4().simple());

@@ -3,6 +3,7 @@
 mod check_config;
 mod convert;
 mod demo;
+mod demo_live;
 mod formats;
 mod hub;
 mod io;

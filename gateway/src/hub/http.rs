@@ -416,12 +416,22 @@ pub async fn run(
     config: HubConfig,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let hub = Hub::open(&config.store_url, StoreOptions::default())
-        .await
-        .with_context(|| format!("cannot open the store {}", config.store_url))?;
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
+    run_on(listener, config, shutdown).await
+}
+
+/// Like [`run`], on a listener bound by the caller (the in-process demo binds
+/// `127.0.0.1:0` first to learn its ports); `config.listen` is not used.
+pub async fn run_on(
+    listener: TcpListener,
+    config: HubConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let hub = Hub::open(&config.store_url, StoreOptions::default())
+        .await
+        .with_context(|| format!("cannot open the store {}", config.store_url))?;
     let addr: SocketAddr = listener.local_addr()?;
     let state = Arc::new(HubState::new(config, hub));
     let instance = format!("hub-{}", uuid::Uuid::new_v4().simple());
