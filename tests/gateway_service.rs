@@ -244,6 +244,12 @@ async fn native_csv_reaches_the_hub_once_with_rejections_duplicates_and_auth() {
     let gw = start_gateway(&hub_url, "").await;
     let route = format!("{}/v1/partners/rs/messages", gw.url);
 
+    // The OpenAPI document is served without a key and describes this route.
+    let (status, document) = get(&format!("{}/openapi.json", gw.url), "").await;
+    assert_eq!(status, 200, "{document}");
+    assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert!(document["paths"]["/v1/partners/{partner}/messages"]["post"].is_object());
+
     // Authentication: none, wrong, another partner's key.
     let export = csv("tests/data/native/registry-rs-export.csv");
     let (status, reply) = send_post(&route, None, &[], export.clone()).await;

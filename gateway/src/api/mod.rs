@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod ingest;
 pub mod metrics;
+pub mod openapi;
 
 use std::sync::Arc;
 
@@ -14,7 +15,7 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 use iarms_adapters::MessageKind;
 use serde::Deserialize;
@@ -22,6 +23,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
+use utoipa::OpenApi;
 use uuid::Uuid;
 
 use self::auth::{Keys, Principal};
@@ -96,25 +98,57 @@ impl From<IngestError> for ApiError {
 
 type ApiResult = Result<Response, ApiError>;
 
+/// Every route of the router, as (method, path): the router is built from this
+/// table, and a test checks it against the OpenAPI document (`openapi.rs`).
+pub(crate) const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),
+    ("GET", "/openapi.json"),
+    ("POST", "/v1/partners/{partner}/messages"),
+    ("POST", "/v1/records"),
+    ("POST", "/v1/searches"),
+    ("POST", "/v1/traces"),
+    ("GET", "/v1/traces/{id}"),
+    ("POST", "/v1/traces/{id}/responses"),
+    ("POST", "/v1/inbound"),
+    ("GET", "/v1/messages"),
+    ("GET", "/v1/messages/{id}"),
+    ("POST", "/v1/messages/{id}/replay"),
+    ("POST", "/v1/deliveries/retry-dead"),
+];
+
+/// The handler of one entry of [`ROUTES`].
+fn handler(method: &str, path: &str) -> MethodRouter<Arc<Shared>> {
+    match (method, path) {
+        ("GET", "/healthz") => get(healthz),
+        ("GET", "/readyz") => get(readyz),
+        ("GET", "/metrics") => get(metrics),
+        ("GET", "/openapi.json") => get(openapi_json),
+        ("POST", "/v1/partners/{partner}/messages") => post(partner_messages),
+        ("POST", "/v1/records") => post(records),
+        ("POST", "/v1/searches") => post(searches),
+        ("POST", "/v1/traces") => post(traces),
+        ("GET", "/v1/traces/{id}") => get(show_trace),
+        ("POST", "/v1/traces/{id}/responses") => post(trace_responses),
+        ("POST", "/v1/inbound") => post(inbound),
+        ("GET", "/v1/messages") => get(list_messages),
+        ("GET", "/v1/messages/{id}") => get(show_message),
+        ("POST", "/v1/messages/{id}/replay") => post(replay),
+        ("POST", "/v1/deliveries/retry-dead") => post(retry_dead),
+        _ => panic!("no handler for {method} {path}"),
+    }
+}
+
 /// The router with its layers (body limit, request timeout).
 pub fn router(shared: Arc<Shared>) -> Router {
     let limit = shared.config.body_limit;
     let timeout = shared.config.request_timeout;
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-        .route("/v1/partners/{partner}/messages", post(partner_messages))
-        .route("/v1/records", post(records))
-        .route("/v1/searches", post(searches))
-        .route("/v1/traces", post(traces))
-        .route("/v1/traces/{id}", get(show_trace))
-        .route("/v1/traces/{id}/responses", post(trace_responses))
-        .route("/v1/inbound", post(inbound))
-        .route("/v1/messages", get(list_messages))
-        .route("/v1/messages/{id}", get(show_message))
-        .route("/v1/messages/{id}/replay", post(replay))
-        .route("/v1/deliveries/retry-dead", post(retry_dead))
+    ROUTES
+        .iter()
+        .fold(Router::new(), |router, &(method, path)| {
+            router.route(path, handler(method, path))
+        })
         .fallback(not_found)
         .layer(DefaultBodyLimit::disable())
         .layer(tower_http::trace::TraceLayer::new_for_http())
@@ -134,10 +168,27 @@ async fn not_found(uri: Uri) -> ApiError {
     )
 }
 
+/// This document (OpenAPI 3.1).
+#[utoipa::path(get, path = "/openapi.json", security(()), responses(
+    (status = 200, description = "the OpenAPI 3.1 document of this API", body = Object),
+))]
+async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(openapi::ApiDoc::openapi())
+}
+
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", security(()), responses(
+    (status = 200, description = "`{\"status\": \"ok\"}`", body = Object),
+))]
 async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
+/// The store answers.
+#[utoipa::path(get, path = "/readyz", security(()), responses(
+    (status = 200, description = "`{\"status\": \"ready\"}`", body = Object),
+    (status = 503, description = "`store_unavailable`", body = openapi::ErrorBody),
+))]
 async fn readyz(State(shared): State<Arc<Shared>>) -> ApiResult {
     match shared.store.ping().await {
         Ok(()) => Ok(Json(json!({"status": "ready"})).into_response()),
@@ -152,6 +203,11 @@ async fn readyz(State(shared): State<Arc<Shared>>) -> ApiResult {
     }
 }
 
+/// Prometheus/OpenMetrics text.
+#[utoipa::path(get, path = "/metrics", security(()), responses(
+    (status = 200, description = "OpenMetrics text", body = String, content_type = "application/openmetrics-text"),
+    (status = 503, description = "`store_unavailable`", body = openapi::ErrorBody),
+))]
 async fn metrics(State(shared): State<Arc<Shared>>) -> ApiResult {
     let depth = shared.store.queue_depth().await?;
     Ok((
@@ -278,6 +334,22 @@ fn report_reply(report: IngestReport) -> (StatusCode, Value) {
     (status, serde_json::to_value(report).unwrap_or(Value::Null))
 }
 
+/// A body in the partner's own format (CSV, XML, JSON, ...), one record or a batch.
+#[utoipa::path(post, path = "/v1/partners/{partner}/messages",
+    params(("partner" = String, Path, description = "the partner's name; the key must be this partner's"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters; the same request gets the first answer again"),
+    ),
+    request_body(content = String, content_type = "text/plain", description = "the partner's native body, as its adapter reads it"),
+    responses(
+        (status = 200, description = "every record accepted or a duplicate", body = openapi::BatchReport),
+        (status = 422, description = "some records rejected (the others are stored); same body", body = openapi::BatchReport),
+        (status = 400, description = "`syntax`, `bad_idempotency_key`", body = openapi::ErrorBody),
+        (status = 409, description = "`idempotency_conflict`", body = openapi::ErrorBody),
+        (status = 401, description = "no key, or a key nobody holds (`unauthenticated`)", body = openapi::ErrorBody),
+        (status = 403, description = "a key that may not use this route (`forbidden`)", body = openapi::ErrorBody),
+        (status = 404, description = "`unknown_partner`", body = openapi::ErrorBody),
+        (status = 503, description = "`store_unavailable`", body = openapi::ErrorBody),
+))]
 async fn partner_messages(
     State(shared): State<Arc<Shared>>,
     Path(partner): Path<String>,
@@ -321,6 +393,21 @@ const RECORDS: &[MessageKind] = &[MessageKind::Record];
 const SEARCHES: &[MessageKind] = &[MessageKind::Search];
 const TRACES: &[MessageKind] = &[MessageKind::TraceRequest, MessageKind::TraceResponse];
 
+/// Canonical records.
+#[utoipa::path(post, path = "/v1/records",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters; the same request gets the first answer again"),
+    ),
+    request_body(content = openapi::CanonicalMessages, content_type = "application/json", description = "canonical JSON: one message, `{\"messages\": [...]}` or an array"),
+    responses(
+        (status = 200, description = "every record accepted or a duplicate", body = openapi::BatchReport),
+        (status = 422, description = "some records rejected (the others are stored); same body", body = openapi::BatchReport),
+        (status = 400, description = "`syntax`, `bad_idempotency_key`", body = openapi::ErrorBody),
+        (status = 409, description = "`idempotency_conflict`", body = openapi::ErrorBody),
+        (status = 401, description = "no key, or a key nobody holds (`unauthenticated`)", body = openapi::ErrorBody),
+        (status = 403, description = "a key that may not use this route (`forbidden`)", body = openapi::ErrorBody),
+        (status = 503, description = "`store_unavailable`", body = openapi::ErrorBody),
+))]
 async fn records(
     state: State<Arc<Shared>>,
     method: Method,
@@ -331,6 +418,21 @@ async fn records(
     canonical(state, method, uri, headers, body, RECORDS).await
 }
 
+/// Canonical searches.
+#[utoipa::path(post, path = "/v1/searches",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters; the same request gets the first answer again"),
+    ),
+    request_body(content = openapi::CanonicalMessages, content_type = "application/json", description = "canonical JSON: one message, `{\"messages\": [...]}` or an array"),
+    responses(
+        (status = 200, description = "every record accepted or a duplicate", body = openapi::BatchReport),
+        (status = 422, description = "some records rejected (the others are stored); same body", body = openapi::BatchReport),
+        (status = 400, description = "`syntax`, `bad_idempotency_key`", body = openapi::ErrorBody),
+        (status = 409, description = "`idempotency_conflict`", body = openapi::ErrorBody),
+        (status = 401, description = "no key, or a key nobody holds (`unauthenticated`)", body = openapi::ErrorBody),
+        (status = 403, description = "a key that may not use this route (`forbidden`)", body = openapi::ErrorBody),
+        (status = 503, description = "`store_unavailable`", body = openapi::ErrorBody),
+))]
 async fn searches(
     state: State<Arc<Shared>>,
     method: Method,
@@ -341,6 +443,21 @@ async fn searches(
     canonical(state, method, uri, headers, body, SEARCHES).await
 }
 
+/// Canonical trace requests and responses.
+#[utoipa::path(post, path = "/v1/traces",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters; the same request gets the first answer again"),
+    ),
+    request_body(content = openapi::CanonicalMessages, content_type = "application/json", description = "canonical JSON: one message, `{\"messages\": [...]}` or an array"),
+    responses(
+        (status = 200, description = "every record accepted or a duplicate", body = openapi::BatchReport),
+        (status = 422, description = "some records rejected (the others are stored); same body", body = openapi::BatchReport),
+        (status = 400, description = "`syntax`, `bad_idempotency_key`", body = openapi::ErrorBody),
+        (status = 409, description = "`idempotency_conflict`", body = openapi::ErrorBody),
+        (status = 401, description = "no key, or a key nobody holds (`unauthenticated`)", body = openapi::ErrorBody),
+        (status = 403, description = "a key that may not use this route (`forbidden`)", body = openapi::ErrorBody),
+        (status = 503, description = "`store_unavailable`", body = openapi::ErrorBody),
+))]
 async fn traces(
     state: State<Arc<Shared>>,
     method: Method,
@@ -353,6 +470,20 @@ async fn traces(
 
 /// Messages from the hub (hit notifications, trace requests for our country,
 /// trace responses), in canonical JSON, passed on to every partner with an outbound.
+#[utoipa::path(post, path = "/v1/inbound",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters; the same request gets the first answer again"),
+    ),
+    request_body(content = openapi::CanonicalMessages, content_type = "application/json", description = "canonical JSON: one message, `{\"messages\": [...]}` or an array"),
+    responses(
+        (status = 200, description = "every record accepted or a duplicate", body = openapi::BatchReport),
+        (status = 422, description = "some records rejected (the others are stored); same body", body = openapi::BatchReport),
+        (status = 400, description = "`syntax`, `bad_idempotency_key`", body = openapi::ErrorBody),
+        (status = 409, description = "`idempotency_conflict`", body = openapi::ErrorBody),
+        (status = 401, description = "no key, or a key nobody holds (`unauthenticated`)", body = openapi::ErrorBody),
+        (status = 403, description = "a key that may not use this route (`forbidden`)", body = openapi::ErrorBody),
+        (status = 503, description = "`store_unavailable`", body = openapi::ErrorBody),
+))]
 async fn inbound(
     State(shared): State<Arc<Shared>>,
     method: Method,
@@ -439,6 +570,20 @@ async fn canonical(
 const RESPONSES: &[MessageKind] = &[MessageKind::TraceResponse];
 
 /// Trace responses to one trace: every message must name the trace of the path.
+#[utoipa::path(post, path = "/v1/traces/{id}/responses",
+    params(("id" = String, Path, description = "the trace id every message must carry"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters; the same request gets the first answer again"),
+    ),
+    request_body(content = openapi::CanonicalMessages, content_type = "application/json", description = "canonical JSON: one message, `{\"messages\": [...]}` or an array"),
+    responses(
+        (status = 200, description = "every record accepted or a duplicate", body = openapi::BatchReport),
+        (status = 422, description = "some records rejected (the others are stored; same body), or `trace_mismatch` (an error, nothing stored)", body = openapi::BatchOrError),
+        (status = 400, description = "`syntax`, `bad_idempotency_key`", body = openapi::ErrorBody),
+        (status = 409, description = "`idempotency_conflict`", body = openapi::ErrorBody),
+        (status = 401, description = "no key, or a key nobody holds (`unauthenticated`)", body = openapi::ErrorBody),
+        (status = 403, description = "a key that may not use this route (`forbidden`)", body = openapi::ErrorBody),
+        (status = 503, description = "`store_unavailable`", body = openapi::ErrorBody),
+))]
 async fn trace_responses(
     State(shared): State<Arc<Shared>>,
     Path(trace_id): Path<String>,
@@ -483,6 +628,15 @@ async fn trace_responses(
 }
 
 /// The state of a trace request (any authenticated caller).
+#[utoipa::path(get, path = "/v1/traces/{id}",
+    params(("id" = String, Path, description = "the trace id")),
+    responses(
+        (status = 200, description = "the trace's lifecycle state and times", body = Object),
+        (status = 401, description = "no key, or a key nobody holds (`unauthenticated`)", body = openapi::ErrorBody),
+        (status = 403, description = "a key that may not use this route (`forbidden`)", body = openapi::ErrorBody),
+        (status = 404, description = "`not_found`", body = openapi::ErrorBody),
+        (status = 503, description = "`store_unavailable`", body = openapi::ErrorBody),
+))]
 async fn show_trace(
     State(shared): State<Arc<Shared>>,
     Path(trace_id): Path<String>,
@@ -516,6 +670,17 @@ fn parse_id(id: &str) -> Result<Uuid, ApiError> {
     })
 }
 
+/// The message with its deliveries and receipts (operator, or the partner that sent it).
+#[utoipa::path(get, path = "/v1/messages/{id}",
+    params(("id" = String, Path, format = Uuid, description = "the message id")),
+    responses(
+        (status = 200, description = "the message with its deliveries and receipts", body = Object),
+        (status = 400, description = "`bad_message_id`", body = openapi::ErrorBody),
+        (status = 401, description = "no key, or a key nobody holds (`unauthenticated`)", body = openapi::ErrorBody),
+        (status = 403, description = "a key that may not use this route (`forbidden`)", body = openapi::ErrorBody),
+        (status = 404, description = "`not_found`", body = openapi::ErrorBody),
+        (status = 503, description = "`store_unavailable`", body = openapi::ErrorBody),
+))]
 async fn show_message(
     State(shared): State<Arc<Shared>>,
     Path(id): Path<String>,
@@ -548,6 +713,22 @@ struct ListQuery {
     cursor: Option<String>,
 }
 
+/// Messages, newest first (an operator sees all, a partner its own).
+#[utoipa::path(get, path = "/v1/messages",
+    params(
+        ("state" = Option<String>, Query, description = "a delivery state"),
+        ("kind" = Option<String>, Query, description = "a message kind tag"),
+        ("partner" = Option<String>, Query, description = "the sending partner (operators only)"),
+        ("limit" = Option<u32>, Query, description = "page size (default 100)"),
+        ("cursor" = Option<String>, Query, description = "`next` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "a page; `next` is the cursor of the next page", body = Object),
+        (status = 400, description = "`bad_query`", body = openapi::ErrorBody),
+        (status = 401, description = "no key, or a key nobody holds (`unauthenticated`)", body = openapi::ErrorBody),
+        (status = 403, description = "a key that may not use this route (`forbidden`)", body = openapi::ErrorBody),
+        (status = 503, description = "`store_unavailable`", body = openapi::ErrorBody),
+))]
 async fn list_messages(
     State(shared): State<Arc<Shared>>,
     Query(q): Query<ListQuery>,
@@ -597,6 +778,17 @@ async fn list_messages(
     Ok(Json(page).into_response())
 }
 
+/// Queues every delivery of the message again (operator).
+#[utoipa::path(post, path = "/v1/messages/{id}/replay",
+    params(("id" = String, Path, format = Uuid, description = "the message id")),
+    responses(
+        (status = 200, description = "`{\"message_id\", \"queued\"}`", body = Object),
+        (status = 400, description = "`bad_message_id`", body = openapi::ErrorBody),
+        (status = 401, description = "no key, or a key nobody holds (`unauthenticated`)", body = openapi::ErrorBody),
+        (status = 403, description = "a key that may not use this route (`forbidden`)", body = openapi::ErrorBody),
+        (status = 404, description = "`not_found`", body = openapi::ErrorBody),
+        (status = 503, description = "`store_unavailable`", body = openapi::ErrorBody),
+))]
 async fn replay(
     State(shared): State<Arc<Shared>>,
     Path(id): Path<String>,
@@ -614,6 +806,15 @@ struct RetryDeadQuery {
     destination: Option<String>,
 }
 
+/// Queues dead deliveries again (operator).
+#[utoipa::path(post, path = "/v1/deliveries/retry-dead",
+    params(("destination" = Option<String>, Query, description = "only deliveries to this destination")),
+    responses(
+        (status = 200, description = "`{\"queued\": n}`", body = Object),
+        (status = 401, description = "no key, or a key nobody holds (`unauthenticated`)", body = openapi::ErrorBody),
+        (status = 403, description = "a key that may not use this route (`forbidden`)", body = openapi::ErrorBody),
+        (status = 503, description = "`store_unavailable`", body = openapi::ErrorBody),
+))]
 async fn retry_dead(
     State(shared): State<Arc<Shared>>,
     Query(q): Query<RetryDeadQuery>,
