@@ -123,12 +123,13 @@ key_file = "br.key"
     start(&["hub"], dir, port).await
 }
 
-/// A country gateway with one partner that receives through `outbox/`.
+/// A country gateway with one partner that receives through `outbox/`;
+/// `extra` adds lines to the partner's table.
 async fn start_gateway(
     country: &str,
     port: u16,
     hub_port: u16,
-    (partner, format, partner_key): (&str, &str, &str),
+    (partner, format, partner_key, extra): (&str, &str, &str, &str),
     (to_hub, from_hub): (&str, &str),
 ) -> Process {
     let dir = tempfile::tempdir().unwrap();
@@ -157,6 +158,7 @@ format = "{format}"
 api_key_hashes = ["{partner_hash}"]
 outbound = {{ directory = "outbox" }}
 retry = {{ max_attempts = 50, initial_backoff = "100ms", max_backoff = "300ms" }}
+{extra}
 "#,
         from_hub = cheap_hash(from_hub),
         partner_hash = cheap_hash(partner_key),
@@ -255,7 +257,12 @@ async fn records_searches_and_traces_travel_between_two_gateways_through_the_hub
         "RS",
         rs_port,
         hub_port,
-        ("rs", "registry-rs", KEY_RS_PARTNER),
+        (
+            "rs",
+            "registry-rs",
+            KEY_RS_PARTNER,
+            r#"formats = { trace_request = "registry-rs-trace-request", trace_response = "registry-rs-trace-response" }"#,
+        ),
         (KEY_RS_TO_HUB, KEY_HUB_TO_RS),
     )
     .await;
@@ -263,7 +270,7 @@ async fn records_searches_and_traces_travel_between_two_gateways_through_the_hub
         "BR",
         br_port,
         hub_port,
-        ("br", "registry-br", KEY_BR_PARTNER),
+        ("br", "registry-br", KEY_BR_PARTNER, ""),
         (KEY_BR_TO_HUB, KEY_HUB_TO_BR),
     )
     .await;
@@ -346,27 +353,37 @@ async fn records_searches_and_traces_travel_between_two_gateways_through_the_hub
         assert_eq!(files_of(outbox, "hit_notification").len(), 1, "{who}");
     }
 
-    // A trace request BR -> RS ...
-    let mut request = first_ndjson_line(&[
-        "convert",
-        "--from",
-        "iarms-xml",
-        "--to",
-        "iarms-ndjson",
-        path_str(&data("samples/trace-requests.xml")),
-    ]);
+    // A trace request BR -> RS, canonical at the BR gateway ...
     let trace_id = "BR-PF-T-2026-000001";
-    request["header"] = json!({
-        "message_id": "7aace000-0000-4000-8000-000000000001",
-        "correlation_id": "7aace000-0000-4000-8000-000000000001",
-        "schema_version": "1.0"
+    let request = json!({
+        "kind": "trace_request",
+        "header": {
+            "message_id": "7aace000-0000-4000-8000-000000000001",
+            "correlation_id": "7aace000-0000-4000-8000-000000000001",
+            "schema_version": "1.0"
+        },
+        "trace_id": trace_id,
+        "requesting_country": "BR",
+        "requesting_agency": "BR-PF",
+        "requested_country": "RS",
+        "priority": "urgent",
+        "firearm": {
+            "make": "Zastava",
+            "model": "M70AB2",
+            "serial_number": "C-123456",
+            "calibre": "7.62x39mm",
+            "firearm_type": "assault_rifle",
+            "country_of_manufacture": "YU"
+        },
+        "seizure": {
+            "date": "2026-01-05",
+            "place": {"country": "BR", "locality": "Foz do Iguaçu"},
+            "circumstances": "apreensão na fronteira"
+        },
+        "questions": ["manufacture", "export"],
+        "due_date": "2099-12-31",
+        "contact": {"name": "Ana Souza", "email": "ana.souza@pf.gov.br"}
     });
-    request["trace_id"] = json!(trace_id);
-    request["requesting_country"] = json!("BR");
-    request["requesting_agency"] = json!("BR-PF");
-    request["requested_country"] = json!("RS");
-    request["seizure"]["place"]["country"] = json!("BR");
-    request["due_date"] = json!("2099-12-31");
     let (status, reply) = post(
         &format!("{}/v1/traces", br.url),
         KEY_BR_PARTNER,
@@ -374,43 +391,89 @@ async fn records_searches_and_traces_travel_between_two_gateways_through_the_hub
     )
     .await;
     assert_eq!(status, 200, "{reply}");
-    let text = wait_for_file(&rs_outbox, "trace_request").await;
-    assert!(text.contains(trace_id), "{text}");
 
-    // ... answered by the Serbian registry at its gateway ...
-    let mut response: Value = serde_json::from_str(
-        std::fs::read_to_string(data("samples/trace-responses.ndjson"))
-            .unwrap()
-            .lines()
-            .next()
-            .unwrap(),
-    )
-    .unwrap();
-    response["header"] = json!({
-        "message_id": "7aace000-0000-4000-8000-000000000002",
-        "correlation_id": "7aace000-0000-4000-8000-000000000001",
-        "schema_version": "1.0"
-    });
-    response["trace_id"] = json!(trace_id);
-    response["responding_country"] = json!("RS");
-    response["responding_agency"] = json!("RS-MUP");
+    // ... reaches the Serbian registry in its own trace-request format, exactly ...
+    let text = wait_for_file(&rs_outbox, "trace_request").await;
+    assert_eq!(
+        text,
+        "\u{feff}Broj zahteva;Zemlja podnosioca;Organ podnosioca;Zamoljena zemlja;Prioritet;\
+         Proizvođač;Model;Serijski broj;Kalibar;Vrsta oružja;Zemlja proizvodnje;Datum zaplene;\
+         Mesto zaplene;Zemlja zaplene;Okolnosti;Pitanja;Rok za odgovor;Kontakt;Kontakt e-pošta\r\n\
+         BR-PF-T-2026-000001;BR;BR-PF;RS;hitan;Zastava;M70AB2;C-123456;7.62x39mm;automatska puška;\
+         YU;05.01.2026;Foz do Iguaçu;BR;apreensão na fronteira;proizvodnja|izvoz;31.12.2099;\
+         Ana Souza;ana.souza@pf.gov.br\r\n"
+    );
+
+    // ... which acknowledges it (an outbox partner acknowledges by the API); the
+    // RS gateway tells the hub.
     let (status, reply) = post(
-        &format!("{}/v1/traces/{trace_id}/responses", rs.url),
+        &format!("{}/v1/traces/{trace_id}/acknowledge", rs.url),
         KEY_RS_PARTNER,
-        response.to_string().into_bytes(),
+        Vec::new(),
     )
     .await;
     assert_eq!(status, 200, "{reply}");
-
-    // ... reaches the Brazilian registry, and the hub shows the trace answered.
-    let text = wait_for_file(&br_outbox, "trace_response").await;
-    assert!(text.contains(trace_id), "{text}");
+    assert_eq!(reply["to"], "acknowledged", "{reply}");
     let url = format!("{}/v1/traces/{trace_id}", hub.url);
-    let (status, trace) = get(&url, KEY_BR_TO_HUB).await;
+    wait_for_state(&url, KEY_BR_TO_HUB, "acknowledged").await;
+
+    // ... and answers in its own trace-response format at its gateway ...
+    let answer = "\u{feff}Broj zahteva;Ishod;Događaji;Datumi događaja;Zemlje događaja;\
+                  Tačka preusmeravanja;Napomena;Vreme odgovora\r\n\
+                  BR-PF-T-2026-000001;delimično praćeno;proizvedeno|izvezeno;1987|14.05.2001;YU|YU;\
+                  prijavljeno ukradeno 2019.;Dalje praćenje u toku.;2026-01-20T09:30:00Z\r\n";
+    let (status, reply) = post(
+        &format!("{}/v1/partners/rs/messages?kind=trace_response", rs.url),
+        KEY_RS_PARTNER,
+        answer.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["accepted"], 1, "{reply}");
+
+    // ... which reaches the Brazilian registry as exactly its canonical translation
+    // (registry-br carries records only, so it gets canonical JSON) ...
+    let native = tempfile::tempdir().unwrap();
+    let answer_file = native.path().join("answer.csv");
+    std::fs::write(&answer_file, answer).unwrap();
+    let expected = first_ndjson_line(&[
+        "convert",
+        "--from",
+        "registry-rs-trace-response",
+        "--to",
+        "iarms-ndjson",
+        path_str(&answer_file),
+    ]);
+    assert_eq!(expected["outcome"], "partially_traced");
+    assert_eq!(expected["custody_chain"][1]["date"], "2001-05-14");
+    let text = wait_for_file(&br_outbox, "trace_response").await;
+    assert_eq!(only_message(&text), expected, "{text}");
+
+    // ... and the trace is answered at the hub and at both gateways.
+    let (status, trace) = wait_for_state(&url, KEY_BR_TO_HUB, "answered").await;
     assert_eq!(status, 200, "{trace}");
-    assert_eq!(trace["state"], "answered", "{trace}");
     assert_eq!(trace["requesting_country"], "BR");
     assert_eq!(trace["requested_country"], "RS");
     let (status, _) = get(&url, KEY_RS_TO_HUB).await;
     assert_eq!(status, 200);
+    for (gateway, key) in [(&rs, KEY_RS_PARTNER), (&br, KEY_BR_PARTNER)] {
+        let url = format!("{}/v1/traces/{trace_id}", gateway.url);
+        wait_for_state(&url, key, "answered").await;
+    }
+}
+
+/// Polls a trace until it is in `state` (30 s at most); returns the last reply.
+async fn wait_for_state(url: &str, key: &str, state: &str) -> (u16, Value) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, trace) = get(url, key).await;
+        if trace["state"] == state {
+            return (status, trace);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "trace not {state} at {url}: {status} {trace}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -258,7 +258,7 @@ fn check_passes_on_the_builtin_mappings() {
     let out = run(&["mappings", "check"]);
     assert_exit(&out, 0);
     assert!(
-        stdout(&out).contains("checked 3 mapping files: 0 errors"),
+        stdout(&out).contains("checked 5 mapping files: 0 errors"),
         "{}",
         stdout(&out)
     );
@@ -488,7 +488,7 @@ fn a_new_format_works_through_mappings_dir_without_rust() {
     let out = run(&["--mappings", mdir, "mappings", "check"]);
     assert_exit(&out, 0);
     assert!(
-        stdout(&out).contains("checked 4 mapping files: 0 errors"),
+        stdout(&out).contains("checked 6 mapping files: 0 errors"),
         "{}",
         stdout(&out)
     );

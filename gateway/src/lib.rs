@@ -18,3 +18,4 @@ pub mod service;
 pub mod store;
 #[cfg(test)]
 mod test_support;
+pub mod traces;

@@ -92,6 +92,11 @@ pub async fn run_on(
     tasks.extend(crate::inbox::spawn(
         Arc::clone(&shared),
         crate::inbox::watches(&shared),
+        stop_rx.clone(),
+    ));
+    tasks.push(crate::traces::spawn(
+        Arc::clone(&shared),
+        crate::forward::client(&shared.config.forward),
         stop_rx,
     ));
     tracing::info!(%addr, country = %shared.config.country, "gateway listening");

@@ -34,6 +34,14 @@ const BUILTIN: &[(&str, &str)] = &[
         "mappings/regional-xml.toml",
         include_str!("../../../mappings/regional-xml.toml"),
     ),
+    (
+        "mappings/registry-rs-trace-request.toml",
+        include_str!("../../../mappings/registry-rs-trace-request.toml"),
+    ),
+    (
+        "mappings/registry-rs-trace-response.toml",
+        include_str!("../../../mappings/registry-rs-trace-response.toml"),
+    ),
 ];
 
 pub fn builtin_mapping_files() -> Vec<MappingSource> {
@@ -139,7 +147,16 @@ mod tests {
     fn builtin_mappings_compile_without_errors() {
         let mappings = load_all(&[]).unwrap_or_else(|e| panic!("{e}"));
         let names: Vec<&str> = mappings.iter().map(|m| m.name.as_str()).collect();
-        assert_eq!(names, ["registry-rs", "registry-br", "regional-xml"]);
+        assert_eq!(
+            names,
+            [
+                "registry-rs",
+                "registry-br",
+                "regional-xml",
+                "registry-rs-trace-request",
+                "registry-rs-trace-response"
+            ]
+        );
     }
 
     #[test]

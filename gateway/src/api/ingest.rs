@@ -86,16 +86,6 @@ pub async fn ingest_routed(
     kinds: Option<&'static [MessageKind]>,
     route: Route,
 ) -> Result<IngestReport, IngestError> {
-    let destinations: Vec<String> = match route {
-        Route::Hub => vec![HUB.to_string()],
-        Route::Partners => shared
-            .config
-            .partners
-            .iter()
-            .filter(|p| p.outbound.is_some())
-            .map(|p| p.id.clone())
-            .collect(),
-    };
     let adapter = shared
         .registry
         .get(format)
@@ -156,7 +146,7 @@ pub async fn ingest_routed(
         .map(|message| NewMessage {
             message: message.clone(),
             source_partner: partner.to_string(),
-            destinations: destinations.clone(),
+            destinations: destinations(shared, route, message),
         })
         .collect();
     let outcomes = if batch.is_empty() {
@@ -164,6 +154,11 @@ pub async fn ingest_routed(
     } else {
         shared.store.accept(&batch).await?
     };
+    // Accepted or a duplicate alike: a crash between accepting and moving the
+    // trace heals on the resend.
+    for new in &batch {
+        crate::traces::accepted(shared, &new.message).await;
+    }
     let mut outcomes = outcomes.into_iter();
     let mut report = IngestReport {
         accepted: 0,
@@ -235,6 +230,33 @@ pub async fn ingest_routed(
     }
     shared.metrics.rejected(partner, report.rejected);
     Ok(report)
+}
+
+/// Where one accepted message goes: everything from partners to the hub; a
+/// message from the hub to every partner that receives its kind.
+fn destinations(shared: &Shared, route: Route, message: &Message) -> Vec<String> {
+    match route {
+        Route::Hub => vec![HUB.to_string()],
+        Route::Partners => {
+            let kind = message.kind();
+            let to: Vec<String> = shared
+                .config
+                .partners
+                .iter()
+                .filter(|p| p.receives(kind))
+                .map(|p| p.id.clone())
+                .collect();
+            if to.is_empty() {
+                // Kept in the store (an operator can see it), but nobody gets it.
+                tracing::warn!(
+                    message_id = %message.header().message_id,
+                    kind = kind.tag(),
+                    "no partner receives this kind of message from the hub; stored, not delivered"
+                );
+            }
+            to
+        }
+    }
 }
 
 fn with_source(mut errors: Vec<RecordError>, source: &str) -> Vec<RecordError> {

@@ -75,6 +75,9 @@ impl From<StoreError> for ApiError {
             e @ StoreError::Invalid(_) => {
                 ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.to_string())
             }
+            e @ StoreError::TraceTransition { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "trace_transition", e.to_string())
+            }
             e => {
                 tracing::error!(error = %e, "store error");
                 ApiError::new(
@@ -111,6 +114,8 @@ pub(crate) const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/traces"),
     ("GET", "/v1/traces/{id}"),
     ("POST", "/v1/traces/{id}/responses"),
+    ("POST", "/v1/traces/{id}/acknowledge"),
+    ("POST", "/v1/traces/{id}/cancel"),
     ("POST", "/v1/inbound"),
     ("GET", "/v1/messages"),
     ("GET", "/v1/messages/{id}"),
@@ -131,6 +136,8 @@ fn handler(method: &str, path: &str) -> MethodRouter<Arc<Shared>> {
         ("POST", "/v1/traces") => post(traces),
         ("GET", "/v1/traces/{id}") => get(show_trace),
         ("POST", "/v1/traces/{id}/responses") => post(trace_responses),
+        ("POST", "/v1/traces/{id}/acknowledge") => post(acknowledge_trace),
+        ("POST", "/v1/traces/{id}/cancel") => post(cancel_trace),
         ("POST", "/v1/inbound") => post(inbound),
         ("GET", "/v1/messages") => get(list_messages),
         ("GET", "/v1/messages/{id}") => get(show_message),
@@ -337,6 +344,7 @@ fn report_reply(report: IngestReport) -> (StatusCode, Value) {
 /// A body in the partner's own format (CSV, XML, JSON, ...), one record or a batch.
 #[utoipa::path(post, path = "/v1/partners/{partner}/messages",
     params(("partner" = String, Path, description = "the partner's name; the key must be this partner's"),
+        ("kind" = Option<String>, Query, description = "the kind of message in the body (`record` unless given): picks the partner's format for that kind (`formats` in its config) and accepts only that kind"),
         ("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters; the same request gets the first answer again"),
     ),
     request_body(content = String, content_type = "text/plain", description = "the partner's native body, as its adapter reads it"),
@@ -353,6 +361,7 @@ fn report_reply(report: IngestReport) -> (StatusCode, Value) {
 async fn partner_messages(
     State(shared): State<Arc<Shared>>,
     Path(partner): Path<String>,
+    Query(query): Query<KindQuery>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -367,12 +376,27 @@ async fn partner_messages(
             )))
         }
     }
-    let Some(format) = shared.config.partner(&partner).map(|p| p.format.clone()) else {
+    let Some(config) = shared.config.partner(&partner) else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "unknown_partner",
             format!("no partner `{partner}`"),
         ));
+    };
+    // Without `?kind=`, the body is in the partner's own format, whatever kinds it carries.
+    let (format, kinds) = match query.kind.as_deref() {
+        None => (config.format.clone(), None),
+        Some(tag) => {
+            let kind = crate::config::parse_kind(tag).ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad_query",
+                    format!("unknown kind `{tag}`"),
+                )
+                .at(json!({ "parameter": "kind" }))
+            })?;
+            (config.format_for(kind).to_string(), Some(only(kind)))
+        }
     };
     let work = async {
         let report = ingest(
@@ -381,12 +405,28 @@ async fn partner_messages(
             &format,
             body.to_vec(),
             format!("request:{partner}"),
-            None,
+            kinds,
         )
         .await?;
         Ok(report_reply(report))
     };
     idempotent(&shared, &partner, &headers, (&method, &uri, &body), work).await
+}
+
+#[derive(Debug, Deserialize)]
+struct KindQuery {
+    kind: Option<String>,
+}
+
+/// The one-kind list of `kind`, for restricting what a body may hold.
+fn only(kind: MessageKind) -> &'static [MessageKind] {
+    match kind {
+        MessageKind::Record => RECORDS,
+        MessageKind::Search => SEARCHES,
+        MessageKind::HitNotification => &[MessageKind::HitNotification],
+        MessageKind::TraceRequest => &[MessageKind::TraceRequest],
+        MessageKind::TraceResponse => &[MessageKind::TraceResponse],
+    }
 }
 
 const RECORDS: &[MessageKind] = &[MessageKind::Record];
@@ -650,6 +690,69 @@ async fn show_trace(
             "not_found",
             format!("no trace `{trace_id}`"),
         )),
+    }
+}
+
+/// The partner (or an operator) of the requested country acknowledges a trace
+/// request: its registry has it. A partner reached over HTTP acknowledges by its
+/// 2xx reply; this route is for partners fed through an outbox folder.
+#[utoipa::path(post, path = "/v1/traces/{id}/acknowledge",
+    params(("id" = String, Path, description = "the trace id")),
+    responses(
+        (status = 200, description = "the transition `{from, to, changed}`; the hub is told", body = Object),
+        (status = 401, description = "no key, or a key nobody holds (`unauthenticated`)", body = openapi::ErrorBody),
+        (status = 403, description = "`forbidden`: the hub's key, or a trace this country did not receive", body = openapi::ErrorBody),
+        (status = 404, description = "`not_found`", body = openapi::ErrorBody),
+        (status = 409, description = "`trace_transition`: the trace is already answered, declined, expired or cancelled", body = openapi::ErrorBody),
+        (status = 503, description = "`store_unavailable`", body = openapi::ErrorBody),
+))]
+async fn acknowledge_trace(
+    State(shared): State<Arc<Shared>>,
+    Path(trace_id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult {
+    local_party(&shared, &headers).await?;
+    let transition = crate::traces::acknowledge(&shared, &trace_id).await?;
+    Ok(Json(transition).into_response())
+}
+
+/// The requesting partner (or an operator) cancels its trace request; the hub is told.
+#[utoipa::path(post, path = "/v1/traces/{id}/cancel",
+    params(("id" = String, Path, description = "the trace id")),
+    responses(
+        (status = 200, description = "the transition `{from, to, changed}`; the hub is told", body = Object),
+        (status = 401, description = "no key, or a key nobody holds (`unauthenticated`)", body = openapi::ErrorBody),
+        (status = 403, description = "`forbidden`: the hub's key, or a trace this country did not ask", body = openapi::ErrorBody),
+        (status = 404, description = "`not_found`", body = openapi::ErrorBody),
+        (status = 409, description = "`trace_transition`: the trace is already closed", body = openapi::ErrorBody),
+        (status = 503, description = "`store_unavailable`", body = openapi::ErrorBody),
+))]
+async fn cancel_trace(
+    State(shared): State<Arc<Shared>>,
+    Path(trace_id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult {
+    local_party(&shared, &headers).await?;
+    let transition = crate::traces::cancel(&shared, &trace_id).await?;
+    Ok(Json(transition).into_response())
+}
+
+/// A partner or an operator (the hub acts on traces at its own API).
+async fn local_party(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
+    match authenticate(&shared.keys, headers).await? {
+        Principal::Operator | Principal::Partner(_) => Ok(()),
+        _ => Err(forbidden("only partners and operators act on traces here")),
+    }
+}
+
+impl From<crate::traces::TraceActionError> for ApiError {
+    fn from(e: crate::traces::TraceActionError) -> ApiError {
+        use crate::traces::TraceActionError as E;
+        match e {
+            e @ E::Unknown(_) => ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
+            e @ E::NotParty { .. } => forbidden(e.to_string()),
+            E::Store(e) => e.into(),
+        }
     }
 }
 

@@ -114,6 +114,8 @@ impl Modify for Security {
         super::traces,
         super::show_trace,
         super::trace_responses,
+        super::acknowledge_trace,
+        super::cancel_trace,
         super::inbound,
         super::list_messages,
         super::show_message,

@@ -189,7 +189,10 @@ key_file = "br.key"
     );
     let hub_config = HubConfig::parse(&hub_text, &hub_dir.join("hub.toml"))
         .map_err(|e| anyhow!("the demo hub configuration is invalid: {e:?}"))?;
-    let gateway_text = |country: &str, partner: &str, format: &str, partner_key: &str, from_hub| {
+    let gateway_text = |country: &str,
+                        (partner, format, extra): (&str, &str, &str),
+                        partner_key: &str,
+                        from_hub| {
         anyhow::Ok(format!(
             r#"[gateway]
 country = "{country}"
@@ -213,14 +216,27 @@ id = "{partner}"
 format = "{format}"
 api_key_hashes = ["{partner_hash}"]
 outbound = {{ directory = "outbox" }}
+{extra}
 {retry}
 "#,
             from_hub = hash(from_hub)?,
             partner_hash = hash(partner_key)?,
         ))
     };
-    let rs_text = gateway_text("RS", "rs", "registry-rs", &keys.rs_partner, &keys.hub_to_rs)?;
-    let br_text = gateway_text("BR", "br", "registry-br", &keys.br_partner, &keys.hub_to_br)?;
+    // The RS registry's tracing desk has its own CSV layouts for trace messages.
+    let rs_formats = r#"formats = { trace_request = "registry-rs-trace-request", trace_response = "registry-rs-trace-response" }"#;
+    let rs_text = gateway_text(
+        "RS",
+        ("rs", "registry-rs", rs_formats),
+        &keys.rs_partner,
+        &keys.hub_to_rs,
+    )?;
+    let br_text = gateway_text(
+        "BR",
+        ("br", "registry-br", ""),
+        &keys.br_partner,
+        &keys.hub_to_br,
+    )?;
     let (rs_config, rs_registry) = Config::parse(&rs_text, &rs_dir.join("gateway.toml"))
         .map_err(|e| anyhow!("the demo RS gateway configuration is invalid: {e:?}"))?;
     let (br_config, br_registry) = Config::parse(&br_text, &br_dir.join("gateway.toml"))
@@ -463,7 +479,6 @@ to canonical, validated, stored ({accepted} accepted, {rejected} rejected)",
         "intended_use": "Establishing the chain of custody for the criminal investigation.",
         "due_date": "2099-12-31"
     });
-    let request_header = request["header"].clone();
     post(
         &client,
         &format!("{}/v1/traces", run.br_url),
@@ -472,44 +487,50 @@ to canonical, validated, stored ({accepted} accepted, {rejected} rejected)",
     )
     .await
     .context("the BR trace request")?;
-    let received =
-        wait_for_message(&run.rs_outbox, "trace_request", "the RS trace request").await?;
+    let received = wait_for_text(&run.rs_outbox, "trace_request", "the RS trace request").await?;
     timeline.say(format!(
-        "BR -> RS trace request {}: BR registry -> BR gateway (validated, stored) -> hub (routed \
-to RS) -> RS gateway -> RS registry outbox",
-        received["trace_id"].as_str().unwrap_or(TRACE_ID)
+        "BR -> RS trace request {TRACE_ID}: BR registry -> BR gateway (validated, stored) -> hub \
+(routed to RS) -> RS gateway -> RS registry outbox, translated to registry-rs-trace-request:\n    {}",
+        received.lines().nth(1).unwrap_or("?")
     ));
 
-    // The RS registry answers; registry-rs mappings carry records only, so the
-    // answer is a canonical trace response.
-    let response = json!({
-        "kind": "trace_response",
-        "header": header(request_header["correlation_id"].as_str()),
-        "trace_id": TRACE_ID,
-        "responding_country": "RS",
-        "responding_agency": "RS-MUP",
-        "outcome": "traced",
-        "custody_chain": [
-            {"date": "1990", "event": "manufactured", "from": "Zastava Arms", "country": "RS"},
-            {"date": "2019-05-14", "event": "sold", "from": "Zastava Arms",
-             "to": "licensed dealer, Kragujevac", "country": "RS", "document": "RS-INV-2019-0417"},
-            {"date": "2024-03-07", "event": "reported_stolen", "from": "licensed dealer, Kragujevac",
-             "country": "RS", "document": "KU-2024-00117"}
-        ],
-        "remarks": "Reported stolen in Kragujevac on 2024-03-07 (case KU-2024-00117).",
-        "responded_at": "2026-01-12T09:00:00Z"
-    });
+    // The RS registry reads it from its outbox folder, so it acknowledges by the API.
     post(
         &client,
-        &format!("{}/v1/traces/{TRACE_ID}/responses", run.rs_url),
+        &format!("{}/v1/traces/{TRACE_ID}/acknowledge", run.rs_url),
         &keys.rs_partner,
-        response.to_string(),
+        String::new(),
+    )
+    .await
+    .context("the RS acknowledgement")?;
+    let url = format!("{}/v1/traces/{TRACE_ID}", run.hub_url);
+    wait_until("the hub to show the trace acknowledged", || async {
+        let trace = get(&client, &url, &keys.br_to_hub).await.ok()?;
+        (trace["state"] == "acknowledged").then_some(())
+    })
+    .await?;
+    timeline.say(format!(
+        "RS registry acknowledges trace {TRACE_ID}: RS gateway -> hub (state acknowledged)"
+    ));
+
+    // It answers in its own trace-response layout.
+    let answer = format!(
+        "\u{feff}Broj zahteva;Ishod;Događaji;Datumi događaja;Zemlje događaja;Tačka preusmeravanja;\
+Napomena;Vreme odgovora\r\n{TRACE_ID};praćeno;proizvedeno|prodato|prijavljeno ukradeno;\
+1990|14.05.2019|07.03.2024;RS|RS|RS;prijavljeno ukradeno u Kragujevcu;\
+Predmet KU-2024-00117.;2026-01-12T09:00:00Z\r\n"
+    );
+    post(
+        &client,
+        &format!("{}/v1/partners/rs/messages?kind=trace_response", run.rs_url),
+        &keys.rs_partner,
+        answer,
     )
     .await
     .context("the RS trace response")?;
     timeline.say(format!(
-        "RS registry answers trace {TRACE_ID} (outcome traced): registry-rs mappings carry \
-records only, so it posts a canonical trace response to the RS gateway (validated, stored) -> hub"
+        "RS registry answers trace {TRACE_ID} in registry-rs-trace-response (outcome praćeno = \
+traced) -> RS gateway (translated, validated, stored) -> hub"
     ));
 
     let answer =
@@ -518,7 +539,6 @@ records only, so it posts a canonical trace response to the RS gateway (validate
         "BR registry received the trace response: {}",
         answer["outcome"].as_str().unwrap_or("?")
     ));
-    let url = format!("{}/v1/traces/{TRACE_ID}", run.hub_url);
     let trace = wait_until("the hub to show the trace answered", || async {
         let trace = get(&client, &url, &keys.br_to_hub).await.ok()?;
         (trace["state"] == "answered").then_some(trace)
@@ -574,13 +594,18 @@ async fn get(client: &reqwest::Client, url: &str, key: &str) -> anyhow::Result<V
 }
 
 /// Waits until `outbox` holds a file of `kind` (the outbox names files by kind)
-/// and returns its single message.
-async fn wait_for_message(outbox: &Path, kind: &str, what: &str) -> anyhow::Result<Value> {
-    let text = wait_until(what, || async {
+/// and returns its text.
+async fn wait_for_text(outbox: &Path, kind: &str, what: &str) -> anyhow::Result<String> {
+    wait_until(what, || async {
         let file = files_of(outbox, kind).into_iter().next()?;
         std::fs::read_to_string(file).ok()
     })
-    .await?;
+    .await
+}
+
+/// [`wait_for_text`], for a file holding canonical JSON: its single message.
+async fn wait_for_message(outbox: &Path, kind: &str, what: &str) -> anyhow::Result<Value> {
+    let text = wait_for_text(outbox, kind, what).await?;
     first_message(&text).ok_or_else(|| anyhow!("{what}: cannot read the delivered file: {text}"))
 }
 

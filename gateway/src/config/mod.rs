@@ -8,7 +8,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use iarms_adapters::Registry;
+use iarms_adapters::{MessageKind, Registry};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -119,7 +119,15 @@ pub struct Forward {
 #[derive(Debug, Clone)]
 pub struct Partner {
     pub id: String,
+    /// The partner's own format: what it sends on its native route, and what it
+    /// receives unless `formats` names another format for a kind.
     pub format: String,
+    /// Formats for particular kinds (`formats = { trace_request = "…" }`): a
+    /// registry's records and its trace messages often have different layouts.
+    pub kind_formats: Vec<(MessageKind, String)>,
+    /// The kinds the hub's messages are passed on to this partner (`receives`);
+    /// `None`: every kind.
+    pub receives: Option<Vec<MessageKind>>,
     pub api_key_hashes: Vec<String>,
     pub inbound: Inbound,
     pub outbound: Option<Outbound>,
@@ -158,6 +166,27 @@ impl Default for Retry {
             max_backoff: Duration::from_secs(300),
         }
     }
+}
+
+impl Partner {
+    /// The format this partner uses for messages of `kind`.
+    pub fn format_for(&self, kind: MessageKind) -> &str {
+        self.kind_formats
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map_or(self.format.as_str(), |(_, f)| f.as_str())
+    }
+
+    /// Whether messages of `kind` from the hub are passed on to this partner.
+    pub fn receives(&self, kind: MessageKind) -> bool {
+        self.outbound.is_some() && self.receives.as_ref().is_none_or(|k| k.contains(&kind))
+    }
+}
+
+/// A message kind as config files write it: `trace_request` or `trace-request`.
+pub(crate) fn parse_kind(text: &str) -> Option<MessageKind> {
+    let tag = text.trim().replace('-', "_");
+    MessageKind::ALL.into_iter().find(|k| k.tag() == tag)
 }
 
 impl Config {
@@ -202,11 +231,25 @@ impl Config {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
-        let format_lines: Vec<usize> = raw
-            .partner
-            .iter()
-            .map(|p| checker.line_of(p.format.span().start))
-            .collect();
+        // (line, key, format, kind it must carry) of every format a partner names.
+        let mut format_uses: Vec<(usize, String, String, Option<MessageKind>)> = Vec::new();
+        for (i, p) in raw.partner.iter().enumerate() {
+            let key = format!("partner[{}]", i + 1);
+            let line = checker.line_of(p.format.span().start);
+            format_uses.push((
+                line,
+                format!("{key}.format"),
+                p.format.get_ref().clone(),
+                None,
+            ));
+            if let Some(f) = &p.formats {
+                let line = checker.line_of(f.span().start);
+                for (kind, format) in f.get_ref() {
+                    let key = format!("{key}.formats.{kind}");
+                    format_uses.push((line, key, format.clone(), parse_kind(kind)));
+                }
+            }
+        }
         let config = checker.build(raw, &base);
         let mut errors = checker.errors;
         let registry = match Registry::with_mappings(&config.mappings) {
@@ -222,19 +265,25 @@ impl Config {
             }
         };
         if let Some(registry) = &registry {
-            for (i, (partner, line)) in config.partners.iter().zip(&format_lines).enumerate() {
-                if registry.get(&partner.format).is_none() {
-                    errors.push(ConfigError {
-                        file: path.display().to_string(),
-                        line: Some(*line),
-                        key: Some(format!("partner[{}].format", i + 1)),
-                        message: format!(
-                            "unknown format `{}` (known: {})",
-                            partner.format,
-                            registry.names().join(", ")
-                        ),
-                    });
-                }
+            for (line, key, format, kind) in format_uses {
+                let message = match registry.get(&format) {
+                    None => format!(
+                        "unknown format `{format}` (known: {})",
+                        registry.names().join(", ")
+                    ),
+                    Some(adapter) => match kind {
+                        Some(kind) if !adapter.capabilities().kinds.contains(&kind) => {
+                            format!("format `{format}` cannot carry {kind} messages")
+                        }
+                        _ => continue,
+                    },
+                };
+                errors.push(ConfigError {
+                    file: path.display().to_string(),
+                    line: Some(line),
+                    key: Some(key),
+                    message,
+                });
             }
         }
         errors.sort_by_key(|e| e.line.unwrap_or(usize::MAX));
@@ -305,6 +354,8 @@ pub(crate) struct RawForward {
 struct RawPartner {
     id: Spanned<String>,
     format: Spanned<String>,
+    formats: Option<Spanned<std::collections::BTreeMap<String, String>>>,
+    receives: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     api_key_hashes: Vec<Spanned<String>>,
     inbound: Option<Spanned<RawInbound>>,
@@ -676,9 +727,40 @@ impl Checker<'_> {
                     }
                 },
             };
+            let mut kind_formats = Vec::new();
+            if let Some(f) = &p.formats {
+                for (kind, format) in f.get_ref() {
+                    match parse_kind(kind) {
+                        Some(k) => kind_formats.push((k, format.clone())),
+                        None => self.error(
+                            f.span(),
+                            format!("{key}.formats.{kind}"),
+                            format!("`{kind}` is not a message kind ({})", kind_list()),
+                        ),
+                    }
+                }
+            }
+            let receives = p.receives.as_ref().map(|r| {
+                r.get_ref()
+                    .iter()
+                    .filter_map(|kind| {
+                        let parsed = parse_kind(kind);
+                        if parsed.is_none() {
+                            self.error(
+                                r.span(),
+                                format!("{key}.receives"),
+                                format!("`{kind}` is not a message kind ({})", kind_list()),
+                            );
+                        }
+                        parsed
+                    })
+                    .collect()
+            });
             partners.push(Partner {
                 id,
                 format: p.format.get_ref().clone(),
+                kind_formats,
+                receives,
                 api_key_hashes: self.hashes(&p.api_key_hashes, &format!("{key}.api_key_hashes")),
                 inbound,
                 outbound,
@@ -703,6 +785,10 @@ impl Checker<'_> {
             partners,
         }
     }
+}
+
+fn kind_list() -> String {
+    MessageKind::ALL.map(MessageKind::tag).join(", ")
 }
 
 /// `http://…` only for now (TLS comes later), with a host.
@@ -795,6 +881,60 @@ mod tests {
             unknown[0].message.contains("colour"),
             "{}",
             unknown[0].message
+        );
+    }
+
+    #[test]
+    fn per_kind_formats_and_received_kinds() {
+        let head = "[gateway]\ncountry = \"RS\"\nagency = \"MUP\"\nlisten = \"127.0.0.1:0\"\n\n[hub]\nurl = \"http://127.0.0.1:9\"\n\n";
+        let good = format!(
+            "{head}[[partner]]\nid = \"rs\"\nformat = \"registry-rs\"\noutbound = {{ directory = \"out\" }}\n\
+             formats = {{ trace-request = \"registry-rs-trace-request\" }}\nreceives = [\"trace_request\", \"hit-notification\"]\n"
+        );
+        let (config, _) =
+            Config::parse(&good, Path::new("g.toml")).unwrap_or_else(|e| panic!("{e:?}"));
+        let rs = &config.partners[0];
+        assert_eq!(
+            rs.format_for(MessageKind::TraceRequest),
+            "registry-rs-trace-request"
+        );
+        assert_eq!(rs.format_for(MessageKind::Record), "registry-rs");
+        assert!(rs.receives(MessageKind::TraceRequest));
+        assert!(rs.receives(MessageKind::HitNotification));
+        assert!(!rs.receives(MessageKind::TraceResponse));
+
+        let bad = format!(
+            "{head}[[partner]]\nid = \"rs\"\nformat = \"registry-rs\"\n\
+             formats = {{ trace_request = \"registry-rs\", parcel = \"iarms-json\" }}\nreceives = [\"gossip\"]\n"
+        );
+        let Err(errors) = Config::parse(&bad, Path::new("g.toml")) else {
+            panic!("expected errors")
+        };
+        let found: Vec<(Option<usize>, String, String)> = errors
+            .0
+            .iter()
+            .map(|e| (e.line, e.key.clone().unwrap_or_default(), e.message.clone()))
+            .collect();
+        let has = |line: usize, key: &str, text: &str| {
+            found
+                .iter()
+                .any(|(l, k, m)| *l == Some(line) && k == key && m.contains(text))
+        };
+        assert!(
+            has(12, "partner[1].formats.parcel", "not a message kind"),
+            "{found:?}"
+        );
+        assert!(
+            has(
+                12,
+                "partner[1].formats.trace_request",
+                "cannot carry trace_request"
+            ),
+            "{found:?}"
+        );
+        assert!(
+            has(13, "partner[1].receives", "`gossip` is not a message kind"),
+            "{found:?}"
         );
     }
 }

@@ -43,6 +43,9 @@ impl Host for Shared {
     fn metrics(&self) -> &Metrics {
         &self.metrics
     }
+    async fn delivered(&self, claimed: &ClaimedDelivery, destination: &str) {
+        crate::traces::delivered(self, claimed, destination).await;
+    }
 }
 
 /// Where one destination's deliveries go.
@@ -52,18 +55,51 @@ pub enum Sink {
     Hub { url: String, key: Option<String> },
     /// A country gateway's `POST /v1/inbound` (the reference hub's deliveries).
     Gateway { url: String, key: String },
-    /// A partner's HTTP endpoint, in its own format.
+    /// A partner's HTTP endpoint, in its own formats.
     Http {
         url: String,
-        adapter: Arc<dyn Adapter>,
-        fallback: Arc<dyn Adapter>,
+        formats: PartnerFormats,
     },
-    /// A partner's outbox directory, in its own format.
+    /// A partner's outbox directory, in its own formats.
     Directory {
         dir: PathBuf,
-        adapter: Arc<dyn Adapter>,
-        fallback: Arc<dyn Adapter>,
+        formats: PartnerFormats,
     },
+}
+
+/// The adapters a partner receives messages in: per kind where the config says
+/// so (`formats`), else its own format, else [`FALLBACK`] for a kind its format
+/// cannot carry.
+#[derive(Clone)]
+pub struct PartnerFormats {
+    by_kind: Vec<(MessageKind, Arc<dyn Adapter>)>,
+    fallback: Arc<dyn Adapter>,
+}
+
+impl PartnerFormats {
+    /// The adapters of `partner`; `None` when a format is unknown (check-config
+    /// refuses such a config before this is called).
+    pub fn of(
+        registry: &iarms_adapters::Registry,
+        partner: &crate::config::Partner,
+    ) -> Option<PartnerFormats> {
+        let by_kind = MessageKind::ALL
+            .into_iter()
+            .map(|kind| Some((kind, registry.get(partner.format_for(kind))?)))
+            .collect::<Option<Vec<_>>>()?;
+        Some(PartnerFormats {
+            by_kind,
+            fallback: registry.get(FALLBACK)?,
+        })
+    }
+
+    /// The adapter for `kind`.
+    fn pick(&self, kind: MessageKind) -> &dyn Adapter {
+        match self.by_kind.iter().find(|(k, _)| *k == kind) {
+            Some((_, adapter)) if carries(adapter.as_ref(), kind) => adapter.as_ref(),
+            _ => self.fallback.as_ref(),
+        }
+    }
 }
 
 /// How one attempt ended.
@@ -95,23 +131,20 @@ pub fn workers(shared: &Shared, instance: &str) -> Vec<Worker> {
         retry: config.hub.retry,
     }];
     for partner in &config.partners {
-        let (Some(outbound), Some(adapter), Some(fallback)) = (
+        let (Some(outbound), Some(formats)) = (
             &partner.outbound,
-            shared.registry.get(&partner.format),
-            shared.registry.get(FALLBACK),
+            PartnerFormats::of(&shared.registry, partner),
         ) else {
             continue;
         };
         let sink = match outbound {
             Outbound::Url(url) => Sink::Http {
                 url: url.clone(),
-                adapter,
-                fallback,
+                formats,
             },
             Outbound::Directory(dir) => Sink::Directory {
                 dir: dir.clone(),
-                adapter,
-                fallback,
+                formats,
             },
         };
         out.push(Worker {
@@ -130,10 +163,7 @@ pub fn spawn<H: Host>(
     workers: Vec<Worker>,
     stop: watch::Receiver<bool>,
 ) -> Vec<JoinHandle<()>> {
-    let client = reqwest::Client::builder()
-        .timeout(shared.forward().timeout)
-        .build()
-        .unwrap_or_default();
+    let client = client(shared.forward());
     workers
         .into_iter()
         .map(|worker| {
@@ -143,6 +173,14 @@ pub fn spawn<H: Host>(
             tokio::spawn(async move { run_worker(shared, worker, client, stop).await })
         })
         .collect()
+}
+
+/// The HTTP client of outbound calls, with the configured timeout.
+pub fn client(forward: &Forward) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(forward.timeout)
+        .build()
+        .unwrap_or_default()
 }
 
 async fn run_worker<H: Host>(
@@ -297,15 +335,11 @@ pub async fn deliver(sink: &Sink, client: &reqwest::Client, claimed: &ClaimedDel
             let target = format!("{url}/v1/inbound");
             send(canonical_post(client, &target, Some(key), claimed, &id)).await
         }
-        Sink::Http {
-            url,
-            adapter,
-            fallback,
-        } => match encode(pick(adapter, fallback, &message), &message) {
+        Sink::Http { url, formats } => match encode(formats.pick(message.kind()), &message) {
             Ok(bytes) => {
                 let request = client
                     .post(url)
-                    .header("x-message-format", pick(adapter, fallback, &message).name())
+                    .header("x-message-format", formats.pick(message.kind()).name())
                     .header("x-message-id", &id)
                     .header("x-message-kind", claimed.kind.tag())
                     .header("idempotency-key", &id)
@@ -314,11 +348,7 @@ pub async fn deliver(sink: &Sink, client: &reqwest::Client, claimed: &ClaimedDel
             }
             Err(reason) => Attempt::Permanent(reason),
         },
-        Sink::Directory {
-            dir,
-            adapter,
-            fallback,
-        } => match encode(pick(adapter, fallback, &message), &message) {
+        Sink::Directory { dir, formats } => match encode(formats.pick(message.kind()), &message) {
             Ok(bytes) => {
                 let name = format!(
                     "{:012}-{}-{id}.{}",
@@ -365,19 +395,6 @@ fn canonical_post(
 
 /// The canonical format used for kinds a partner's own format cannot carry.
 pub const FALLBACK: &str = "iarms-json";
-
-/// The partner's adapter if its format carries the message's kind, else the fallback.
-fn pick<'a>(
-    adapter: &'a Arc<dyn Adapter>,
-    fallback: &'a Arc<dyn Adapter>,
-    message: &Message,
-) -> &'a dyn Adapter {
-    if carries(adapter.as_ref(), message.kind()) {
-        adapter.as_ref()
-    } else {
-        fallback.as_ref()
-    }
-}
 
 fn encode(adapter: &dyn Adapter, message: &Message) -> Result<Vec<u8>, String> {
     if !adapter.capabilities().kinds.contains(&message.kind()) {

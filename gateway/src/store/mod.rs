@@ -402,6 +402,13 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// Expires every open trace whose due time has passed; returns their ids.
     async fn expire_due(&self) -> Result<Vec<String>, StoreError>;
+
+    /// Up to `limit` traces whose state the gateway of `country` must still tell
+    /// the hub: acknowledged where `country` was asked, cancelled where it asked.
+    async fn traces_to_tell(&self, country: &str, limit: u32) -> Result<Vec<Trace>, StoreError>;
+
+    /// Records that the hub now knows the trace is in `state`.
+    async fn told_hub(&self, trace_id: &str, state: TraceState) -> Result<(), StoreError>;
 }
 
 /// The largest page [`Store::list_messages`] returns.

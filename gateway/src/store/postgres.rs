@@ -403,6 +403,26 @@ impl Store for PgStore {
             .await
             .db()
     }
+
+    async fn traces_to_tell(&self, country: &str, limit: u32) -> Result<Vec<Trace>, StoreError> {
+        let rows: Vec<TraceRow> = sqlx::query_as(sql::TRACES_TO_TELL)
+            .bind(country)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .db()?;
+        rows.into_iter().map(TraceRow::into_trace).collect()
+    }
+
+    async fn told_hub(&self, trace_id: &str, state: TraceState) -> Result<(), StoreError> {
+        sqlx::query(sql::TOLD_HUB)
+            .bind(trace_id)
+            .bind(state.as_str())
+            .execute(&self.pool)
+            .await
+            .db()?;
+        Ok(())
+    }
 }
 
 /// Inserts a prepared batch inside the caller's transaction.

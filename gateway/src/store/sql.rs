@@ -226,3 +226,15 @@ pub(crate) const GET_TRACE_FOR_UPDATE: &str = concat!(
 
 pub(crate) const KNOWN_MESSAGE_IDS_POSTGRES: &str =
     "SELECT message_id FROM messages WHERE message_id = ANY($1)";
+
+/// Traces whose latest state this gateway must still tell the hub: its own
+/// acknowledgements (it was asked) and cancellations (it asked), oldest first.
+pub(crate) const TRACES_TO_TELL: &str = concat!(
+    "SELECT ",
+    trace_columns!(),
+    " FROM traces WHERE ((state = 'acknowledged' AND requested_country = $1) \
+       OR (state = 'cancelled' AND requesting_country = $1)) \
+       AND (hub_state IS NULL OR hub_state <> state) ORDER BY updated_at LIMIT $2"
+);
+
+pub(crate) const TOLD_HUB: &str = "UPDATE traces SET hub_state = $2 WHERE trace_id = $1";
