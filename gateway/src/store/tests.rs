@@ -118,6 +118,7 @@ backend_suite!(
     claim_across_destinations,
     trace_transitions,
     trace_expiry,
+    traces_to_tell_the_hub,
     list_filters_and_pages,
     queue_depth_by_destination_and_state,
 );
@@ -1114,6 +1115,73 @@ async fn trace_transitions(f: &Fixture) {
     assert!(
         matches!(err, StoreError::NotFound { what: "trace", .. }),
         "{err}"
+    );
+}
+
+async fn traces_to_tell_the_hub(f: &Fixture) {
+    let store = &f.store;
+    // BR asked RS for both; RS acknowledges one, BR cancels the other.
+    accept_all(
+        store,
+        &[
+            &trace_request("T-ack", None),
+            &trace_request("T-cancel", None),
+        ],
+    )
+    .await;
+    let ids = |traces: Vec<crate::store::Trace>| -> Vec<String> {
+        traces.into_iter().map(|t| t.trace_id).collect()
+    };
+    assert!(store
+        .traces_to_tell("RS", 10)
+        .await
+        .expect("tell")
+        .is_empty());
+    store
+        .transition("T-ack", TraceState::Acknowledged)
+        .await
+        .expect("ack");
+    f.clock.advance(Duration::from_secs(1));
+    store
+        .transition("T-cancel", TraceState::Cancelled)
+        .await
+        .expect("cancel");
+    // Each country tells the hub only of its own part: RS its acknowledgement,
+    // BR its cancellation.
+    assert_eq!(
+        ids(store.traces_to_tell("RS", 10).await.expect("tell")),
+        ["T-ack"]
+    );
+    assert_eq!(
+        ids(store.traces_to_tell("BR", 10).await.expect("tell")),
+        ["T-cancel"]
+    );
+    assert!(store
+        .traces_to_tell("RS", 0)
+        .await
+        .expect("tell")
+        .is_empty());
+    store
+        .told_hub("T-ack", TraceState::Acknowledged)
+        .await
+        .expect("told");
+    assert!(store
+        .traces_to_tell("RS", 10)
+        .await
+        .expect("tell")
+        .is_empty());
+    assert_eq!(
+        ids(store.traces_to_tell("BR", 10).await.expect("tell")),
+        ["T-cancel"]
+    );
+    // What was told of an earlier state does not count for a later one.
+    store
+        .told_hub("T-cancel", TraceState::Acknowledged)
+        .await
+        .expect("told");
+    assert_eq!(
+        ids(store.traces_to_tell("BR", 10).await.expect("tell")),
+        ["T-cancel"]
     );
 }
 
