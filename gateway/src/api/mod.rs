@@ -253,8 +253,8 @@ fn forbidden(message: impl Into<String>) -> ApiError {
 
 /// Answers from the idempotency store when the key was seen, otherwise runs
 /// `work` and remembers its answer. Keys are scoped per caller.
-async fn idempotent<F>(
-    shared: &Shared,
+pub(crate) async fn idempotent<F>(
+    store: &dyn crate::store::Store,
     caller: &str,
     headers: &HeaderMap,
     request: (&Method, &Uri, &[u8]),
@@ -292,15 +292,14 @@ where
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    match shared.store.lookup_idempotency(caller, &key, &hash).await? {
+    match store.lookup_idempotency(caller, &key, &hash).await? {
         Idempotency::Replay(stored) => return Ok(replay_response(&stored)),
         Idempotency::Conflict => return Err(conflict()),
         Idempotency::New => {}
     }
     let (status, body) = work.await?;
     let stored = json!({"status": status.as_u16(), "body": body}).to_string();
-    match shared
-        .store
+    match store
         .remember_idempotency(caller, &key, &hash, &stored)
         .await?
     {
@@ -410,7 +409,14 @@ async fn partner_messages(
         .await?;
         Ok(report_reply(report))
     };
-    idempotent(&shared, &partner, &headers, (&method, &uri, &body), work).await
+    idempotent(
+        shared.store.as_ref(),
+        &partner,
+        &headers,
+        (&method, &uri, &body),
+        work,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -549,7 +555,7 @@ async fn inbound(
         Ok(report_reply(report))
     };
     idempotent(
-        &shared,
+        shared.store.as_ref(),
         crate::config::HUB,
         &headers,
         (&method, &uri, &body),
@@ -604,7 +610,14 @@ async fn canonical(
         .await?;
         Ok(report_reply(report))
     };
-    idempotent(&shared, &partner, &headers, (&method, &uri, &body), work).await
+    idempotent(
+        shared.store.as_ref(),
+        &partner,
+        &headers,
+        (&method, &uri, &body),
+        work,
+    )
+    .await
 }
 
 const RESPONSES: &[MessageKind] = &[MessageKind::TraceResponse];
@@ -664,7 +677,14 @@ async fn trace_responses(
         .await?;
         Ok(report_reply(report))
     };
-    idempotent(&shared, &partner, &headers, (&method, &uri, &body), work).await
+    idempotent(
+        shared.store.as_ref(),
+        &partner,
+        &headers,
+        (&method, &uri, &body),
+        work,
+    )
+    .await
 }
 
 /// The state of a trace request (any authenticated caller).

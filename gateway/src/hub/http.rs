@@ -14,9 +14,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 use iarms_adapters::{pipeline, Limits, Message, MessageKind, Registry};
 use serde_json::{json, Value};
@@ -30,7 +30,8 @@ use super::routing::{gateway_destination, same_country};
 use super::{Hub, HubError};
 use crate::api::auth::{Keys, Principal};
 use crate::api::metrics::Metrics;
-use crate::api::{authenticate, canonical_document, ApiError};
+use crate::api::openapi::{CanonicalMessages, ErrorBody};
+use crate::api::{authenticate, canonical_document, idempotent, ApiError};
 use crate::config::Forward;
 use crate::forward::{Host, Sink, Worker};
 use crate::store::{ClaimedDelivery, Store, StoreOptions};
@@ -66,6 +67,37 @@ impl HubState {
             registry: Registry::builtin(),
             metrics: Metrics::new(),
         }
+    }
+}
+
+impl HubState {
+    /// An outcome as the reply shows it, counted in the metrics; a message queued
+    /// for a country without a `[[gateway]]` gets a `warnings` entry (it waits in
+    /// the store until such a gateway is configured).
+    fn reply(&self, country: &str, outcome: &super::HubOutcome) -> Value {
+        let mut value = serde_json::to_value(outcome).unwrap_or(Value::Null);
+        if let Some(kind) = value.get("kind").and_then(Value::as_str) {
+            self.metrics.accepted(&gateway_destination(country), kind);
+        }
+        let warnings: Vec<String> = outcome
+            .destinations()
+            .into_iter()
+            .filter(|d| {
+                !self
+                    .config
+                    .gateways
+                    .iter()
+                    .any(|g| gateway_destination(&g.country) == *d)
+            })
+            .map(|d| {
+                tracing::warn!(destination = d, "no gateway is configured for this country; the message waits in the store");
+                format!("no gateway is configured for {d}: the message is stored and waits until one is")
+            })
+            .collect();
+        if !warnings.is_empty() {
+            value["warnings"] = json!(warnings);
+        }
+        value
     }
 }
 
@@ -116,21 +148,51 @@ pub fn workers(config: &HubConfig, instance: &str) -> Vec<Worker> {
 
 type ApiResult = Result<Response, ApiError>;
 
+/// Every route of the hub, as (method, path): the router is built from this
+/// table, and a test checks it against the hub's OpenAPI document.
+pub(crate) const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),
+    ("GET", "/openapi.json"),
+    ("POST", "/v1/records"),
+    ("POST", "/v1/searches"),
+    ("POST", "/v1/traces"),
+    ("POST", "/v1/hits"),
+    ("GET", "/v1/traces/{id}"),
+    ("POST", "/v1/traces/{id}/responses"),
+    ("POST", "/v1/traces/{id}/acknowledge"),
+    ("POST", "/v1/traces/{id}/cancel"),
+];
+
+/// The handler of one entry of [`ROUTES`].
+fn handler(method: &str, path: &str) -> MethodRouter<Arc<HubState>> {
+    match (method, path) {
+        ("GET", "/healthz") => get(healthz),
+        ("GET", "/readyz") => get(readyz),
+        ("GET", "/metrics") => get(metrics),
+        ("GET", "/openapi.json") => get(openapi_json),
+        ("POST", "/v1/records") => post(records),
+        ("POST", "/v1/searches") => post(searches),
+        ("POST", "/v1/traces") => post(traces),
+        ("POST", "/v1/hits") => post(hits),
+        ("GET", "/v1/traces/{id}") => get(show_trace),
+        ("POST", "/v1/traces/{id}/responses") => post(trace_responses),
+        ("POST", "/v1/traces/{id}/acknowledge") => post(acknowledge),
+        ("POST", "/v1/traces/{id}/cancel") => post(cancel),
+        _ => panic!("no hub handler for {method} {path}"),
+    }
+}
+
 /// The hub's router with its layers (body limit, request timeout).
 pub fn router(state: Arc<HubState>) -> Router {
     let limit = state.config.body_limit;
     let timeout = state.config.request_timeout;
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/v1/records", post(records))
-        .route("/v1/searches", post(searches))
-        .route("/v1/traces", post(traces))
-        .route("/v1/hits", post(hits))
-        .route("/v1/traces/{id}", get(show_trace))
-        .route("/v1/traces/{id}/responses", post(trace_responses))
-        .route("/v1/traces/{id}/acknowledge", post(acknowledge))
-        .route("/v1/traces/{id}/cancel", post(cancel))
+    ROUTES
+        .iter()
+        .fold(Router::new(), |router, &(method, path)| {
+            router.route(path, handler(method, path))
+        })
         .fallback(not_found)
         .layer(DefaultBodyLimit::disable())
         .layer(tower_http::trace::TraceLayer::new_for_http())
@@ -150,10 +212,51 @@ async fn not_found(uri: Uri) -> ApiError {
     )
 }
 
+/// This document (OpenAPI 3.1).
+#[utoipa::path(get, path = "/openapi.json", security(()), responses(
+    (status = 200, description = "the OpenAPI 3.1 document of the reference hub", body = Object),
+))]
+async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    use utoipa::OpenApi;
+    Json(super::openapi::HubApiDoc::openapi())
+}
+
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", security(()), responses(
+    (status = 200, description = "`{\"status\": \"ok\"}`", body = Object),
+))]
 async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
+/// Prometheus/OpenMetrics text: messages received per gateway country and kind,
+/// deliveries, failures, queue depth per destination and delivery latency.
+#[utoipa::path(get, path = "/metrics", security(()), responses(
+    (status = 200, description = "OpenMetrics text", body = String, content_type = "application/openmetrics-text"),
+    (status = 503, description = "`store_unavailable`", body = ErrorBody),
+))]
+async fn metrics(State(state): State<Arc<HubState>>) -> ApiResult {
+    let depth = state
+        .hub
+        .store()
+        .queue_depth()
+        .await
+        .map_err(|e| hub_error(e.into()))?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(&depth),
+    )
+        .into_response())
+}
+
+/// The store answers.
+#[utoipa::path(get, path = "/readyz", security(()), responses(
+    (status = 200, description = "`{\"status\": \"ready\"}`", body = Object),
+    (status = 503, description = "`store_unavailable`", body = ErrorBody),
+))]
 async fn readyz(State(state): State<Arc<HubState>>) -> ApiResult {
     match state.hub.store().ping().await {
         Ok(()) => Ok(Json(json!({"status": "ready"})).into_response()),
@@ -201,30 +304,118 @@ const TRACES: &[MessageKind] = &[MessageKind::TraceRequest, MessageKind::TraceRe
 const RESPONSES: &[MessageKind] = &[MessageKind::TraceResponse];
 const HITS: &[MessageKind] = &[MessageKind::HitNotification];
 
-async fn records(state: State<Arc<HubState>>, headers: HeaderMap, body: Bytes) -> ApiResult {
-    submit(state, headers, body, RECORDS, None).await
+/// The request parts a submission needs.
+type Submission = (State<Arc<HubState>>, Method, Uri, HeaderMap, Bytes);
+
+/// Records of the caller's country.
+#[utoipa::path(post, path = "/v1/records", params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters; the same request gets the first answer again")),
+    request_body(content = CanonicalMessages, content_type = "application/json"),
+    responses(
+        (status = 200, description = "what the hub did: one outcome, or `{\"results\": [...]}` for a batch", body = Object),
+        (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: a record of another country", body = ErrorBody),
+        (status = 409, description = "`idempotency_conflict`", body = ErrorBody),
+        (status = 422, description = "`invalid` (located errors), `wrong_endpoint`, `empty`", body = ErrorBody),
+        (status = 503, description = "`store_unavailable`", body = ErrorBody),
+))]
+async fn records(
+    State(s): State<Arc<HubState>>,
+    m: Method,
+    u: Uri,
+    h: HeaderMap,
+    b: Bytes,
+) -> ApiResult {
+    submit((State(s), m, u, h, b), RECORDS, None).await
 }
 
-async fn searches(state: State<Arc<HubState>>, headers: HeaderMap, body: Bytes) -> ApiResult {
-    submit(state, headers, body, SEARCHES, None).await
+/// Searches of the caller's country; the outcome lists the hits and the
+/// notifications queued for the searching and the owner country.
+#[utoipa::path(post, path = "/v1/searches", params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters; the same request gets the first answer again")),
+    request_body(content = CanonicalMessages, content_type = "application/json"),
+    responses(
+        (status = 200, description = "the search's hits and queued notifications", body = Object),
+        (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: a search of another country", body = ErrorBody),
+        (status = 409, description = "`idempotency_conflict`", body = ErrorBody),
+        (status = 422, description = "`invalid`, `wrong_endpoint`, `empty`", body = ErrorBody),
+        (status = 503, description = "`store_unavailable`", body = ErrorBody),
+))]
+async fn searches(
+    State(s): State<Arc<HubState>>,
+    m: Method,
+    u: Uri,
+    h: HeaderMap,
+    b: Bytes,
+) -> ApiResult {
+    submit((State(s), m, u, h, b), SEARCHES, None).await
 }
 
-async fn traces(state: State<Arc<HubState>>, headers: HeaderMap, body: Bytes) -> ApiResult {
-    submit(state, headers, body, TRACES, None).await
+/// Trace requests of the caller's country (routed to the requested country's
+/// gateway) and trace responses.
+#[utoipa::path(post, path = "/v1/traces", params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters; the same request gets the first answer again")),
+    request_body(content = CanonicalMessages, content_type = "application/json"),
+    responses(
+        (status = 200, description = "the trace's destination (a `warnings` list when no gateway is configured for it)", body = Object),
+        (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`, `not_asked`", body = ErrorBody),
+        (status = 409, description = "`trace_conflict`, `trace_closed`, `idempotency_conflict`", body = ErrorBody),
+        (status = 422, description = "`invalid`, `wrong_endpoint`, `empty`", body = ErrorBody),
+        (status = 503, description = "`store_unavailable`", body = ErrorBody),
+))]
+async fn traces(
+    State(s): State<Arc<HubState>>,
+    m: Method,
+    u: Uri,
+    h: HeaderMap,
+    b: Bytes,
+) -> ApiResult {
+    submit((State(s), m, u, h, b), TRACES, None).await
 }
 
 /// Hit notifications come from the hub only: [`Hub::receive`] answers 403.
-async fn hits(state: State<Arc<HubState>>, headers: HeaderMap, body: Bytes) -> ApiResult {
-    submit(state, headers, body, HITS, None).await
+#[utoipa::path(post, path = "/v1/hits", params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters; the same request gets the first answer again")),
+    request_body(content = CanonicalMessages, content_type = "application/json"),
+    responses(
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: hit notifications are issued by the hub", body = ErrorBody),
+        (status = 422, description = "`invalid`, `wrong_endpoint`, `empty`", body = ErrorBody),
+))]
+async fn hits(
+    State(s): State<Arc<HubState>>,
+    m: Method,
+    u: Uri,
+    h: HeaderMap,
+    b: Bytes,
+) -> ApiResult {
+    submit((State(s), m, u, h, b), HITS, None).await
 }
 
+/// The requested country's answers to trace `id`.
+#[utoipa::path(post, path = "/v1/traces/{id}/responses",
+    params(("id" = String, Path, description = "the trace id"), ("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters; the same request gets the first answer again")),
+    request_body(content = CanonicalMessages, content_type = "application/json"),
+    responses(
+        (status = 200, description = "the destination and the trace's transition", body = Object),
+        (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`not_asked`: the trace was not addressed to the caller's country", body = ErrorBody),
+        (status = 404, description = "`unknown_trace`", body = ErrorBody),
+        (status = 409, description = "`trace_closed`, `trace_transition`, `idempotency_conflict`", body = ErrorBody),
+        (status = 422, description = "`trace_mismatch`, `invalid`, `wrong_endpoint`, `empty`", body = ErrorBody),
+        (status = 503, description = "`store_unavailable`", body = ErrorBody),
+))]
 async fn trace_responses(
-    state: State<Arc<HubState>>,
+    State(s): State<Arc<HubState>>,
     Path(trace_id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    m: Method,
+    u: Uri,
+    h: HeaderMap,
+    b: Bytes,
 ) -> ApiResult {
-    submit(state, headers, body, RESPONSES, Some(trace_id)).await
+    submit((State(s), m, u, h, b), RESPONSES, Some(trace_id)).await
 }
 
 /// Decodes and validates the whole body first (nothing is received when any
@@ -232,18 +423,36 @@ async fn trace_responses(
 /// answers with its outcome; a `{"messages": [...]}` batch with `{"results": [...]}`,
 /// each an outcome or an error, and the status of the first error, if any.
 async fn submit(
-    State(state): State<Arc<HubState>>,
-    headers: HeaderMap,
-    body: Bytes,
+    (State(state), method, uri, headers, body): Submission,
     kinds: &'static [MessageKind],
     trace_id: Option<String>,
 ) -> ApiResult {
     let country = caller(&state, &headers).await?;
+    let scope = gateway_destination(&country);
+    let work = receive_all(&state, &country, &body, kinds, trace_id);
+    idempotent(
+        state.hub.store().as_ref(),
+        &scope,
+        &headers,
+        (&method, &uri, &body),
+        work,
+    )
+    .await
+}
+
+/// The messages of a submission received in order: (status, reply body).
+async fn receive_all(
+    state: &HubState,
+    country: &str,
+    body: &[u8],
+    kinds: &'static [MessageKind],
+    trace_id: Option<String>,
+) -> Result<(StatusCode, Value), ApiError> {
     let single = matches!(
-        serde_json::from_slice::<Value>(&body),
+        serde_json::from_slice::<Value>(body),
         Ok(Value::Object(ref map)) if !map.contains_key("messages")
     );
-    let document = canonical_document(&body)?;
+    let document = canonical_document(body)?;
     let messages = decode(&state.registry, document, kinds).await?;
     if let Some(id) = &trace_id {
         for (i, m) in messages.iter().enumerate() {
@@ -261,16 +470,16 @@ async fn submit(
         let message = messages.into_iter().next().ok_or_else(internal)?;
         let outcome = state
             .hub
-            .receive(&country, message)
+            .receive(country, message)
             .await
             .map_err(hub_error)?;
-        return Ok(Json(outcome).into_response());
+        return Ok((StatusCode::OK, state.reply(country, &outcome)));
     }
     let mut status = StatusCode::OK;
     let mut results = Vec::with_capacity(messages.len());
     for message in messages {
-        match state.hub.receive(&country, message).await {
-            Ok(outcome) => results.push(serde_json::to_value(outcome).unwrap_or(Value::Null)),
+        match state.hub.receive(country, message).await {
+            Ok(outcome) => results.push(state.reply(country, &outcome)),
             Err(e) => {
                 let e = hub_error(e);
                 if status == StatusCode::OK {
@@ -280,7 +489,7 @@ async fn submit(
             }
         }
     }
-    Ok((status, Json(json!({ "results": results }))).into_response())
+    Ok((status, json!({ "results": results })))
 }
 
 fn internal() -> ApiError {
@@ -358,6 +567,15 @@ async fn decode(
 
 /// A trace's state, for its requesting and requested countries only (anyone
 /// else gets 404, so that trace ids do not leak).
+#[utoipa::path(get, path = "/v1/traces/{id}",
+    params(("id" = String, Path, description = "the trace id")),
+    responses(
+        (status = 200, description = "the trace's lifecycle state and times", body = Object),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a gateway key", body = ErrorBody),
+        (status = 404, description = "`unknown_trace` (also for traces of other countries)", body = ErrorBody),
+        (status = 503, description = "`store_unavailable`", body = ErrorBody),
+))]
 async fn show_trace(
     State(state): State<Arc<HubState>>,
     Path(trace_id): Path<String>,
@@ -381,6 +599,17 @@ async fn show_trace(
     }
 }
 
+/// The requested country acknowledges the trace request.
+#[utoipa::path(post, path = "/v1/traces/{id}/acknowledge",
+    params(("id" = String, Path, description = "the trace id")),
+    responses(
+        (status = 200, description = "the transition `{from, to, changed}`", body = Object),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`not_asked`: the trace was not addressed to the caller's country", body = ErrorBody),
+        (status = 404, description = "`unknown_trace`", body = ErrorBody),
+        (status = 409, description = "`trace_transition`: already answered, declined, expired or cancelled", body = ErrorBody),
+        (status = 503, description = "`store_unavailable`", body = ErrorBody),
+))]
 async fn acknowledge(
     State(state): State<Arc<HubState>>,
     Path(trace_id): Path<String>,
@@ -395,6 +624,17 @@ async fn acknowledge(
     Ok(Json(transition).into_response())
 }
 
+/// The requesting country cancels its trace request.
+#[utoipa::path(post, path = "/v1/traces/{id}/cancel",
+    params(("id" = String, Path, description = "the trace id")),
+    responses(
+        (status = 200, description = "the transition `{from, to, changed}`", body = Object),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: only the requesting country cancels", body = ErrorBody),
+        (status = 404, description = "`unknown_trace`", body = ErrorBody),
+        (status = 409, description = "`trace_transition`: already closed", body = ErrorBody),
+        (status = 503, description = "`store_unavailable`", body = ErrorBody),
+))]
 async fn cancel(
     State(state): State<Arc<HubState>>,
     Path(trace_id): Path<String>,
@@ -577,6 +817,109 @@ mod tests {
             "questions": ["export", "last_legal_owner"],
             "due_date": "2099-12-31"
         })
+    }
+
+    async fn call_with(
+        app: &Router,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: String,
+    ) -> (u16, Option<String>, String) {
+        let mut request = Request::builder().method("POST").uri(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = app
+            .clone()
+            .oneshot(request.body(Body::from(body)).unwrap())
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let replay = response
+            .headers()
+            .get("idempotent-replay")
+            .map(|v| v.to_str().unwrap().to_string());
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, replay, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    #[tokio::test]
+    async fn idempotency_keys_metrics_and_unconfigured_countries() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app(dir.path()).await;
+        let auth = ("authorization", "Bearer BR-key");
+        let key = ("idempotency-key", "br-batch-1");
+
+        // The same key and request: the first answer again, marked as a replay.
+        let body = trace_request(1).to_string();
+        let first = call_with(&app, "/v1/traces", &[auth, key], body.clone()).await;
+        assert_eq!(first.0, 200, "{}", first.2);
+        assert_eq!(first.1, None);
+        let again = call_with(&app, "/v1/traces", &[auth, key], body).await;
+        assert_eq!((again.0, again.1.as_deref()), (200, Some("true")));
+        assert_eq!(again.2, first.2);
+        // The same key with another request: 409.
+        let other = call_with(
+            &app,
+            "/v1/traces",
+            &[auth, key],
+            trace_request(2).to_string(),
+        )
+        .await;
+        assert_eq!(other.0, 409, "{}", other.2);
+        assert!(other.2.contains("idempotency_conflict"), "{}", other.2);
+        // Keys are scoped per gateway: RS may use the same key for its own request.
+        let rs = call_with(
+            &app,
+            "/v1/records",
+            &[("authorization", "Bearer RS-key"), key],
+            record(3, "RS").to_string(),
+        )
+        .await;
+        assert_eq!((rs.0, rs.1), (200, None), "{}", rs.2);
+
+        // A trace request for a country without a [[gateway]] is kept, with a warning.
+        let mut to_fr = trace_request(4);
+        to_fr["trace_id"] = json!("BR-PF-T-2");
+        to_fr["requested_country"] = json!("FR");
+        let (status, reply) = call(&app, "POST", "/v1/traces", "BR-key", to_fr).await;
+        assert_eq!(status, 200, "{reply}");
+        assert_eq!(reply["destination"], "gateway:FR");
+        let warning = reply["warnings"][0].as_str().unwrap_or_default();
+        assert!(
+            warning.contains("no gateway is configured for gateway:FR"),
+            "{reply}"
+        );
+        assert!(first.2.find("warnings").is_none(), "{}", first.2);
+
+        // Metrics: messages per gateway and kind, queue depth per destination.
+        let response = app
+            .clone()
+            .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let text = String::from_utf8(
+            axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .unwrap()
+                .to_vec(),
+        )
+        .unwrap();
+        assert!(
+            text.contains(
+                r#"iarms_gateway_messages_in_total{partner="gateway:BR",kind="trace_request"} 2"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"iarms_gateway_queue_depth{destination="gateway:FR",state="queued"} 1"#
+            ),
+            "{text}"
+        );
     }
 
     #[tokio::test]

@@ -16,6 +16,7 @@
 pub mod config;
 pub mod http;
 pub mod matching;
+pub mod openapi;
 pub mod register;
 pub mod routing;
 #[cfg(test)]
@@ -145,6 +146,21 @@ pub enum HubOutcome {
         stored: AcceptOutcome,
         transition: Transition,
     },
+}
+
+impl HubOutcome {
+    /// Where the messages this outcome queued are going (`gateway:XX`).
+    pub fn destinations(&self) -> Vec<&str> {
+        match self {
+            HubOutcome::Record { .. } => Vec::new(),
+            HubOutcome::Search { hits, .. } => hits
+                .iter()
+                .flat_map(|h| h.notifications.iter().map(|n| n.destination.as_str()))
+                .collect(),
+            HubOutcome::TraceRequest { destination, .. }
+            | HubOutcome::TraceResponse { destination, .. } => vec![destination.as_str()],
+        }
+    }
 }
 
 /// The hub: its register and the store its outgoing messages are queued in.
