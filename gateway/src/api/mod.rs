@@ -796,7 +796,7 @@ async fn replay(
 ) -> ApiResult {
     operator(&shared, &headers).await?;
     let id = parse_id(&id)?;
-    let queued = shared.store.replay(id).await?;
+    let queued = shared.store.replay(id, crate::audit::OPERATOR).await?;
     tracing::info!(message_id = %id, queued, "replayed");
     Ok(Json(json!({"message_id": id, "queued": queued})).into_response())
 }
@@ -821,7 +821,10 @@ async fn retry_dead(
     headers: HeaderMap,
 ) -> ApiResult {
     operator(&shared, &headers).await?;
-    let queued = shared.store.retry_dead(q.destination.as_deref()).await?;
+    let queued = shared
+        .store
+        .retry_dead(q.destination.as_deref(), crate::audit::OPERATOR)
+        .await?;
     tracing::info!(queued, "dead deliveries queued again");
     Ok(Json(json!({"queued": queued})).into_response())
 }
