@@ -111,6 +111,11 @@ lease = "10s"
 id = "rs"
 format = "registry-rs"
 api_key_hashes = ["{rs}"]
+
+[[partner]]
+id = "rs-batch"
+format = "registry-rs"
+inbound = {{ directory = "inbox", poll_interval = "100ms" }}
 "#,
         ops = cheap_hash(KEY_OPS),
         rs = cheap_hash(KEY_RS),
@@ -204,6 +209,22 @@ async fn the_service_keeps_a_verifiable_audit_trail_and_tampering_is_named() {
     assert_eq!(reply["rejected"], 3, "{reply}");
     assert_eq!(wait_for(&received, 10).await, 10);
 
+    // The same bad file through the directory inbox.
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    std::fs::copy(
+        data("tests/data/native/registry-rs-export-with-errors.csv"),
+        inbox.join(".bad.csv"),
+    )
+    .unwrap();
+    std::fs::rename(inbox.join(".bad.csv"), inbox.join("bad.csv")).unwrap();
+    let failed = inbox.join("failed/bad.csv");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !failed.exists() {
+        assert!(Instant::now() < deadline, "the inbox did not take the file");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
     // The operator replays the first record: it reaches the hub again.
     let first = reply["results"][0]["original_message_id"]
         .as_str()
@@ -233,11 +254,11 @@ async fn the_service_keeps_a_verifiable_audit_trail_and_tampering_is_named() {
     }
 
     // The chain verifies: 10 x (translated, accepted, forwarded, delivered),
-    // 1 duplicate, 3 rejected, 1 replayed and its second delivery.
+    // 2 x (1 duplicate, 3 rejected), 1 replayed and its second delivery.
     let verify = audit(dir.path(), &["verify"]);
     assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
     assert!(
-        text(&verify).contains("intact: 46 entries checked"),
+        text(&verify).contains("intact: 50 entries checked"),
         "{}",
         text(&verify)
     );
@@ -250,8 +271,13 @@ async fn the_service_keeps_a_verifiable_audit_trail_and_tampering_is_named() {
     assert_eq!(count("accepted"), 10);
     assert_eq!(count("forwarded"), 10);
     assert_eq!(count("delivered"), 11);
-    assert_eq!(count("duplicate"), 1);
-    assert_eq!(count("rejected"), 3);
+    assert_eq!(count("duplicate"), 2);
+    assert_eq!(count("rejected"), 6);
+    let by_inbox = entries
+        .iter()
+        .filter(|e| e["actor"] == "inbox:rs-batch" && e["partner"] == "rs-batch")
+        .count();
+    assert_eq!(by_inbox, 4, "the inbox's duplicate and rejections");
     assert_eq!(count("replayed"), 1);
     let replayed = entries.iter().find(|e| e["action"] == "replayed").unwrap();
     assert_eq!(replayed["actor"], "operator");
@@ -296,7 +322,11 @@ async fn the_service_keeps_a_verifiable_audit_trail_and_tampering_is_named() {
     for bundle in [&whole, &slice] {
         let out = audit(dir.path(), &["verify", "--bundle", path_str(bundle)]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-        assert!(text(&out).contains("46 entries checked"), "{}", text(&out));
+        assert!(
+            text(&out).contains("intact: 50 entries (seq 1..50) checked"),
+            "{}",
+            text(&out)
+        );
     }
     let bad_time = audit(
         dir.path(),
@@ -304,6 +334,13 @@ async fn the_service_keeps_a_verifiable_audit_trail_and_tampering_is_named() {
     );
     assert_eq!(bad_time.status.code(), Some(2), "{}", text(&bad_time));
     assert!(text(&bad_time).contains("last week"), "{}", text(&bad_time));
+
+    // A mistyped store path is an error, not an empty log.
+    let missing = dir.path().join("missing.db");
+    let out = audit(dir.path(), &["verify", "--store", path_str(&missing)]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("does not exist"), "{}", text(&out));
+    assert!(!missing.exists());
 
     // A forged bundle entry is named.
     let mut bundle: Value =

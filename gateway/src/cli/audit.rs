@@ -89,9 +89,11 @@ pub fn run(args: AuditArgs) -> anyhow::Result<Status> {
     {
         return verify_bundle(path, *json);
     }
+    // Exit status 1 means a broken chain here: a config with errors is a usage error.
     let Some(url) = store_url(&args.source) else {
-        return Ok(Status::Rejected);
+        return Ok(Status::Usage);
     };
+    require_existing(&url)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -123,6 +125,24 @@ fn store_url(source: &StoreSource) -> Option<String> {
         };
     }
     super::serve::load(&source.config).map(|(config, _)| config.store_url)
+}
+
+/// Opening a SQLite path creates the file: reading the log of a mistyped path
+/// would report an intact, empty log. Refuse instead.
+fn require_existing(url: &str) -> anyhow::Result<()> {
+    if store::backend_of(url)? != store::Backend::Sqlite || url.contains(":memory:") {
+        return Ok(());
+    }
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let path = path.split('?').next().unwrap_or(path);
+    if Path::new(path).exists() {
+        Ok(())
+    } else {
+        anyhow::bail!("no store at {path}: the SQLite file does not exist")
+    }
 }
 
 /// A URL without its password, for messages.
@@ -173,11 +193,9 @@ async fn act(store: &dyn Store, action: Action) -> anyhow::Result<Status> {
             }
             write_bundle(&out, &bundle)?;
             eprintln!(
-                "{}: {} entries (seq {}..{}), head {}",
+                "{}: {}, head {}",
                 out.display(),
-                bundle.entries.len(),
-                bundle.prev_seq + 1,
-                bundle.prev_seq + bundle.entries.len() as i64,
+                span(bundle.prev_seq, bundle.entries.len() as u64),
                 bundle.head_hash
             );
             Ok(Status::Ok)
@@ -210,6 +228,18 @@ async fn act(store: &dyn Store, action: Action) -> anyhow::Result<Status> {
             }
             Ok(Status::Ok)
         }
+    }
+}
+
+/// `3 entries (seq 5..7)`, or `0 entries`.
+fn span(prev_seq: i64, count: u64) -> String {
+    match count {
+        0 => "0 entries".to_string(),
+        n => format!(
+            "{n} entries (seq {}..{})",
+            prev_seq + 1,
+            prev_seq.saturating_add_unsigned(n)
+        ),
     }
 }
 
@@ -264,9 +294,8 @@ fn verify_bundle(path: &Path, json: bool) -> anyhow::Result<Status> {
                 );
             } else {
                 println!(
-                    "bundle intact: {checked} entries checked (seq {}..{}), head {}",
-                    bundle.prev_seq + 1,
-                    bundle.prev_seq + checked as i64,
+                    "bundle intact: {} checked, head {}",
+                    span(bundle.prev_seq, checked),
                     bundle.head_hash
                 );
             }
