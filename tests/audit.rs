@@ -238,8 +238,27 @@ async fn the_service_keeps_a_verifiable_audit_trail_and_tampering_is_named() {
     .await;
     assert_eq!(status, 200, "{reply}");
     assert_eq!(wait_for(&received, 11).await, 11);
-    // Let the replayed delivery settle before stopping.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Every delivery settled (its receipt committed) before stopping.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut pending = 0;
+        for state in ["queued", "delivering", "retry_wait"] {
+            let response = reqwest::Client::new()
+                .get(format!("{}/v1/messages?state={state}", gw.url))
+                .bearer_auth(KEY_OPS)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+            let page: Value = response.json().await.unwrap();
+            pending += page["items"].as_array().unwrap().len();
+        }
+        if pending == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "deliveries did not settle");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     let pid = gw.child.id().to_string();
     assert!(std::process::Command::new("kill")
@@ -295,6 +314,31 @@ async fn the_service_keeps_a_verifiable_audit_trail_and_tampering_is_named() {
         .contains("registry-rs"));
     let rejected = entries.iter().find(|e| e["action"] == "rejected").unwrap();
     assert!(rejected["details"].as_str().unwrap().contains("codes"));
+    let about = audit(dir.path(), &["list", "--subject", &first, "--json"]);
+    let about: Vec<Value> = serde_json::from_slice(&about.stdout).unwrap();
+    let mut actions: Vec<&str> = about
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions[..3], ["translated", "accepted", "forwarded"]);
+    // The forwarder settles while the resends come in: compare as a set.
+    // The native format derives message ids from the record, so both resends
+    // of the bad file (HTTP, then the inbox) name the same message.
+    actions.sort_unstable();
+    assert_eq!(
+        actions,
+        [
+            "accepted",
+            "delivered",
+            "delivered",
+            "duplicate",
+            "duplicate",
+            "forwarded",
+            "replayed",
+            "translated"
+        ]
+    );
+
     // No personal data in clear: no serial numbers, case numbers or places.
     let all = String::from_utf8_lossy(&list.stdout);
     for secret in ["C-123456", "KU-2024-00117", "Kragujevac", "BCDF123"] {

@@ -206,17 +206,7 @@ async fn act(store: &dyn Store, action: Action) -> anyhow::Result<Status> {
             json,
         } => {
             let entries: Vec<AuditEntry> = match &subject {
-                // The log is scanned in order; fine for an operator's question.
-                Some(subject) => {
-                    let all = audit::tail(store, u32::MAX).await?;
-                    let mut hits: Vec<AuditEntry> = all
-                        .into_iter()
-                        .filter(|e| e.subject.as_deref() == Some(subject.as_str()))
-                        .collect();
-                    let skip = hits.len().saturating_sub(limit as usize);
-                    hits.drain(..skip);
-                    hits
-                }
+                Some(subject) => store.audit_of_subject(subject, limit).await?,
                 None => audit::tail(store, limit).await?,
             };
             if json {

@@ -434,6 +434,14 @@ pub trait Store: Send + Sync + fmt::Debug {
         limit: u32,
     ) -> Result<Vec<AuditEntry>, StoreError>;
 
+    /// The last `limit` entries (capped at [`MAX_PAGE`]) about `subject` (a
+    /// message id), oldest first.
+    async fn audit_of_subject(
+        &self,
+        subject: &str,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
+
     /// The first and last seq of the entries stamped in `[from, to)`; `None` when
     /// there are none.
     async fn audit_span(&self, from: Millis, to: Millis) -> Result<Option<(i64, i64)>, StoreError>;

@@ -489,6 +489,21 @@ impl Store for PgStore {
             .db()
     }
 
+    async fn audit_of_subject(
+        &self,
+        subject: &str,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut entries: Vec<AuditEntry> = sqlx::query_as(sql::AUDIT_OF_SUBJECT)
+            .bind(subject)
+            .bind(i64::from(limit.clamp(1, MAX_PAGE)))
+            .fetch_all(&self.pool)
+            .await
+            .db()?;
+        entries.reverse();
+        Ok(entries)
+    }
+
     async fn audit_span(&self, from: Millis, to: Millis) -> Result<Option<(i64, i64)>, StoreError> {
         let (first, last): (Option<i64>, Option<i64>) = sqlx::query_as(sql::AUDIT_SPAN)
             .bind(from)

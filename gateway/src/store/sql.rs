@@ -255,6 +255,13 @@ pub(crate) const AUDIT_ENTRIES: &str = concat!(
     " FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"
 );
 
+/// The last `$2` entries about subject `$1`, newest first (index `audit_log_subject`).
+pub(crate) const AUDIT_OF_SUBJECT: &str = concat!(
+    "SELECT ",
+    audit_columns!(),
+    " FROM audit_log WHERE subject = $1 ORDER BY seq DESC LIMIT $2"
+);
+
 /// The first and last seq of the entries with `$1 <= at < $2`.
 pub(crate) const AUDIT_SPAN: &str =
     "SELECT MIN(seq), MAX(seq) FROM audit_log WHERE at >= $1 AND at < $2";

@@ -1831,6 +1831,25 @@ async fn audit_records_the_lifecycle_without_personal_data(f: &Fixture) {
     let key = NaturalKey::of(&delivered).expect("key");
     assert!(entries[1].details.contains(&record_key_digest(&key)));
 
+    let about: Vec<String> = store
+        .audit_of_subject(&delivered_id, 100)
+        .await
+        .expect("by subject")
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        about,
+        [
+            "translated",
+            "accepted",
+            "forwarded",
+            "duplicate",
+            "delivered",
+            "replayed"
+        ]
+    );
+
     let intact = verified(store).await.expect("the chain verifies");
     assert_eq!(intact.checked, 12);
     assert_eq!(intact.head_hash, entries[11].hash);
