@@ -260,6 +260,28 @@ async fn the_service_keeps_a_verifiable_audit_trail_and_tampering_is_named() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
+    // Operators read the trail over HTTP too; partners may not.
+    let audit_route = format!("{}/v1/audit?limit=5", gw.url);
+    let client = reqwest::Client::new();
+    let response = client
+        .get(&audit_route)
+        .bearer_auth(KEY_OPS)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let page: Value = response.json().await.unwrap();
+    let recent = page["entries"].as_array().unwrap();
+    assert_eq!(recent.len(), 5, "{page}");
+    assert_eq!(recent[4]["action"], "delivered", "{page}");
+    let response = client
+        .get(&audit_route)
+        .bearer_auth(KEY_RS)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+
     let pid = gw.child.id().to_string();
     assert!(std::process::Command::new("kill")
         .args(["-TERM", &pid])

@@ -119,6 +119,7 @@ impl Modify for Security {
         super::show_message,
         super::replay,
         super::retry_dead,
+        super::audit_entries,
     ),
     components(schemas(
         ErrorBody,
