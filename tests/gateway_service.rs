@@ -510,6 +510,8 @@ outbound = {{ url = "{hub_url}/partner/rs" }}
     assert_eq!(status, 200, "{reply}");
     assert_eq!(reply["accepted"], 2, "{reply}");
     let outbox = gw.dir.path().join("outbox");
+    // Every file in the outbox, temporary dot-names included: a file being
+    // written must not count as arrived (nor stay behind, checked below).
     let files = || -> Vec<PathBuf> {
         let mut f: Vec<PathBuf> = std::fs::read_dir(&outbox)
             .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
@@ -517,7 +519,13 @@ outbound = {{ url = "{hub_url}/partner/rs" }}
         f.sort();
         f
     };
-    wait_until(|| files().len() == 2);
+    let arrived = || {
+        files()
+            .iter()
+            .filter(|f| !f.file_name().unwrap().to_string_lossy().starts_with('.'))
+            .count()
+    };
+    wait_until(|| arrived() == 2);
     let files = files();
     let csv_file = files
         .iter()

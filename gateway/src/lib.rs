@@ -6,10 +6,12 @@
 //!   PostgreSQL one that several gateway replicas can share. It holds accepted
 //!   messages, the delivery outbox (claims with leases, retries, dead letters,
 //!   per-record ordering, receipts), idempotency keys and the trace lifecycle.
+//! - [`audit`]: the tamper-evident, hash-chained audit trail kept in the store.
 //!
 //! The command-line interface (`src/main.rs`, `src/cli/`) is the binary's own.
 
 pub mod api;
+pub mod audit;
 pub mod config;
 pub mod forward;
 pub mod hub;

@@ -8,6 +8,7 @@ use iarms_adapters::{pipeline, Limits, Location, Message, MessageKind, RecordErr
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::audit::{self, Action, AuditEvent, Origin};
 use crate::config::HUB;
 use crate::service::Shared;
 use crate::store::{AcceptOutcome, DuplicateReason, NewMessage, StoreError};
@@ -86,10 +87,48 @@ pub async fn ingest_routed(
     kinds: Option<&'static [MessageKind]>,
     route: Route,
 ) -> Result<IngestReport, IngestError> {
+    let how = Submission {
+        actor: partner,
+        partner,
+        format,
+        kinds,
+        route,
+    };
+    ingest_as(shared, how, body, source).await
+}
+
+/// Who submits what, for [`ingest_as`].
+#[derive(Debug, Clone, Copy)]
+pub struct Submission<'a> {
+    /// Who acts, for the audit trail: the partner itself over HTTP,
+    /// `inbox:<partner>` for its directory inbox.
+    pub actor: &'a str,
+    pub partner: &'a str,
+    pub format: &'a str,
+    pub kinds: Option<&'static [MessageKind]>,
+    pub route: Route,
+}
+
+/// [`ingest`] with an explicit actor and route. The store transaction that
+/// accepts the good records also appends the audit entries of the rejected ones.
+pub async fn ingest_as(
+    shared: &Shared,
+    how: Submission<'_>,
+    body: Vec<u8>,
+    source: String,
+) -> Result<IngestReport, IngestError> {
+    let Submission {
+        actor,
+        partner,
+        format,
+        kinds,
+        route,
+    } = how;
     let adapter = shared
         .registry
         .get(format)
         .ok_or_else(|| IngestError::UnknownFormat(format.to_string()))?;
+    let source_name = source.clone();
     let prepared: Vec<Prepared> = tokio::task::spawn_blocking(move || {
         let mut out = Vec::new();
         let stream = match adapter.decode(Box::new(Cursor::new(body)), Limits::default()) {
@@ -149,10 +188,16 @@ pub async fn ingest_routed(
             destinations: destinations(shared, route, message),
         })
         .collect();
-    let outcomes = if batch.is_empty() {
+    let mut origin = Origin::actor(actor).format(format);
+    origin.also = prepared
+        .iter()
+        .filter_map(|(index, _, r)| r.as_ref().err().map(|e| (index, e)))
+        .map(|(index, errors)| rejected_event(actor, partner, format, &source_name, *index, errors))
+        .collect();
+    let outcomes = if batch.is_empty() && origin.also.is_empty() {
         Vec::new()
     } else {
-        shared.store.accept(&batch).await?
+        shared.store.accept(&batch, &origin).await?
     };
     // Accepted or a duplicate alike: a crash between accepting and moving the
     // trace heals on the resend.
@@ -257,6 +302,30 @@ fn destinations(shared: &Shared, route: Route, message: &Message) -> Vec<String>
             to
         }
     }
+}
+
+/// The `rejected` entry of one record: its position, the error codes and a
+/// digest of the file or request name, never the record or the messages.
+fn rejected_event(
+    actor: &str,
+    partner: &str,
+    format: &str,
+    source: &str,
+    index: u64,
+    errors: &[RecordError],
+) -> AuditEvent {
+    let mut codes: Vec<&str> = errors.iter().map(|e| e.code.as_str()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    AuditEvent::new(actor, Action::Rejected)
+        .partner(partner)
+        .details(serde_json::json!({
+            "format": format,
+            "index": index,
+            "errors": errors.len(),
+            "codes": codes,
+            "source_sha256": audit::digest(source),
+        }))
 }
 
 fn with_source(mut errors: Vec<RecordError>, source: &str) -> Vec<RecordError> {

@@ -121,6 +121,7 @@ pub(crate) const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/messages/{id}"),
     ("POST", "/v1/messages/{id}/replay"),
     ("POST", "/v1/deliveries/retry-dead"),
+    ("GET", "/v1/audit"),
 ];
 
 /// The handler of one entry of [`ROUTES`].
@@ -143,6 +144,7 @@ fn handler(method: &str, path: &str) -> MethodRouter<Arc<Shared>> {
         ("GET", "/v1/messages/{id}") => get(show_message),
         ("POST", "/v1/messages/{id}/replay") => post(replay),
         ("POST", "/v1/deliveries/retry-dead") => post(retry_dead),
+        ("GET", "/v1/audit") => get(audit_entries),
         _ => panic!("no handler for {method} {path}"),
     }
 }
@@ -919,9 +921,44 @@ async fn replay(
 ) -> ApiResult {
     operator(&shared, &headers).await?;
     let id = parse_id(&id)?;
-    let queued = shared.store.replay(id).await?;
+    let queued = shared.store.replay(id, crate::audit::OPERATOR).await?;
     tracing::info!(message_id = %id, queued, "replayed");
     Ok(Json(json!({"message_id": id, "queued": queued})).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct AuditQuery {
+    after: Option<i64>,
+    limit: Option<u32>,
+    subject: Option<String>,
+}
+
+/// Entries of the audit trail, oldest first (operator); see `docs/gateway.md`.
+#[utoipa::path(get, path = "/v1/audit",
+    params(
+        ("after" = Option<i64>, Query, description = "entries after this seq (default: the most recent ones)"),
+        ("limit" = Option<u32>, Query, description = "at most this many (default 100, at most 1000)"),
+        ("subject" = Option<String>, Query, description = "only the most recent entries about this message id"),
+    ),
+    responses(
+        (status = 200, description = "`{\"entries\": [{seq, at, actor, action, subject, kind, partner, details, prev_hash, hash}]}`", body = Object),
+        (status = 401, description = "no key, or a key nobody holds (`unauthenticated`)", body = openapi::ErrorBody),
+        (status = 403, description = "a key that may not use this route (`forbidden`)", body = openapi::ErrorBody),
+        (status = 503, description = "`store_unavailable`", body = openapi::ErrorBody),
+))]
+async fn audit_entries(
+    State(shared): State<Arc<Shared>>,
+    Query(q): Query<AuditQuery>,
+    headers: HeaderMap,
+) -> ApiResult {
+    operator(&shared, &headers).await?;
+    let limit = q.limit.unwrap_or(100);
+    let entries = match (&q.subject, q.after) {
+        (Some(subject), _) => shared.store.audit_of_subject(subject, limit).await?,
+        (None, Some(after)) => shared.store.audit_entries(after, limit).await?,
+        (None, None) => crate::audit::tail(shared.store.as_ref(), limit.clamp(1, 1000)).await?,
+    };
+    Ok(Json(json!({ "entries": entries })).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -944,7 +981,10 @@ async fn retry_dead(
     headers: HeaderMap,
 ) -> ApiResult {
     operator(&shared, &headers).await?;
-    let queued = shared.store.retry_dead(q.destination.as_deref()).await?;
+    let queued = shared
+        .store
+        .retry_dead(q.destination.as_deref(), crate::audit::OPERATOR)
+        .await?;
     tracing::info!(queued, "dead deliveries queued again");
     Ok(Json(json!({"queued": queued})).into_response())
 }

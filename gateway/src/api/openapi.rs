@@ -121,6 +121,7 @@ impl Modify for Security {
         super::show_message,
         super::replay,
         super::retry_dead,
+        super::audit_entries,
     ),
     components(schemas(
         ErrorBody,

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use iarms_adapters::MessageKind;
+use iarms_gateway::audit;
 use iarms_gateway::store::{self, DeliveryState, MessageFilter, Store};
 use uuid::Uuid;
 
@@ -129,12 +130,14 @@ async fn act(store: &dyn Store, action: Action) -> anyhow::Result<Status> {
             None => anyhow::bail!("no message {id}"),
         },
         Action::Replay { id } => {
-            let n = store.replay(id).await?;
+            let n = store.replay(id, audit::OPERATOR).await?;
             eprintln!("{id}: {n} delivery(ies) queued again");
             Ok(Status::Ok)
         }
         Action::RetryDead { destination } => {
-            let n = store.retry_dead(destination.as_deref()).await?;
+            let n = store
+                .retry_dead(destination.as_deref(), audit::OPERATOR)
+                .await?;
             eprintln!("{n} dead delivery(ies) queued again");
             Ok(Status::Ok)
         }

@@ -1,5 +1,6 @@
 //! Command-line interface: one module per subcommand.
 
+mod audit;
 mod check_config;
 mod convert;
 mod demo;
@@ -81,6 +82,7 @@ pub enum Command {
     CheckConfig(check_config::CheckConfigArgs),
     HashKey(check_config::HashKeyArgs),
     Messages(messages::MessagesArgs),
+    Audit(audit::AuditArgs),
 }
 
 /// The formats every command can use: the built-in adapters, the built-in
@@ -104,5 +106,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::CheckConfig(args) => check_config::run(args),
         Command::HashKey(args) => check_config::hash_key(args),
         Command::Messages(args) => messages::run(args),
+        Command::Audit(args) => audit::run(args),
     }
 }

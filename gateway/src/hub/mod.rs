@@ -28,6 +28,7 @@ use iarms_adapters::model::{MatchSummary, Message, RecordRef};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::audit::{Action, AuditEvent, Origin};
 use crate::store::{
     self, AcceptOutcome, Clock, Millis, NewMessage, Store, StoreError, StoreOptions, TraceState,
     Transition,
@@ -209,7 +210,38 @@ impl Hub {
     /// requesting country, a trace response only from the country the trace was
     /// addressed to (and naming itself as responder); hit notifications only come
     /// from the hub. Every 2xx-worthy outcome is committed before returning.
+    ///
+    /// A refusal (4xx) gets a `rejected` audit entry naming the submitting
+    /// gateway, the message id and kind and the error code.
     pub async fn receive(
+        &self,
+        from_country: &str,
+        message: Message,
+    ) -> Result<HubOutcome, HubError> {
+        let message_id = message.header().message_id;
+        let kind = message.kind().tag();
+        let result = self.receive_checked(from_country, message).await;
+        if let Err(refusal) = &result {
+            let status = refusal.http_status();
+            if (400..500).contains(&status) {
+                let actor = gateway_destination(from_country.trim());
+                let event = AuditEvent::new(actor.clone(), Action::Rejected)
+                    .subject(message_id.to_string())
+                    .kind(kind)
+                    .partner(actor)
+                    .details(serde_json::json!({
+                        "code": refusal.code(),
+                        "http_status": status,
+                    }));
+                if let Err(e) = self.store.audit(&[event]).await {
+                    tracing::warn!(%message_id, error = %e, "cannot audit a refused submission");
+                }
+            }
+        }
+        result
+    }
+
+    async fn receive_checked(
         &self,
         from_country: &str,
         message: Message,
@@ -252,7 +284,7 @@ impl Hub {
                 let notified_at = rfc3339(self.clock.now());
                 let mut batch = vec![NewMessage {
                     message: Message::Search(search.clone()),
-                    source_partner: source,
+                    source_partner: source.clone(),
                     destinations: Vec::new(),
                 }];
                 let mut hits = Vec::with_capacity(report.hits.len());
@@ -280,7 +312,13 @@ impl Hub {
                     });
                 }
                 // The search and its notifications commit together.
-                let mut outcomes = self.store.accept(&batch).await?.into_iter();
+                // The submitting gateway acts; the notifications are the hub's own
+                // messages (their source partner).
+                let mut outcomes = self
+                    .store
+                    .accept(&batch, &Origin::actor(source))
+                    .await?
+                    .into_iter();
                 let stored = outcomes.next().ok_or_else(|| {
                     StoreError::Invalid("the store returned no outcome".to_string())
                 })?;
@@ -451,7 +489,7 @@ impl Hub {
             destinations,
         }];
         self.store
-            .accept(&batch)
+            .accept(&batch, &Origin::actor(source))
             .await?
             .pop()
             .ok_or_else(|| StoreError::Invalid("the store returned no outcome".to_string()).into())

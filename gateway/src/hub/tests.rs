@@ -97,6 +97,7 @@ backend_suite!(
     declined_cancelled_expired,
     authorisation_rules,
     concurrent_submissions,
+    audit_trail_of_submissions_refusals_and_notifications,
 );
 
 // ---------------------------------------------------------------------------
@@ -967,4 +968,51 @@ async fn concurrent_submissions(f: &Fixture) {
     }
     let registered = f.hub.register().by_make("cz", 100).await.expect("by make");
     assert_eq!(registered.len(), 40);
+}
+
+async fn audit_trail_of_submissions_refusals_and_notifications(f: &Fixture) {
+    let hub = &f.hub;
+    let gun = firearm("M70-AUDIT-1", "Zastava", "7.62x39mm");
+    hub.receive("RS", rs_record("R-AUDIT-1", gun.clone()))
+        .await
+        .expect("record");
+    // BR may not submit a record owned by RS: refused, and audited.
+    let refused = rs_record("R-AUDIT-2", gun.clone());
+    let refused_id = refused.header().message_id.to_string();
+    hub.receive("BR", refused).await.expect_err("forbidden");
+    // A search with an exact hit: the search and both notifications in one go.
+    hub.receive("BR", Message::Search(search("BR", "S-AUDIT-1", gun)))
+        .await
+        .expect("search");
+
+    let store = hub.store().as_ref();
+    let entries = crate::audit::tail(store, 100).await.expect("entries");
+    let summary: Vec<(&str, &str, Option<&str>)> = entries
+        .iter()
+        .map(|e| (e.actor.as_str(), e.action.as_str(), e.partner.as_deref()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("gateway:RS", "accepted", Some("gateway:RS")),
+            ("gateway:BR", "rejected", Some("gateway:BR")),
+            ("gateway:BR", "accepted", Some("gateway:BR")),
+            ("gateway:BR", "accepted", Some(HUB_PARTNER)),
+            ("gateway:BR", "forwarded", Some("gateway:BR")),
+            ("gateway:BR", "accepted", Some(HUB_PARTNER)),
+            ("gateway:BR", "forwarded", Some("gateway:RS")),
+        ]
+    );
+    assert_eq!(entries[1].subject.as_deref(), Some(refused_id.as_str()));
+    assert!(entries[1].details.contains("\"code\":\"forbidden\""));
+    let text = serde_json::to_string(&entries).expect("json");
+    assert!(
+        !text.contains("M70-AUDIT"),
+        "a serial number in the audit trail"
+    );
+    let verified = crate::audit::verify_store(store)
+        .await
+        .expect("read")
+        .expect("the chain verifies");
+    assert_eq!(verified.checked, 7);
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::api::ingest::{ingest, IngestReport};
+use crate::api::ingest::{ingest_as, IngestReport, Route, Submission};
 use crate::config::Inbound;
 use crate::service::Shared;
 
@@ -127,7 +127,15 @@ async fn process(shared: &Shared, w: &Watch, file: &Path) -> std::io::Result<()>
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
     let bytes = tokio::fs::read(file).await?;
-    let report = match ingest(shared, &w.partner, &w.format, bytes, name.clone(), None).await {
+    let actor = format!("inbox:{}", w.partner);
+    let how = Submission {
+        actor: &actor,
+        partner: &w.partner,
+        format: &w.format,
+        kinds: None,
+        route: Route::Hub,
+    };
+    let report = match ingest_as(shared, how, bytes, name.clone()).await {
         Ok(report) => report,
         Err(e) => {
             // The store is down: put the file back for the next poll.

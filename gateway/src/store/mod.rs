@@ -81,7 +81,10 @@ use async_trait::async_trait;
 use iarms_adapters::model::Message;
 use iarms_adapters::MessageKind;
 use serde::Serialize;
+use serde_json::json;
 use uuid::Uuid;
+
+use crate::audit::{self, Action, AuditEntry, AuditEvent, Origin};
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -304,7 +307,16 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// A message whose id was seen before, or a record whose natural key (owner
     /// country, owner agency, record id, version) was, is a duplicate: nothing is
     /// stored for it, and the outcome names the original.
-    async fn accept(&self, batch: &[NewMessage]) -> Result<Vec<AcceptOutcome>, StoreError>;
+    ///
+    /// The same transaction appends the audit entries (see [`crate::audit`]):
+    /// `translated` (when `origin` names a format) and `accepted` or `duplicate`
+    /// per message, `forwarded` per delivery, then `origin.also`. A batch with no
+    /// messages still appends `origin.also`.
+    async fn accept(
+        &self,
+        batch: &[NewMessage],
+        origin: &Origin,
+    ) -> Result<Vec<AcceptOutcome>, StoreError>;
 
     /// What the store knows about a request carrying `key` from `partner`:
     /// [`Idempotency::New`] if nothing, the stored response if the request hash
@@ -344,8 +356,9 @@ pub trait Store: Send + Sync + fmt::Debug {
         lease: Duration,
     ) -> Result<Vec<ClaimedDelivery>, StoreError>;
 
-    /// Records a successful delivery with its receipt. Returns `false`, changing
-    /// nothing, when `worker_id` no longer holds the lease (it was taken over).
+    /// Records a successful delivery with its receipt and its `delivered` audit
+    /// entry (actor: the worker). Returns `false`, changing nothing, when
+    /// `worker_id` no longer holds the lease (it was taken over).
     async fn mark_delivered(
         &self,
         delivery_id: i64,
@@ -353,8 +366,10 @@ pub trait Store: Send + Sync + fmt::Debug {
         receipt: &Receipt,
     ) -> Result<bool, StoreError>;
 
-    /// Records a failed attempt: retry later or dead. Returns `false`, changing
-    /// nothing, when `worker_id` no longer holds the lease.
+    /// Records a failed attempt: retry later or dead, with its `failed` or `dead`
+    /// audit entry (actor: the worker; the error only as a digest and its HTTP
+    /// status). Returns `false`, changing nothing, when `worker_id` no longer
+    /// holds the lease.
     async fn mark_failed(
         &self,
         delivery_id: i64,
@@ -382,11 +397,14 @@ pub trait Store: Send + Sync + fmt::Debug {
     ) -> Result<MessagePage, StoreError>;
 
     /// Queues every delivery of a message again (fresh attempts), except those being
-    /// delivered right now. Returns how many; [`StoreError::NotFound`] for an unknown id.
-    async fn replay(&self, message_id: Uuid) -> Result<u64, StoreError>;
+    /// delivered right now, with a `replayed` audit entry naming `actor`. Returns
+    /// how many; [`StoreError::NotFound`] for an unknown id.
+    async fn replay(&self, message_id: Uuid, actor: &str) -> Result<u64, StoreError>;
 
-    /// Queues the dead deliveries again (fresh attempts), for one destination or all.
-    async fn retry_dead(&self, destination: Option<&str>) -> Result<u64, StoreError>;
+    /// Queues the dead deliveries again (fresh attempts), for one destination or
+    /// all, with a `retry_dead` audit entry per delivery (one with `queued: 0`
+    /// when there is none) naming `actor`.
+    async fn retry_dead(&self, destination: Option<&str>, actor: &str) -> Result<u64, StoreError>;
 
     /// Number of undelivered deliveries per destination and state (never `delivered`).
     async fn queue_depth(&self) -> Result<Vec<QueueDepth>, StoreError>;
@@ -409,6 +427,30 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// Records that the hub now knows the trace is in `state`.
     async fn told_hub(&self, trace_id: &str, state: TraceState) -> Result<(), StoreError>;
+    // -- the audit trail ---------------------------------------------------------
+
+    /// Appends entries to the audit trail in one transaction (what is refused
+    /// before it reaches the store: rejected records, refused hub submissions).
+    async fn audit(&self, events: &[AuditEvent]) -> Result<(), StoreError>;
+
+    /// Up to `limit` entries (capped at [`MAX_PAGE`]) after `after_seq`, in order.
+    async fn audit_entries(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// The last `limit` entries (capped at [`MAX_PAGE`]) about `subject` (a
+    /// message id), oldest first.
+    async fn audit_of_subject(
+        &self,
+        subject: &str,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// The first and last seq of the entries stamped in `[from, to)`; `None` when
+    /// there are none.
+    async fn audit_span(&self, from: Millis, to: Millis) -> Result<Option<(i64, i64)>, StoreError>;
 }
 
 /// The largest page [`Store::list_messages`] returns.
@@ -1282,6 +1324,181 @@ pub(crate) fn delivery_rows<'a>(
             p.destinations
                 .iter()
                 .map(move |d| (seq, *d, p.ordering_key.as_str()))
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// Audit entries, shared: what each backend appends in its transactions.
+
+/// A delivery created by an accept: (delivery id, message id, destination).
+pub(crate) type NewDelivery = (i64, Uuid, String);
+
+/// The entries of an accepted batch, in batch order: per message `translated`
+/// (when the origin names a format) and `accepted` with one `forwarded` per
+/// delivery, or `duplicate`; then the origin's own entries.
+pub(crate) fn accept_events(
+    batch: &[Prepared<'_>],
+    outcomes: &[AcceptOutcome],
+    deliveries: &[NewDelivery],
+    origin: &Origin,
+) -> Vec<AuditEvent> {
+    let mut events = Vec::with_capacity(batch.len() * 3 + origin.also.len());
+    let actor = origin.actor.as_str();
+    for (p, outcome) in batch.iter().zip(outcomes) {
+        let subject = p.message_id.to_string();
+        let base = |action| {
+            AuditEvent::new(actor, action)
+                .subject(subject.clone())
+                .kind(p.kind)
+                .partner(p.source_partner)
+        };
+        match outcome {
+            AcceptOutcome::Accepted { .. } => {
+                if let Some(format) = &origin.format {
+                    events.push(base(Action::Translated).details(json!({ "format": format })));
+                }
+                let mut details = serde_json::Map::new();
+                details.insert("destinations".into(), p.destinations.len().into());
+                if let Some(key) = &p.natural_key {
+                    details.insert("record_key_sha256".into(), record_key_digest(key).into());
+                    details.insert("version".into(), key.version.into());
+                }
+                if let Some((trace_id, ..)) = p.trace {
+                    details.insert("trace_id_sha256".into(), audit::digest(trace_id).into());
+                }
+                events.push(base(Action::Accepted).details(details.into()));
+                for (delivery_id, _, destination) in
+                    deliveries.iter().filter(|(_, id, _)| *id == p.message_id)
+                {
+                    events.push(
+                        AuditEvent::new(actor, Action::Forwarded)
+                            .subject(subject.clone())
+                            .kind(p.kind)
+                            .partner(destination.clone())
+                            .details(json!({ "delivery_id": delivery_id })),
+                    );
+                }
+            }
+            AcceptOutcome::Duplicate {
+                original_message_id,
+                reason,
+                ..
+            } => events.push(base(Action::Duplicate).details(json!({
+                "original_message_id": original_message_id,
+                "reason": reason,
+            }))),
+        }
+    }
+    events.extend(origin.also.iter().cloned());
+    events
+}
+
+/// SHA-256 of a record's identity (owner country, owner agency, record id as a
+/// JSON array), shared by all its versions.
+pub fn record_key_digest(key: &NaturalKey) -> String {
+    audit::digest(&json!([key.owner_country, key.owner_agency, key.record_id]).to_string())
+}
+
+/// The message a delivery carries, for its audit entries.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct DeliverySubject {
+    message_id: Uuid,
+    kind: String,
+    destination: String,
+    attempts: i64,
+}
+
+impl DeliverySubject {
+    fn event(&self, actor: &str, action: Action, delivery_id: i64) -> AuditEvent {
+        AuditEvent::new(actor, action)
+            .subject(self.message_id.to_string())
+            .kind(self.kind.clone())
+            .partner(self.destination.clone())
+            .details(json!({ "delivery_id": delivery_id, "attempts": self.attempts }))
+    }
+
+    pub(crate) fn delivered(
+        &self,
+        worker_id: &str,
+        delivery_id: i64,
+        receipt: &Receipt,
+    ) -> AuditEvent {
+        let mut event = self.event(worker_id, Action::Delivered, delivery_id);
+        if let serde_json::Value::Object(details) = &mut event.details {
+            if let Some(status) = receipt.status {
+                details.insert("http_status".into(), status.into());
+            }
+            if let Some(remote_id) = &receipt.remote_id {
+                details.insert("remote_id_sha256".into(), audit::digest(remote_id).into());
+            }
+        }
+        event
+    }
+
+    /// The error is free text (it may quote the receiver): only its HTTP status
+    /// and its digest are kept.
+    pub(crate) fn failed(
+        &self,
+        worker_id: &str,
+        delivery_id: i64,
+        error: &str,
+        next: NextStep,
+    ) -> AuditEvent {
+        let action = match next {
+            NextStep::RetryAfter(_) => Action::Failed,
+            NextStep::Dead => Action::Dead,
+        };
+        let mut event = self.event(worker_id, action, delivery_id);
+        if let serde_json::Value::Object(details) = &mut event.details {
+            if let Some(status) = http_status_of(error) {
+                details.insert("http_status".into(), status.into());
+            }
+            details.insert("error_sha256".into(), audit::digest(error).into());
+            if let NextStep::RetryAfter(delay) = next {
+                details.insert("retry_in_ms".into(), millis(delay).into());
+            }
+        }
+        event
+    }
+}
+
+/// The status of a forwarder error of the form `HTTP 503: …`.
+fn http_status_of(error: &str) -> Option<u16> {
+    let rest = error.strip_prefix("HTTP ")?;
+    let code = rest.split(|c: char| !c.is_ascii_digit()).next()?;
+    code.parse().ok().filter(|c| (100..600).contains(c))
+}
+
+/// The `replayed` entry of an operator's replay.
+pub(crate) fn replay_event(actor: &str, message_id: Uuid, kind: &str, queued: u64) -> AuditEvent {
+    AuditEvent::new(actor, Action::Replayed)
+        .subject(message_id.to_string())
+        .kind(kind)
+        .details(json!({ "queued": queued }))
+}
+
+/// A dead delivery about to be queued again: (delivery id, message id, kind, destination).
+pub(crate) type DeadDelivery = (i64, Uuid, String, String);
+
+/// The `retry_dead` entries: one per delivery queued again, or one saying none was.
+pub(crate) fn retry_dead_events(
+    actor: &str,
+    destination: Option<&str>,
+    dead: &[DeadDelivery],
+) -> Vec<AuditEvent> {
+    if dead.is_empty() {
+        let mut event = AuditEvent::new(actor, Action::RetryDead).details(json!({ "queued": 0 }));
+        event.partner = destination.map(str::to_string);
+        return vec![event];
+    }
+    dead.iter()
+        .map(|(delivery_id, message_id, kind, destination)| {
+            AuditEvent::new(actor, Action::RetryDead)
+                .subject(message_id.to_string())
+                .kind(kind.clone())
+                .partner(destination.clone())
+                .details(json!({ "delivery_id": delivery_id }))
         })
         .collect()
 }

@@ -16,11 +16,14 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Connection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
+use crate::audit::{self, AuditEntry, AuditEvent, Origin};
+
 use super::{
-    delivery_rows, millis, outcomes, prepare, sql, version_i64, views, AcceptOutcome, Backend,
-    ClaimedDelivery, ClaimedRow, Clock, Cursor, DbResult, DeliveryRow, DeliveryState, Idempotency,
-    MessageFilter, MessagePage, MessageRow, MessageView, Millis, NewMessage, NextStep, Prepared,
-    QueueDepth, Receipt, Store, StoreError, StoreOptions, Trace, TraceRow, TraceState, Transition,
+    accept_events, delivery_rows, millis, outcomes, prepare, sql, version_i64, views,
+    AcceptOutcome, Backend, ClaimedDelivery, ClaimedRow, Clock, Cursor, DbResult, DeadDelivery,
+    DeliveryRow, DeliveryState, DeliverySubject, Idempotency, MessageFilter, MessagePage,
+    MessageRow, MessageView, Millis, NewDelivery, NewMessage, NextStep, Prepared, QueueDepth,
+    Receipt, Store, StoreError, StoreOptions, Trace, TraceRow, TraceState, Transition,
     INSERT_CHUNK, MAX_PAGE,
 };
 
@@ -99,14 +102,20 @@ impl Store for PgStore {
         self.pool.close().await;
     }
 
-    async fn accept(&self, batch: &[NewMessage]) -> Result<Vec<AcceptOutcome>, StoreError> {
+    async fn accept(
+        &self,
+        batch: &[NewMessage],
+        origin: &Origin,
+    ) -> Result<Vec<AcceptOutcome>, StoreError> {
         let prepared = prepare(batch)?;
-        if prepared.is_empty() {
+        if prepared.is_empty() && origin.also.is_empty() {
             return Ok(Vec::new());
         }
         let now = self.clock.now();
         let mut tx = self.pool.begin().await.db()?;
-        let outcomes = insert_batch(&mut tx, &prepared, now).await?;
+        let (outcomes, deliveries) = insert_batch(&mut tx, &prepared, now).await?;
+        let events = accept_events(&prepared, &outcomes, &deliveries, origin);
+        append(&mut tx, now, &events).await?;
         tx.commit().await.db()?;
         Ok(outcomes)
     }
@@ -195,17 +204,30 @@ impl Store for PgStore {
         worker_id: &str,
         receipt: &Receipt,
     ) -> Result<bool, StoreError> {
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await.db()?;
         let done = sqlx::query(sql::MARK_DELIVERED)
-            .bind(self.clock.now())
+            .bind(now)
             .bind(receipt.remote_id.as_deref())
             .bind(receipt.status.map(i64::from))
             .bind(receipt.detail.as_deref())
             .bind(delivery_id)
             .bind(worker_id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .db()?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let subject: DeliverySubject = sqlx::query_as(sql::DELIVERY_SUBJECT)
+            .bind(delivery_id)
+            .fetch_one(&mut *tx)
+            .await
+            .db()?;
+        let event = subject.delivered(worker_id, delivery_id, receipt);
+        append(&mut tx, now, &[event]).await?;
+        tx.commit().await.db()?;
+        Ok(true)
     }
 
     async fn mark_failed(
@@ -217,6 +239,7 @@ impl Store for PgStore {
     ) -> Result<bool, StoreError> {
         let now = self.clock.now();
         let (state, due_at) = super::after_failure(now, next);
+        let mut tx = self.pool.begin().await.db()?;
         let done = sqlx::query(sql::MARK_FAILED)
             .bind(state.as_str())
             .bind(due_at)
@@ -224,10 +247,21 @@ impl Store for PgStore {
             .bind(now)
             .bind(delivery_id)
             .bind(worker_id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .db()?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let subject: DeliverySubject = sqlx::query_as(sql::DELIVERY_SUBJECT)
+            .bind(delivery_id)
+            .fetch_one(&mut *tx)
+            .await
+            .db()?;
+        let event = subject.failed(worker_id, delivery_id, error, next);
+        append(&mut tx, now, &[event]).await?;
+        tx.commit().await.db()?;
+        Ok(true)
     }
 
     async fn release(&self, worker_id: &str) -> Result<u64, StoreError> {
@@ -309,38 +343,67 @@ impl Store for PgStore {
         })
     }
 
-    async fn replay(&self, message_id: Uuid) -> Result<u64, StoreError> {
-        let done = sqlx::query(sql::REPLAY)
-            .bind(self.clock.now())
+    async fn replay(&self, message_id: Uuid, actor: &str) -> Result<u64, StoreError> {
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await.db()?;
+        let Some(kind): Option<String> = sqlx::query_scalar(sql::MESSAGE_KIND)
             .bind(message_id)
-            .execute(&self.pool)
+            .fetch_optional(&mut *tx)
             .await
-            .db()?;
-        if done.rows_affected() == 0 {
-            let exists: Option<i64> = sqlx::query_scalar(sql::MESSAGE_EXISTS)
-                .bind(message_id)
-                .fetch_optional(&self.pool)
-                .await
-                .db()?;
-            if exists.is_none() {
-                return Err(StoreError::NotFound {
-                    what: "message",
-                    id: message_id.to_string(),
-                });
-            }
-        }
-        Ok(done.rows_affected())
+            .db()?
+        else {
+            return Err(StoreError::NotFound {
+                what: "message",
+                id: message_id.to_string(),
+            });
+        };
+        let queued = sqlx::query(sql::REPLAY)
+            .bind(now)
+            .bind(message_id)
+            .execute(&mut *tx)
+            .await
+            .db()?
+            .rows_affected();
+        let event = super::replay_event(actor, message_id, &kind, queued);
+        append(&mut tx, now, &[event]).await?;
+        tx.commit().await.db()?;
+        Ok(queued)
     }
 
-    async fn retry_dead(&self, destination: Option<&str>) -> Result<u64, StoreError> {
+    async fn retry_dead(&self, destination: Option<&str>, actor: &str) -> Result<u64, StoreError> {
         let now = self.clock.now();
-        let query = match destination {
-            Some(destination) => sqlx::query(sql::RETRY_DEAD_DESTINATION)
-                .bind(now)
-                .bind(destination),
-            None => sqlx::query(sql::RETRY_DEAD_ALL).bind(now),
+        // Rows first, the chain lock last (in `append`), as every writer does:
+        // a transaction holding the chain lock never waits for a row.
+        let mut tx = self.pool.begin().await.db()?;
+        let (dead, query) = match destination {
+            Some(destination) => (
+                sqlx::query_as(sql::DEAD_DELIVERIES_DESTINATION_FOR_UPDATE)
+                    .bind(destination)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .db()?,
+                sqlx::query(sql::RETRY_DEAD_DESTINATION)
+                    .bind(now)
+                    .bind(destination),
+            ),
+            None => (
+                sqlx::query_as(sql::DEAD_DELIVERIES_ALL_FOR_UPDATE)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .db()?,
+                sqlx::query(sql::RETRY_DEAD_ALL).bind(now),
+            ),
         };
-        Ok(query.execute(&self.pool).await.db()?.rows_affected())
+        let dead: Vec<DeadDelivery> = dead;
+        let queued = query.execute(&mut *tx).await.db()?.rows_affected();
+        append(
+            &mut tx,
+            now,
+            &super::retry_dead_events(actor, destination, &dead),
+        )
+        .await?;
+        tx.commit().await.db()?;
+        Ok(queued)
     }
 
     async fn queue_depth(&self) -> Result<Vec<QueueDepth>, StoreError> {
@@ -423,6 +486,99 @@ impl Store for PgStore {
             .db()?;
         Ok(())
     }
+    async fn audit(&self, events: &[AuditEvent]) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await.db()?;
+        append(&mut tx, self.clock.now(), events).await?;
+        tx.commit().await.db()
+    }
+
+    async fn audit_entries(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        sqlx::query_as(sql::AUDIT_ENTRIES)
+            .bind(after_seq)
+            .bind(i64::from(limit.clamp(1, MAX_PAGE)))
+            .fetch_all(&self.pool)
+            .await
+            .db()
+    }
+
+    async fn audit_of_subject(
+        &self,
+        subject: &str,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut entries: Vec<AuditEntry> = sqlx::query_as(sql::AUDIT_OF_SUBJECT)
+            .bind(subject)
+            .bind(i64::from(limit.clamp(1, MAX_PAGE)))
+            .fetch_all(&self.pool)
+            .await
+            .db()?;
+        entries.reverse();
+        Ok(entries)
+    }
+
+    async fn audit_span(&self, from: Millis, to: Millis) -> Result<Option<(i64, i64)>, StoreError> {
+        let (first, last): (Option<i64>, Option<i64>) = sqlx::query_as(sql::AUDIT_SPAN)
+            .bind(from)
+            .bind(to)
+            .fetch_one(&self.pool)
+            .await
+            .db()?;
+        Ok(first.zip(last))
+    }
+}
+
+/// Takes the chain's append lock for the rest of the caller's transaction (a
+/// transaction-scoped advisory lock): replicas sharing the store append one
+/// after another, so the chain never forks. Taking it again is a no-op.
+async fn lock_chain(conn: &mut PgConnection) -> Result<(), StoreError> {
+    sqlx::query(sql::AUDIT_LOCK_POSTGRES)
+        .execute(&mut *conn)
+        .await
+        .db()?;
+    Ok(())
+}
+
+/// Appends audit entries inside the caller's transaction, under the chain lock.
+/// Taken last (after the transaction's other writes), the lock is held only
+/// for the head read, the insert and the commit.
+async fn append(
+    conn: &mut PgConnection,
+    now: Millis,
+    events: &[AuditEvent],
+) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    lock_chain(conn).await?;
+    let head: Option<(i64, String)> = sqlx::query_as(sql::AUDIT_HEAD)
+        .fetch_optional(&mut *conn)
+        .await
+        .db()?;
+    let entries = audit::link(head, now, events);
+    for chunk in entries.chunks(INSERT_CHUNK) {
+        let mut query = QueryBuilder::<Postgres>::new(sql::INSERT_AUDIT_HEAD);
+        query.push_values(chunk, |mut row, e| {
+            row.push_bind(e.seq)
+                .push_bind(e.at)
+                .push_bind(e.actor.clone())
+                .push_bind(e.action.clone())
+                .push_bind(e.subject.clone())
+                .push_bind(e.kind.clone())
+                .push_bind(e.partner.clone())
+                .push_bind(e.details.clone())
+                .push_bind(e.prev_hash.clone())
+                .push_bind(e.hash.clone());
+        });
+        query.build().execute(&mut *conn).await.db()?;
+    }
+    Ok(())
 }
 
 /// Inserts a prepared batch inside the caller's transaction.
@@ -430,7 +586,7 @@ async fn insert_batch(
     conn: &mut PgConnection,
     batch: &[Prepared<'_>],
     now: Millis,
-) -> Result<Vec<AcceptOutcome>, StoreError> {
+) -> Result<(Vec<AcceptOutcome>, Vec<NewDelivery>), StoreError> {
     let firsts: Vec<&Prepared<'_>> = batch.iter().filter(|p| !p.repeat_in_batch).collect();
 
     // Messages: what comes back was inserted; the rest repeats something stored
@@ -498,7 +654,9 @@ async fn insert_batch(
     }
     let outcomes = outcomes(batch, &accepted, &known_ids, &originals)?;
 
+    let by_seq: HashMap<i64, Uuid> = accepted.iter().map(|(id, seq)| (*seq, *id)).collect();
     let deliveries = delivery_rows(&firsts, &accepted);
+    let mut created: Vec<NewDelivery> = Vec::with_capacity(deliveries.len());
     for chunk in deliveries.chunks(INSERT_CHUNK) {
         let mut query = QueryBuilder::<Postgres>::new(sql::INSERT_DELIVERIES_HEAD);
         query.push_values(chunk, |mut row, (seq, destination, key)| {
@@ -511,7 +669,13 @@ async fn insert_batch(
                 .push_bind(now)
                 .push_bind(now);
         });
-        query.build().execute(&mut *conn).await.db()?;
+        query.push(sql::INSERT_DELIVERIES_TAIL);
+        let rows: Vec<(i64, i64, String)> =
+            query.build_query_as().fetch_all(&mut *conn).await.db()?;
+        created.extend(
+            rows.into_iter()
+                .filter_map(|(id, seq, d)| by_seq.get(&seq).map(|m| (id, *m, d))),
+        );
     }
 
     // Accepted trace requests start their trace.
@@ -532,5 +696,5 @@ async fn insert_batch(
                 .db()?;
         }
     }
-    Ok(outcomes)
+    Ok((outcomes, created))
 }

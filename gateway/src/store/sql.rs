@@ -19,6 +19,9 @@ pub(crate) const INSERT_DELIVERIES_HEAD: &str =
     "INSERT INTO deliveries (message_seq, destination, \
      ordering_key, state, attempts, due_at, created_at, updated_at) ";
 
+/// The created deliveries, for their `forwarded` audit entries.
+pub(crate) const INSERT_DELIVERIES_TAIL: &str = " RETURNING id, message_seq, destination";
+
 pub(crate) const FIND_BY_NATURAL_KEY: &str = "SELECT message_id FROM messages \
      WHERE owner_country = $1 AND owner_agency = $2 AND record_id = $3 AND record_version = $4";
 
@@ -186,8 +189,6 @@ pub(crate) const REPLAY: &str = "UPDATE deliveries SET state = 'queued', attempt
      WHERE message_seq = (SELECT seq FROM messages WHERE message_id = $2) \
        AND state <> 'delivering'";
 
-pub(crate) const MESSAGE_EXISTS: &str = "SELECT seq FROM messages WHERE message_id = $1";
-
 pub(crate) const RETRY_DEAD_ALL: &str = "UPDATE deliveries SET state = 'queued', attempts = 0, \
      due_at = $1, lease_owner = NULL, lease_expires_at = NULL, updated_at = $1 \
      WHERE state = 'dead'";
@@ -238,3 +239,64 @@ pub(crate) const TRACES_TO_TELL: &str = concat!(
 );
 
 pub(crate) const TOLD_HUB: &str = "UPDATE traces SET hub_state = $2 WHERE trace_id = $1";
+// -- the audit trail ------------------------------------------------------------------
+
+macro_rules! audit_columns {
+    () => {
+        "seq, at, actor, action, subject, kind, partner, details, prev_hash, hash"
+    };
+}
+
+/// The chain head, read under the append lock.
+pub(crate) const AUDIT_HEAD: &str = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
+
+/// Head of the multi-row insert; rows are pushed with `QueryBuilder::push_values`.
+pub(crate) const INSERT_AUDIT_HEAD: &str =
+    concat!("INSERT INTO audit_log (", audit_columns!(), ") ");
+
+/// PostgreSQL: the chain's append lock, one per schema, held until the
+/// transaction ends, so replicas sharing the store append one after another.
+pub(crate) const AUDIT_LOCK_POSTGRES: &str =
+    "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.audit_log'))";
+
+/// Entries after `$1`, in order, at most `$2`.
+pub(crate) const AUDIT_ENTRIES: &str = concat!(
+    "SELECT ",
+    audit_columns!(),
+    " FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"
+);
+
+/// The last `$2` entries about subject `$1`, newest first (index `audit_log_subject`).
+pub(crate) const AUDIT_OF_SUBJECT: &str = concat!(
+    "SELECT ",
+    audit_columns!(),
+    " FROM audit_log WHERE subject = $1 ORDER BY seq DESC LIMIT $2"
+);
+
+/// The first and last seq of the entries with `$1 <= at < $2`.
+pub(crate) const AUDIT_SPAN: &str =
+    "SELECT MIN(seq), MAX(seq) FROM audit_log WHERE at >= $1 AND at < $2";
+
+/// The message id and destination of a delivery, for its audit entries.
+pub(crate) const DELIVERY_SUBJECT: &str = "SELECT m.message_id, m.kind, d.destination, \
+     d.attempts FROM deliveries d JOIN messages m ON m.seq = d.message_seq WHERE d.id = $1";
+
+/// A message's kind, for the audit entry of its replay (and whether it exists).
+pub(crate) const MESSAGE_KIND: &str = "SELECT kind FROM messages WHERE message_id = $1";
+
+/// The deliveries `RETRY_DEAD_*` is about to queue again, for their audit entries.
+pub(crate) const DEAD_DELIVERIES_ALL: &str = "SELECT d.id, m.message_id, m.kind, d.destination \
+     FROM deliveries d JOIN messages m ON m.seq = d.message_seq WHERE d.state = 'dead' ORDER BY d.id";
+
+pub(crate) const DEAD_DELIVERIES_DESTINATION: &str = "SELECT d.id, m.message_id, m.kind, \
+     d.destination FROM deliveries d JOIN messages m ON m.seq = d.message_seq \
+     WHERE d.state = 'dead' AND d.destination = $1 ORDER BY d.id";
+
+/// PostgreSQL: the dead deliveries, locked until the retry commits.
+pub(crate) const DEAD_DELIVERIES_ALL_FOR_UPDATE: &str = "SELECT d.id, m.message_id, m.kind, \
+     d.destination FROM deliveries d JOIN messages m ON m.seq = d.message_seq \
+     WHERE d.state = 'dead' ORDER BY d.id FOR UPDATE OF d";
+
+pub(crate) const DEAD_DELIVERIES_DESTINATION_FOR_UPDATE: &str = "SELECT d.id, m.message_id, \
+     m.kind, d.destination FROM deliveries d JOIN messages m ON m.seq = d.message_seq \
+     WHERE d.state = 'dead' AND d.destination = $1 ORDER BY d.id FOR UPDATE OF d";

@@ -21,11 +21,14 @@ use sqlx::sqlite::{
 use sqlx::{QueryBuilder, Sqlite};
 use uuid::Uuid;
 
+use crate::audit::{self, AuditEntry, AuditEvent, Origin};
+
 use super::{
-    delivery_rows, millis, outcomes, prepare, sql, version_i64, views, AcceptOutcome, Backend,
-    ClaimedDelivery, ClaimedRow, Clock, Cursor, DbResult, DeliveryRow, DeliveryState, Idempotency,
-    MessageFilter, MessagePage, MessageRow, MessageView, Millis, NewMessage, NextStep, Prepared,
-    QueueDepth, Receipt, Store, StoreError, StoreOptions, Trace, TraceRow, TraceState, Transition,
+    accept_events, delivery_rows, millis, outcomes, prepare, sql, version_i64, views,
+    AcceptOutcome, Backend, ClaimedDelivery, ClaimedRow, Clock, Cursor, DbResult, DeadDelivery,
+    DeliveryRow, DeliveryState, DeliverySubject, Idempotency, MessageFilter, MessagePage,
+    MessageRow, MessageView, Millis, NewDelivery, NewMessage, NextStep, Prepared, QueueDepth,
+    Receipt, Store, StoreError, StoreOptions, Trace, TraceRow, TraceState, Transition,
     INSERT_CHUNK, MAX_PAGE,
 };
 
@@ -131,14 +134,20 @@ impl Store for SqliteStore {
         self.writer.close().await;
     }
 
-    async fn accept(&self, batch: &[NewMessage]) -> Result<Vec<AcceptOutcome>, StoreError> {
+    async fn accept(
+        &self,
+        batch: &[NewMessage],
+        origin: &Origin,
+    ) -> Result<Vec<AcceptOutcome>, StoreError> {
         let prepared = prepare(batch)?;
-        if prepared.is_empty() {
+        if prepared.is_empty() && origin.also.is_empty() {
             return Ok(Vec::new());
         }
         let now = self.clock.now();
         let mut tx = self.begin_write().await?;
-        let outcomes = insert_batch(&mut tx, &prepared, now).await?;
+        let (outcomes, deliveries) = insert_batch(&mut tx, &prepared, now).await?;
+        let events = accept_events(&prepared, &outcomes, &deliveries, origin);
+        append(&mut tx, now, &events).await?;
         tx.commit().await.db()?;
         Ok(outcomes)
     }
@@ -245,17 +254,30 @@ impl Store for SqliteStore {
         worker_id: &str,
         receipt: &Receipt,
     ) -> Result<bool, StoreError> {
+        let now = self.clock.now();
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(sql::MARK_DELIVERED)
-            .bind(self.clock.now())
+            .bind(now)
             .bind(receipt.remote_id.as_deref())
             .bind(receipt.status.map(i64::from))
             .bind(receipt.detail.as_deref())
             .bind(delivery_id)
             .bind(worker_id)
-            .execute(&self.writer)
+            .execute(&mut *tx)
             .await
             .db()?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let subject: DeliverySubject = sqlx::query_as(sql::DELIVERY_SUBJECT)
+            .bind(delivery_id)
+            .fetch_one(&mut *tx)
+            .await
+            .db()?;
+        let event = subject.delivered(worker_id, delivery_id, receipt);
+        append(&mut tx, now, &[event]).await?;
+        tx.commit().await.db()?;
+        Ok(true)
     }
 
     async fn mark_failed(
@@ -267,6 +289,7 @@ impl Store for SqliteStore {
     ) -> Result<bool, StoreError> {
         let now = self.clock.now();
         let (state, due_at) = super::after_failure(now, next);
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(sql::MARK_FAILED)
             .bind(state.as_str())
             .bind(due_at)
@@ -274,10 +297,21 @@ impl Store for SqliteStore {
             .bind(now)
             .bind(delivery_id)
             .bind(worker_id)
-            .execute(&self.writer)
+            .execute(&mut *tx)
             .await
             .db()?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let subject: DeliverySubject = sqlx::query_as(sql::DELIVERY_SUBJECT)
+            .bind(delivery_id)
+            .fetch_one(&mut *tx)
+            .await
+            .db()?;
+        let event = subject.failed(worker_id, delivery_id, error, next);
+        append(&mut tx, now, &[event]).await?;
+        tx.commit().await.db()?;
+        Ok(true)
     }
 
     async fn release(&self, worker_id: &str) -> Result<u64, StoreError> {
@@ -360,38 +394,65 @@ impl Store for SqliteStore {
         })
     }
 
-    async fn replay(&self, message_id: Uuid) -> Result<u64, StoreError> {
+    async fn replay(&self, message_id: Uuid, actor: &str) -> Result<u64, StoreError> {
+        let now = self.clock.now();
         let mut tx = self.begin_write().await?;
-        let exists: Option<i64> = sqlx::query_scalar(sql::MESSAGE_EXISTS)
+        let Some(kind): Option<String> = sqlx::query_scalar(sql::MESSAGE_KIND)
             .bind(message_id)
             .fetch_optional(&mut *tx)
             .await
-            .db()?;
-        if exists.is_none() {
+            .db()?
+        else {
             return Err(StoreError::NotFound {
                 what: "message",
                 id: message_id.to_string(),
             });
-        }
-        let done = sqlx::query(sql::REPLAY)
-            .bind(self.clock.now())
+        };
+        let queued = sqlx::query(sql::REPLAY)
+            .bind(now)
             .bind(message_id)
             .execute(&mut *tx)
             .await
-            .db()?;
+            .db()?
+            .rows_affected();
+        let event = super::replay_event(actor, message_id, &kind, queued);
+        append(&mut tx, now, &[event]).await?;
         tx.commit().await.db()?;
-        Ok(done.rows_affected())
+        Ok(queued)
     }
 
-    async fn retry_dead(&self, destination: Option<&str>) -> Result<u64, StoreError> {
+    async fn retry_dead(&self, destination: Option<&str>, actor: &str) -> Result<u64, StoreError> {
         let now = self.clock.now();
-        let query = match destination {
-            Some(destination) => sqlx::query(sql::RETRY_DEAD_DESTINATION)
-                .bind(now)
-                .bind(destination),
-            None => sqlx::query(sql::RETRY_DEAD_ALL).bind(now),
+        let mut tx = self.begin_write().await?;
+        let (dead, query) = match destination {
+            Some(destination) => (
+                sqlx::query_as(sql::DEAD_DELIVERIES_DESTINATION)
+                    .bind(destination)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .db()?,
+                sqlx::query(sql::RETRY_DEAD_DESTINATION)
+                    .bind(now)
+                    .bind(destination),
+            ),
+            None => (
+                sqlx::query_as(sql::DEAD_DELIVERIES_ALL)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .db()?,
+                sqlx::query(sql::RETRY_DEAD_ALL).bind(now),
+            ),
         };
-        Ok(query.execute(&self.writer).await.db()?.rows_affected())
+        let dead: Vec<DeadDelivery> = dead;
+        let queued = query.execute(&mut *tx).await.db()?.rows_affected();
+        append(
+            &mut tx,
+            now,
+            &super::retry_dead_events(actor, destination, &dead),
+        )
+        .await?;
+        tx.commit().await.db()?;
+        Ok(queued)
     }
 
     async fn queue_depth(&self) -> Result<Vec<QueueDepth>, StoreError> {
@@ -474,6 +535,86 @@ impl Store for SqliteStore {
             .db()?;
         Ok(())
     }
+    async fn audit(&self, events: &[AuditEvent]) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        append(&mut tx, self.clock.now(), events).await?;
+        tx.commit().await.db()
+    }
+
+    async fn audit_entries(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        sqlx::query_as(sql::AUDIT_ENTRIES)
+            .bind(after_seq)
+            .bind(i64::from(limit.clamp(1, MAX_PAGE)))
+            .fetch_all(&self.reader)
+            .await
+            .db()
+    }
+
+    async fn audit_of_subject(
+        &self,
+        subject: &str,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut entries: Vec<AuditEntry> = sqlx::query_as(sql::AUDIT_OF_SUBJECT)
+            .bind(subject)
+            .bind(i64::from(limit.clamp(1, MAX_PAGE)))
+            .fetch_all(&self.reader)
+            .await
+            .db()?;
+        entries.reverse();
+        Ok(entries)
+    }
+
+    async fn audit_span(&self, from: Millis, to: Millis) -> Result<Option<(i64, i64)>, StoreError> {
+        let (first, last): (Option<i64>, Option<i64>) = sqlx::query_as(sql::AUDIT_SPAN)
+            .bind(from)
+            .bind(to)
+            .fetch_one(&self.reader)
+            .await
+            .db()?;
+        Ok(first.zip(last))
+    }
+}
+
+/// Appends audit entries inside the caller's write transaction: `BEGIN IMMEDIATE`
+/// already holds SQLite's one write lock, so the head read here stays the head.
+async fn append(
+    conn: &mut SqliteConnection,
+    now: Millis,
+    events: &[AuditEvent],
+) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let head: Option<(i64, String)> = sqlx::query_as(sql::AUDIT_HEAD)
+        .fetch_optional(&mut *conn)
+        .await
+        .db()?;
+    let entries = audit::link(head, now, events);
+    for chunk in entries.chunks(INSERT_CHUNK) {
+        let mut query = QueryBuilder::<Sqlite>::new(sql::INSERT_AUDIT_HEAD);
+        query.push_values(chunk, |mut row, e| {
+            row.push_bind(e.seq)
+                .push_bind(e.at)
+                .push_bind(e.actor.clone())
+                .push_bind(e.action.clone())
+                .push_bind(e.subject.clone())
+                .push_bind(e.kind.clone())
+                .push_bind(e.partner.clone())
+                .push_bind(e.details.clone())
+                .push_bind(e.prev_hash.clone())
+                .push_bind(e.hash.clone());
+        });
+        query.build().execute(&mut *conn).await.db()?;
+    }
+    Ok(())
 }
 
 /// Inserts a prepared batch inside the caller's write transaction.
@@ -481,7 +622,7 @@ async fn insert_batch(
     conn: &mut SqliteConnection,
     batch: &[Prepared<'_>],
     now: Millis,
-) -> Result<Vec<AcceptOutcome>, StoreError> {
+) -> Result<(Vec<AcceptOutcome>, Vec<NewDelivery>), StoreError> {
     let firsts: Vec<&Prepared<'_>> = batch.iter().filter(|p| !p.repeat_in_batch).collect();
 
     // Messages: what comes back was inserted; the rest repeats something stored.
@@ -554,7 +695,9 @@ async fn insert_batch(
     }
     let outcomes = outcomes(batch, &accepted, &known_ids, &originals)?;
 
+    let by_seq: HashMap<i64, Uuid> = accepted.iter().map(|(id, seq)| (*seq, *id)).collect();
     let deliveries = delivery_rows(&firsts, &accepted);
+    let mut created: Vec<NewDelivery> = Vec::with_capacity(deliveries.len());
     for chunk in deliveries.chunks(INSERT_CHUNK) {
         let mut query = QueryBuilder::<Sqlite>::new(sql::INSERT_DELIVERIES_HEAD);
         query.push_values(chunk, |mut row, (seq, destination, key)| {
@@ -567,7 +710,13 @@ async fn insert_batch(
                 .push_bind(now)
                 .push_bind(now);
         });
-        query.build().execute(&mut *conn).await.db()?;
+        query.push(sql::INSERT_DELIVERIES_TAIL);
+        let rows: Vec<(i64, i64, String)> =
+            query.build_query_as().fetch_all(&mut *conn).await.db()?;
+        created.extend(
+            rows.into_iter()
+                .filter_map(|(id, seq, d)| by_seq.get(&seq).map(|m| (id, *m, d))),
+        );
     }
 
     // Accepted trace requests start their trace.
@@ -588,5 +737,5 @@ async fn insert_batch(
                 .db()?;
         }
     }
-    Ok(outcomes)
+    Ok((outcomes, created))
 }

@@ -121,6 +121,11 @@ backend_suite!(
     traces_to_tell_the_hub,
     list_filters_and_pages,
     queue_depth_by_destination_and_state,
+    audit_records_the_lifecycle_without_personal_data,
+    audit_log_refuses_update_delete_and_truncate,
+    audit_names_a_tampered_entry_and_a_gap,
+    audit_concurrent_appends_keep_one_chain,
+    audit_export_is_a_slice_that_verifies,
 );
 
 // ---------------------------------------------------------------------------
@@ -210,7 +215,10 @@ fn new(message: &Message, partner: &str, destinations: &[&str]) -> NewMessage {
 /// Accepts messages from partner `rs` for the hub, one transaction, all accepted.
 async fn accept_all(store: &Arc<dyn Store>, messages: &[&Message]) {
     let batch: Vec<NewMessage> = messages.iter().map(|m| new(m, "rs", &[HUB])).collect();
-    let outcomes = store.accept(&batch).await.expect("accept");
+    let outcomes = store
+        .accept(&batch, &Origin::actor("test"))
+        .await
+        .expect("accept");
     assert!(
         outcomes.iter().all(AcceptOutcome::is_accepted),
         "{outcomes:?}"
@@ -264,7 +272,11 @@ async fn accept_is_durable(f: &Fixture) {
         new(&srch, "rs-registry", &[HUB]),
         new(&trace, "rs-registry", &[HUB]),
     ];
-    let outcomes = f.store.accept(&batch).await.expect("accept");
+    let outcomes = f
+        .store
+        .accept(&batch, &Origin::actor("test"))
+        .await
+        .expect("accept");
     assert_eq!(
         outcomes,
         vec![
@@ -359,7 +371,10 @@ async fn duplicate_by_message_id(f: &Fixture) {
         new(&other, "rs", &[HUB]),
         new(&other, "rs", &[HUB]),
     ];
-    let outcomes = store.accept(&batch).await.expect("accept");
+    let outcomes = store
+        .accept(&batch, &Origin::actor("test"))
+        .await
+        .expect("accept");
     assert_eq!(
         outcomes,
         vec![
@@ -382,7 +397,7 @@ async fn duplicate_by_message_id(f: &Fixture) {
     let s = search("S-1");
     accept_all(store, &[&s]).await;
     let again = store
-        .accept(&[new(&s, "rs", &[HUB])])
+        .accept(&[new(&s, "rs", &[HUB])], &Origin::actor("test"))
         .await
         .expect("accept");
     assert!(!again[0].is_accepted());
@@ -415,7 +430,10 @@ async fn duplicate_by_natural_key(f: &Fixture) {
         .iter()
         .map(|m| new(m, "rs", &[HUB]))
         .collect();
-    let outcomes = store.accept(&batch).await.expect("accept");
+    let outcomes = store
+        .accept(&batch, &Origin::actor("test"))
+        .await
+        .expect("accept");
     assert_eq!(
         outcomes,
         vec![
@@ -456,7 +474,7 @@ async fn accept_refuses_an_empty_destination(f: &Fixture) {
     let rec = record("R-1", 1);
     let err = f
         .store
-        .accept(&[new(&rec, "rs", &[""])])
+        .accept(&[new(&rec, "rs", &[""])], &Origin::actor("test"))
         .await
         .expect_err("empty destination");
     assert!(matches!(err, StoreError::Invalid(_)), "{err}");
@@ -467,7 +485,12 @@ async fn accept_refuses_an_empty_destination(f: &Fixture) {
         .await
         .expect("get")
         .is_none());
-    assert!(f.store.accept(&[]).await.expect("empty batch").is_empty());
+    assert!(f
+        .store
+        .accept(&[], &Origin::actor("test"))
+        .await
+        .expect("empty batch")
+        .is_empty());
 }
 
 async fn idempotency_replay_and_conflict(f: &Fixture) {
@@ -770,7 +793,10 @@ async fn ordering_update_waits_for_create(f: &Fixture) {
         new(&other, "rs", &[HUB]),
         new(&update, "rs", &[HUB, "archive"]),
     ];
-    store.accept(&batch).await.expect("accept");
+    store
+        .accept(&batch, &Origin::actor("test"))
+        .await
+        .expect("accept");
 
     // The update waits behind its create; another record's delivery does not.
     let first = claim(store, "w", 10).await;
@@ -824,7 +850,13 @@ async fn dead_blocks_its_key_until_retried(f: &Fixture) {
     // A dead create holds its update back: an update never overtakes its create.
     f.clock.advance(Duration::from_secs(3600));
     assert!(claim(store, "w", 10).await.is_empty());
-    assert_eq!(store.retry_dead(None).await.expect("retry dead"), 1);
+    assert_eq!(
+        store
+            .retry_dead(None, "operator")
+            .await
+            .expect("retry dead"),
+        1
+    );
     let again = claim(store, "w", 10).await;
     assert_eq!(claimed_ids(&again), vec![id_of(&create)]);
     deliver(store, "w", &again[0]).await;
@@ -879,7 +911,10 @@ async fn dead_after_max_attempts_and_retry_dead(f: &Fixture) {
     let to_archive = record("R-2", 1);
     accept_all(store, &[&rec]).await;
     store
-        .accept(&[new(&to_archive, "rs", &["archive"])])
+        .accept(
+            &[new(&to_archive, "rs", &["archive"])],
+            &Origin::actor("test"),
+        )
         .await
         .expect("accept");
 
@@ -928,9 +963,27 @@ async fn dead_after_max_attempts_and_retry_dead(f: &Fixture) {
         .expect("mark dead");
 
     // Retrying one destination's dead letters leaves the others dead.
-    assert_eq!(store.retry_dead(Some("elsewhere")).await.expect("retry"), 0);
-    assert_eq!(store.retry_dead(Some(HUB)).await.expect("retry"), 1);
-    assert_eq!(store.retry_dead(Some(HUB)).await.expect("retry"), 0);
+    assert_eq!(
+        store
+            .retry_dead(Some("elsewhere"), "operator")
+            .await
+            .expect("retry"),
+        0
+    );
+    assert_eq!(
+        store
+            .retry_dead(Some(HUB), "operator")
+            .await
+            .expect("retry"),
+        1
+    );
+    assert_eq!(
+        store
+            .retry_dead(Some(HUB), "operator")
+            .await
+            .expect("retry"),
+        0
+    );
     let d = delivery(store, id_of(&rec), HUB).await;
     assert_eq!(d.state, DeliveryState::Queued);
     assert_eq!(d.attempts, 0, "fresh attempts");
@@ -941,14 +994,17 @@ async fn dead_after_max_attempts_and_retry_dead(f: &Fixture) {
         delivery(store, id_of(&to_archive), "archive").await.state,
         DeliveryState::Dead
     );
-    assert_eq!(store.retry_dead(None).await.expect("retry"), 1);
+    assert_eq!(store.retry_dead(None, "operator").await.expect("retry"), 1);
 }
 
 async fn replay_requeues_every_delivery(f: &Fixture) {
     let store = &f.store;
     let rec = record("R-1", 1);
     store
-        .accept(&[new(&rec, "rs", &[HUB, "archive"])])
+        .accept(
+            &[new(&rec, "rs", &[HUB, "archive"])],
+            &Origin::actor("test"),
+        )
         .await
         .expect("accept");
     let claimed = store.claim("w", None, 10, LEASE).await.expect("claim");
@@ -959,7 +1015,10 @@ async fn replay_requeues_every_delivery(f: &Fixture) {
         .await
         .expect("mark dead");
 
-    assert_eq!(store.replay(id_of(&rec)).await.expect("replay"), 2);
+    assert_eq!(
+        store.replay(id_of(&rec), "operator").await.expect("replay"),
+        2
+    );
     let view = store
         .get_message(id_of(&rec))
         .await
@@ -974,9 +1033,12 @@ async fn replay_requeues_every_delivery(f: &Fixture) {
     let again = store.claim("w", None, 10, LEASE).await.expect("claim");
     assert_eq!(again.len(), 2);
     // In flight deliveries are left alone.
-    assert_eq!(store.replay(id_of(&rec)).await.expect("replay"), 0);
+    assert_eq!(
+        store.replay(id_of(&rec), "operator").await.expect("replay"),
+        0
+    );
     let err = store
-        .replay(Uuid::new_v4())
+        .replay(Uuid::new_v4(), "operator")
         .await
         .expect_err("unknown message");
     assert!(
@@ -996,7 +1058,10 @@ async fn claim_across_destinations(f: &Fixture) {
     let a = record("R-1", 1);
     let b = search("S-1");
     store
-        .accept(&[new(&a, "rs", &[HUB]), new(&b, "br", &["registry-br"])])
+        .accept(
+            &[new(&a, "rs", &[HUB]), new(&b, "br", &["registry-br"])],
+            &Origin::actor("test"),
+        )
         .await
         .expect("accept");
     let none = store
@@ -1253,7 +1318,10 @@ async fn list_filters_and_pages(f: &Fixture) {
     let searches: Vec<Message> = (0..3).map(|i| search(&format!("S-{i}"))).collect();
     let mut batch: Vec<NewMessage> = records.iter().map(|m| new(m, "rs", &[HUB])).collect();
     batch.extend(searches.iter().map(|m| new(m, "br", &[HUB, "registry-rs"])));
-    store.accept(&batch).await.expect("accept");
+    store
+        .accept(&batch, &Origin::actor("test"))
+        .await
+        .expect("accept");
     // R-0 delivered, R-1 dead, the rest queued.
     let claimed = claim(store, "w", 2).await;
     deliver(store, "w", &claimed[0]).await;
@@ -1387,7 +1455,10 @@ async fn queue_depth_by_destination_and_state(f: &Fixture) {
     let messages: Vec<Message> = (0..4).map(|i| record(&format!("R-{i}"), 1)).collect();
     let mut batch: Vec<NewMessage> = messages.iter().map(|m| new(m, "rs", &[HUB])).collect();
     batch.push(new(&search("S-1"), "br", &["registry-rs"]));
-    store.accept(&batch).await.expect("accept");
+    store
+        .accept(&batch, &Origin::actor("test"))
+        .await
+        .expect("accept");
     let claimed = claim(store, "w", 3).await;
     deliver(store, "w", &claimed[0]).await;
     store
@@ -1479,7 +1550,7 @@ async fn sqlite_locked_beyond_the_busy_timeout_is_unavailable() {
         .expect("lock");
     let rec = record("R-1", 1);
     let err = store
-        .accept(&[new(&rec, "rs", &[HUB])])
+        .accept(&[new(&rec, "rs", &[HUB])], &Origin::actor("test"))
         .await
         .expect_err("locked");
     assert!(err.is_transient(), "{err:?}");
@@ -1488,7 +1559,7 @@ async fn sqlite_locked_beyond_the_busy_timeout_is_unavailable() {
         .await
         .expect("unlock");
     let outcomes = store
-        .accept(&[new(&rec, "rs", &[HUB])])
+        .accept(&[new(&rec, "rs", &[HUB])], &Origin::actor("test"))
         .await
         .expect("accept once the lock is gone");
     assert!(outcomes[0].is_accepted());
@@ -1627,14 +1698,17 @@ async fn timing_accept_claim_deliver() {
         let started = Instant::now();
         for chunk in messages.chunks(100) {
             let batch: Vec<NewMessage> = chunk.iter().map(|m| new(m, "rs", &[HUB])).collect();
-            f.store.accept(&batch).await.expect("accept");
+            f.store
+                .accept(&batch, &Origin::actor("test"))
+                .await
+                .expect("accept");
         }
         let batched = started.elapsed();
         let singles: Vec<Message> = (0..1_000).map(|i| record(&format!("S-{i}"), 1)).collect();
         let started = Instant::now();
         for m in &singles {
             f.store
-                .accept(&[new(m, "rs", &[HUB])])
+                .accept(&[new(m, "rs", &[HUB])], &Origin::actor("test"))
                 .await
                 .expect("accept");
         }
@@ -1662,4 +1736,344 @@ async fn timing_accept_claim_deliver() {
         );
         f.finish().await;
     }
+}
+
+// ---------------------------------------------------------------------------
+// The audit trail
+
+use crate::audit::{self, Action, AuditEvent, Origin, Problem};
+
+/// Runs statements on the fixture's database over a connection of its own,
+/// bypassing the store (and, where a test says so, the append-only triggers).
+async fn raw(f: &Fixture, statements: &[&'static str]) -> Result<(), sqlx::Error> {
+    use sqlx::Connection;
+    match &f.backing {
+        Backing::Sqlite { path, .. } => {
+            let url = format!("sqlite://{}", path.display());
+            let mut conn = sqlx::SqliteConnection::connect(&url).await?;
+            for statement in statements {
+                sqlx::query(*statement).execute(&mut conn).await?;
+            }
+            conn.close().await
+        }
+        Backing::Postgres(guard) => {
+            let options = guard
+                .url
+                .parse::<sqlx::postgres::PgConnectOptions>()?
+                .options([("search_path", guard.schema.as_str())]);
+            let mut conn = sqlx::PgConnection::connect_with(&options).await?;
+            for statement in statements {
+                sqlx::query(*statement).execute(&mut conn).await?;
+            }
+            conn.close().await
+        }
+    }
+}
+
+/// Another store on the same database: a second replica (PostgreSQL) or
+/// process (SQLite).
+async fn second_store(f: &Fixture) -> Arc<dyn Store> {
+    match &f.backing {
+        Backing::Sqlite { path, .. } => open_sqlite(path, &f.clock).await,
+        Backing::Postgres(guard) => open_postgres(guard, &f.clock).await,
+    }
+}
+
+fn numbered(n: usize) -> Vec<AuditEvent> {
+    (0..n)
+        .map(|i| {
+            AuditEvent::new("tester", Action::Rejected)
+                .partner("rs")
+                .details(serde_json::json!({ "n": i }))
+        })
+        .collect()
+}
+
+async fn verified(store: &Arc<dyn Store>) -> Result<audit::Verified, audit::Break> {
+    audit::verify_store(store.as_ref())
+        .await
+        .expect("read the log")
+}
+
+async fn audit_records_the_lifecycle_without_personal_data(f: &Fixture) {
+    let store = &f.store;
+    let delivered = record("R-AUDIT-1", 1);
+    let dies = record("R-AUDIT-2", 1);
+    let mut origin = Origin::actor("inbox:rs").format("registry-rs");
+    origin.also = vec![AuditEvent::new("inbox:rs", Action::Rejected)
+        .partner("rs")
+        .details(serde_json::json!({ "index": 3, "codes": ["missing_field"] }))];
+    let outcomes = store
+        .accept(
+            &[new(&delivered, "rs", &[HUB]), new(&dies, "rs", &[HUB])],
+            &origin,
+        )
+        .await
+        .expect("accept");
+    assert!(outcomes.iter().all(AcceptOutcome::is_accepted));
+    let again = store
+        .accept(&[new(&delivered, "rs", &[HUB])], &Origin::actor("rs"))
+        .await
+        .expect("accept a duplicate");
+    assert!(!again[0].is_accepted());
+
+    let claimed = claim(store, "worker-1", 10).await;
+    assert_eq!(claimed_ids(&claimed), vec![id_of(&delivered), id_of(&dies)]);
+    deliver(store, "worker-1", &claimed[0]).await;
+    assert!(store
+        .mark_failed(
+            claimed[1].delivery.id,
+            "worker-1",
+            "HTTP 400: serial SN-R-AUDIT-2 unknown",
+            NextStep::Dead,
+        )
+        .await
+        .expect("dead"));
+    assert_eq!(
+        store
+            .retry_dead(Some(HUB), "operator")
+            .await
+            .expect("retry"),
+        1
+    );
+    assert_eq!(
+        store
+            .replay(id_of(&delivered), "operator")
+            .await
+            .expect("replay"),
+        1
+    );
+
+    let entries = audit::tail(store.as_ref(), 100).await.expect("entries");
+    let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "translated",
+            "accepted",
+            "forwarded",
+            "translated",
+            "accepted",
+            "forwarded",
+            "rejected",
+            "duplicate",
+            "delivered",
+            "dead",
+            "retry_dead",
+            "replayed"
+        ]
+    );
+    let actors: Vec<&str> = entries.iter().map(|e| e.actor.as_str()).collect();
+    assert_eq!(
+        actors,
+        [
+            "inbox:rs", "inbox:rs", "inbox:rs", "inbox:rs", "inbox:rs", "inbox:rs", "inbox:rs",
+            "rs", "worker-1", "worker-1", "operator", "operator"
+        ]
+    );
+    let delivered_id = id_of(&delivered).to_string();
+    assert_eq!(entries[1].subject.as_deref(), Some(delivered_id.as_str()));
+    assert_eq!(entries[1].kind.as_deref(), Some("record"));
+    assert_eq!(entries[2].partner.as_deref(), Some(HUB));
+    assert_eq!(entries[8].subject.as_deref(), Some(delivered_id.as_str()));
+    assert!(
+        entries[8].details.contains("\"http_status\":202"),
+        "{}",
+        entries[8].details
+    );
+    assert!(
+        entries[9].details.contains("\"http_status\":400"),
+        "{}",
+        entries[9].details
+    );
+    assert!(entries.iter().all(|e| e.at == f.now()));
+
+    // Ids, codes and digests only: no record id, serial number or error text.
+    let text = serde_json::to_string(&entries).expect("json");
+    for secret in ["R-AUDIT", "SN-", "Zastava", "unknown"] {
+        assert!(
+            !text.contains(secret),
+            "`{secret}` in the audit trail: {text}"
+        );
+    }
+    let key = NaturalKey::of(&delivered).expect("key");
+    assert!(entries[1].details.contains(&record_key_digest(&key)));
+
+    let about: Vec<String> = store
+        .audit_of_subject(&delivered_id, 100)
+        .await
+        .expect("by subject")
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        about,
+        [
+            "translated",
+            "accepted",
+            "forwarded",
+            "duplicate",
+            "delivered",
+            "replayed"
+        ]
+    );
+
+    let intact = verified(store).await.expect("the chain verifies");
+    assert_eq!(intact.checked, 12);
+    assert_eq!(intact.head_hash, entries[11].hash);
+
+    // A settle that lost its lease changes nothing and logs nothing.
+    assert!(!store
+        .mark_delivered(claimed[0].delivery.id, "worker-2", &Receipt::default())
+        .await
+        .expect("not the lease holder"));
+    assert_eq!(verified(store).await.expect("verifies").checked, 12);
+    // Durable: a restart reads the same chain.
+    let reopened = f.reopen().await;
+    assert_eq!(verified(&reopened).await.expect("verifies").checked, 12);
+    reopened.close().await;
+}
+
+async fn audit_log_refuses_update_delete_and_truncate(f: &Fixture) {
+    f.store.audit(&numbered(2)).await.expect("append");
+    let update = raw(f, &["UPDATE audit_log SET details = '{}' WHERE seq = 1"]).await;
+    let delete = raw(f, &["DELETE FROM audit_log WHERE seq = 2"]).await;
+    for (what, result) in [("update", update), ("delete", delete)] {
+        let error = result.expect_err(what).to_string();
+        assert!(error.contains("append-only"), "{what}: {error}");
+    }
+    if matches!(f.backing, Backing::Postgres(_)) {
+        let error = raw(f, &["TRUNCATE audit_log"]).await.expect_err("truncate");
+        assert!(error.to_string().contains("append-only"), "{error}");
+    }
+    assert_eq!(verified(&f.store).await.expect("untouched").checked, 2);
+}
+
+async fn audit_names_a_tampered_entry_and_a_gap(f: &Fixture) {
+    f.store.audit(&numbered(5)).await.expect("append");
+    let postgres = matches!(f.backing, Backing::Postgres(_));
+    let (disable, enable): (&[&'static str], &[&'static str]) = if postgres {
+        (
+            &["ALTER TABLE audit_log DISABLE TRIGGER USER"],
+            &["ALTER TABLE audit_log ENABLE TRIGGER USER"],
+        )
+    } else {
+        (
+            &[
+                "DROP TRIGGER audit_log_no_update",
+                "DROP TRIGGER audit_log_no_delete",
+            ],
+            &[],
+        )
+    };
+    raw(f, disable).await.expect("disable the triggers");
+
+    // Entry 3 altered: its hash no longer matches.
+    raw(
+        f,
+        &["UPDATE audit_log SET details = '{\"n\":99}' WHERE seq = 3"],
+    )
+    .await
+    .expect("tamper");
+    let broken = verified(&f.store).await.expect_err("tampered");
+    assert_eq!(broken.seq, 3);
+    assert!(
+        matches!(broken.problem, Problem::HashMismatch { .. }),
+        "{broken}"
+    );
+    // Put back, the chain verifies again.
+    raw(
+        f,
+        &["UPDATE audit_log SET details = '{\"n\":2}' WHERE seq = 3"],
+    )
+    .await
+    .expect("restore");
+    assert_eq!(verified(&f.store).await.expect("restored").checked, 5);
+
+    // Entries 3 and 4 deleted: entry 5 reports the gap.
+    raw(f, &["DELETE FROM audit_log WHERE seq IN (3, 4)"])
+        .await
+        .expect("delete");
+    let broken = verified(&f.store).await.expect_err("gap");
+    assert_eq!(broken.seq, 5);
+    assert_eq!(
+        broken.problem,
+        Problem::Gap {
+            expected: 3,
+            found: 5
+        }
+    );
+    raw(f, enable).await.expect("enable the triggers");
+}
+
+async fn audit_concurrent_appends_keep_one_chain(f: &Fixture) {
+    const TASKS: usize = 8;
+    const ROUNDS: usize = 5;
+    let replica = second_store(f).await;
+    let mut tasks = Vec::new();
+    for t in 0..TASKS {
+        let store = if t % 2 == 0 {
+            f.store.clone()
+        } else {
+            replica.clone()
+        };
+        tasks.push(tokio::spawn(async move {
+            for r in 0..ROUNDS {
+                let rec = record(&format!("R-C{t}-{r}"), 1);
+                let outcomes = store
+                    .accept(
+                        &[new(&rec, "rs", &[HUB])],
+                        &Origin::actor(format!("task-{t}")),
+                    )
+                    .await
+                    .expect("accept");
+                assert!(outcomes[0].is_accepted());
+                store.audit(&numbered(1)).await.expect("append");
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("task");
+    }
+    // accepted + forwarded per accept, one more per audit call.
+    let intact = verified(&f.store).await.expect("one chain");
+    assert_eq!(intact.checked, (TASKS * ROUNDS * 3) as u64);
+    replica.close().await;
+}
+
+async fn audit_export_is_a_slice_that_verifies(f: &Fixture) {
+    let start = f.now();
+    for _ in 0..4 {
+        f.store.audit(&numbered(2)).await.expect("append");
+        f.clock.advance(Duration::from_secs(60));
+    }
+    // Entries 3..6 were stamped at start+1min and start+2min.
+    let from = start + 60_000;
+    let to = start + 180_000;
+    let bundle = audit::export(f.store.as_ref(), Some(from), Some(to), f.now())
+        .await
+        .expect("export");
+    assert_eq!(bundle.prev_seq, 2);
+    let seqs: Vec<i64> = bundle.entries.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, [3, 4, 5, 6]);
+    assert_eq!(bundle.verify().expect("verifies on its own"), 4);
+    let text = serde_json::to_string(&bundle).expect("json");
+    let back: audit::Bundle = serde_json::from_str(&text).expect("parse");
+    assert_eq!(back.verify().expect("round trip"), 4);
+
+    let mut forged = bundle.clone();
+    forged.entries[1].actor = "someone-else".into();
+    assert!(matches!(
+        forged.verify(),
+        Err(audit::BundleError::Broken(audit::Break { seq: 4, .. }))
+    ));
+    let everything = audit::export(f.store.as_ref(), None, None, f.now())
+        .await
+        .expect("export all");
+    assert_eq!(everything.prev_hash, audit::GENESIS);
+    assert_eq!(everything.verify().expect("verifies"), 8);
+    let nothing = audit::export(f.store.as_ref(), Some(to + 3_600_000), None, f.now())
+        .await
+        .expect("export none");
+    assert!(nothing.entries.is_empty());
 }

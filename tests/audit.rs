@@ -1,0 +1,457 @@
+//! Black-box test of the audit trail: `iarms-gateway serve` on a temporary SQLite
+//! store takes good and bad records and an operator replay; after it stops,
+//! `audit verify` passes and `audit list` shows who did what; a tampered entry
+//! is named by `audit verify`; `audit export` bundles verify offline.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Child, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use axum::Router;
+use serde_json::{json, Value};
+use support::{bin, data, path_str};
+
+const KEY_RS: &str = "rs-partner-key";
+const KEY_OPS: &str = "operator-key";
+const KEY_HUB: &str = "hub-calls-us-key";
+
+/// A cheap argon2 hash (tests only: low memory and time cost keep them fast).
+fn cheap_hash(key: &str) -> String {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let params = argon2::Params::new(256, 1, 1, None).unwrap();
+    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let salt = SaltString::encode_b64(b"iarms-test-salt!").unwrap();
+    argon
+        .hash_password(key.as_bytes(), &salt)
+        .unwrap()
+        .to_string()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A fake hub that takes everything and counts the message ids it got.
+async fn fake_hub() -> (Arc<Mutex<Vec<String>>>, String) {
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let state = received.clone();
+    let app = Router::new().fallback(post(|headers: HeaderMap, _body: Bytes| async move {
+        let id = headers
+            .get("x-message-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        state.lock().unwrap().push(id.clone());
+        (
+            StatusCode::ACCEPTED,
+            json!({ "message_id": format!("hub-{id}") }).to_string(),
+        )
+    }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (received, url)
+}
+
+async fn wait_for(received: &Arc<Mutex<Vec<String>>>, n: usize) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let got = received.lock().unwrap().len();
+        if got >= n || Instant::now() > deadline {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+struct Gateway {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_gateway(dir: &Path, hub_url: &str) -> Gateway {
+    let port = free_port();
+    let config = format!(
+        r#"[gateway]
+country = "RS"
+agency = "MUP"
+listen = "127.0.0.1:{port}"
+operator_key_hashes = ["{ops}"]
+
+[store]
+url = "gateway.db"
+
+[hub]
+url = "{hub_url}"
+api_key_env = "IARMS_TEST_HUB_KEY"
+inbound_key_hashes = ["{hubkey}"]
+
+[forward]
+poll_interval = "50ms"
+lease = "10s"
+
+[[partner]]
+id = "rs"
+format = "registry-rs"
+api_key_hashes = ["{rs}"]
+
+[[partner]]
+id = "rs-batch"
+format = "registry-rs"
+inbound = {{ directory = "inbox", poll_interval = "100ms" }}
+"#,
+        ops = cheap_hash(KEY_OPS),
+        rs = cheap_hash(KEY_RS),
+        hubkey = cheap_hash(KEY_HUB),
+    );
+    std::fs::write(dir.join("gateway.toml"), config).unwrap();
+    let child = bin()
+        .args(["serve", "--config", path_str(&dir.join("gateway.toml"))])
+        .env("IARMS_TEST_HUB_KEY", "our-hub-key")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let gateway = Gateway {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(r) = client.get(format!("{}/readyz", gateway.url)).send().await {
+            if r.status() == 200 {
+                return gateway;
+            }
+        }
+        assert!(Instant::now() < deadline, "the gateway did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn post_as(url: &str, key: &str, body: Vec<u8>) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(url)
+        .bearer_auth(key)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn audit(dir: &Path, args: &[&str]) -> Output {
+    bin()
+        .arg("audit")
+        .args(args)
+        .args(["--config", path_str(&dir.join("gateway.toml"))])
+        .env("IARMS_TEST_HUB_KEY", "k")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// Runs statements on the SQLite file directly, as an attacker with file access would.
+async fn tamper(db: &Path, statements: &[&'static str]) {
+    use sqlx::Connection;
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    for statement in statements {
+        sqlx::query(*statement).execute(&mut conn).await.unwrap();
+    }
+    conn.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_keeps_a_verifiable_audit_trail_and_tampering_is_named() {
+    let (received, hub_url) = fake_hub().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut gw = start_gateway(dir.path(), &hub_url).await;
+    let route = format!("{}/v1/partners/rs/messages", gw.url);
+
+    // Ten good records, then a file with a duplicate and three bad rows.
+    let export = std::fs::read(data("tests/data/native/registry-rs-export.csv")).unwrap();
+    let (status, reply) = post_as(&route, KEY_RS, export).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["accepted"], 10, "{reply}");
+    let bad = std::fs::read(data("tests/data/native/registry-rs-export-with-errors.csv")).unwrap();
+    let (status, reply) = post_as(&route, KEY_RS, bad).await;
+    assert_eq!(status, 422, "{reply}");
+    assert_eq!(reply["rejected"], 3, "{reply}");
+    assert_eq!(wait_for(&received, 10).await, 10);
+
+    // The same bad file through the directory inbox.
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    std::fs::copy(
+        data("tests/data/native/registry-rs-export-with-errors.csv"),
+        inbox.join(".bad.csv"),
+    )
+    .unwrap();
+    std::fs::rename(inbox.join(".bad.csv"), inbox.join("bad.csv")).unwrap();
+    let failed = inbox.join("failed/bad.csv");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !failed.exists() {
+        assert!(Instant::now() < deadline, "the inbox did not take the file");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // The operator replays the first record: it reaches the hub again.
+    let first = reply["results"][0]["original_message_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, reply) = post_as(
+        &format!("{}/v1/messages/{first}/replay", gw.url),
+        KEY_OPS,
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(wait_for(&received, 11).await, 11);
+    // Every delivery settled (its receipt committed) before stopping.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut pending = 0;
+        for state in ["queued", "delivering", "retry_wait"] {
+            let response = reqwest::Client::new()
+                .get(format!("{}/v1/messages?state={state}", gw.url))
+                .bearer_auth(KEY_OPS)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+            let page: Value = response.json().await.unwrap();
+            pending += page["items"].as_array().unwrap().len();
+        }
+        if pending == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "deliveries did not settle");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Operators read the trail over HTTP too; partners may not.
+    let audit_route = format!("{}/v1/audit?limit=5", gw.url);
+    let client = reqwest::Client::new();
+    let response = client
+        .get(&audit_route)
+        .bearer_auth(KEY_OPS)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let page: Value = response.json().await.unwrap();
+    let recent = page["entries"].as_array().unwrap();
+    assert_eq!(recent.len(), 5, "{page}");
+    assert_eq!(recent[4]["action"], "delivered", "{page}");
+    let response = client
+        .get(&audit_route)
+        .bearer_auth(KEY_RS)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+
+    let pid = gw.child.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while gw.child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the gateway did not stop");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // The chain verifies: 10 x (translated, accepted, forwarded, delivered),
+    // 2 x (1 duplicate, 3 rejected), 1 replayed and its second delivery.
+    let verify = audit(dir.path(), &["verify"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
+    assert!(
+        text(&verify).contains("intact: 50 entries checked"),
+        "{}",
+        text(&verify)
+    );
+
+    let list = audit(dir.path(), &["list", "--limit", "1000", "--json"]);
+    assert_eq!(list.status.code(), Some(0), "{}", text(&list));
+    let entries: Vec<Value> = serde_json::from_slice(&list.stdout).unwrap();
+    let count = |action: &str| entries.iter().filter(|e| e["action"] == action).count();
+    assert_eq!(count("translated"), 10);
+    assert_eq!(count("accepted"), 10);
+    assert_eq!(count("forwarded"), 10);
+    assert_eq!(count("delivered"), 11);
+    assert_eq!(count("duplicate"), 2);
+    assert_eq!(count("rejected"), 6);
+    let by_inbox = entries
+        .iter()
+        .filter(|e| e["actor"] == "inbox:rs-batch" && e["partner"] == "rs-batch")
+        .count();
+    assert_eq!(by_inbox, 4, "the inbox's duplicate and rejections");
+    assert_eq!(count("replayed"), 1);
+    let replayed = entries.iter().find(|e| e["action"] == "replayed").unwrap();
+    assert_eq!(replayed["actor"], "operator");
+    assert_eq!(replayed["subject"], first.as_str());
+    let accepted = entries.iter().find(|e| e["action"] == "accepted").unwrap();
+    assert_eq!(accepted["actor"], "rs");
+    assert_eq!(accepted["partner"], "rs");
+    let translated = entries
+        .iter()
+        .find(|e| e["action"] == "translated")
+        .unwrap();
+    assert!(translated["details"]
+        .as_str()
+        .unwrap()
+        .contains("registry-rs"));
+    let rejected = entries.iter().find(|e| e["action"] == "rejected").unwrap();
+    assert!(rejected["details"].as_str().unwrap().contains("codes"));
+    let about = audit(dir.path(), &["list", "--subject", &first, "--json"]);
+    let about: Vec<Value> = serde_json::from_slice(&about.stdout).unwrap();
+    let mut actions: Vec<&str> = about
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions[..3], ["translated", "accepted", "forwarded"]);
+    // The forwarder settles while the resends come in: compare as a set.
+    // The native format derives message ids from the record, so both resends
+    // of the bad file (HTTP, then the inbox) name the same message.
+    actions.sort_unstable();
+    assert_eq!(
+        actions,
+        [
+            "accepted",
+            "delivered",
+            "delivered",
+            "duplicate",
+            "duplicate",
+            "forwarded",
+            "replayed",
+            "translated"
+        ]
+    );
+
+    // No personal data in clear: no serial numbers, case numbers or places.
+    let all = String::from_utf8_lossy(&list.stdout);
+    for secret in ["C-123456", "KU-2024-00117", "Kragujevac", "BCDF123"] {
+        assert!(!all.contains(secret), "`{secret}` in the audit trail");
+    }
+
+    // Export: the whole log, and a time slice; both verify offline.
+    let whole = dir.path().join("whole.json");
+    let out = audit(dir.path(), &["export", "--out", path_str(&whole)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let slice = dir.path().join("slice.json");
+    let out = audit(
+        dir.path(),
+        &[
+            "export",
+            "--from",
+            "2000-01-01T00:00:00Z",
+            "--to",
+            "2100-01-01",
+            "--out",
+            path_str(&slice),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    for bundle in [&whole, &slice] {
+        let out = audit(dir.path(), &["verify", "--bundle", path_str(bundle)]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert!(
+            text(&out).contains("intact: 50 entries (seq 1..50) checked"),
+            "{}",
+            text(&out)
+        );
+    }
+    let bad_time = audit(
+        dir.path(),
+        &["export", "--from", "last week", "--out", "x.json"],
+    );
+    assert_eq!(bad_time.status.code(), Some(2), "{}", text(&bad_time));
+    assert!(text(&bad_time).contains("last week"), "{}", text(&bad_time));
+
+    // A mistyped store path is an error, not an empty log.
+    let missing = dir.path().join("missing.db");
+    let out = audit(dir.path(), &["verify", "--store", path_str(&missing)]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("does not exist"), "{}", text(&out));
+    assert!(!missing.exists());
+
+    // A forged bundle entry is named.
+    let mut bundle: Value =
+        serde_json::from_str(&std::fs::read_to_string(&whole).unwrap()).unwrap();
+    bundle["entries"][6]["actor"] = json!("someone-else");
+    let forged = dir.path().join("forged.json");
+    std::fs::write(&forged, bundle.to_string()).unwrap();
+    let out = audit(dir.path(), &["verify", "--bundle", path_str(&forged)]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("entry 7: hash mismatch"),
+        "{}",
+        text(&out)
+    );
+
+    // The file itself: the trigger refuses an update; dropped, the change is named.
+    let db = dir.path().join("gateway.db");
+    {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .unwrap();
+        let refused = sqlx::query("DELETE FROM audit_log WHERE seq = 1")
+            .execute(&mut conn)
+            .await
+            .unwrap_err();
+        assert!(refused.to_string().contains("append-only"), "{refused}");
+        conn.close().await.unwrap();
+    }
+    tamper(
+        &db,
+        &[
+            "DROP TRIGGER audit_log_no_update",
+            "UPDATE audit_log SET partner = 'br' WHERE seq = 5",
+        ],
+    )
+    .await;
+    let verify = audit(dir.path(), &["verify"]);
+    assert_eq!(verify.status.code(), Some(1), "{}", text(&verify));
+    assert!(
+        text(&verify).contains("BROKEN: entry 5: hash mismatch"),
+        "{}",
+        text(&verify)
+    );
+    // A tampered store exports nothing.
+    let out = audit(dir.path(), &["export", "--out", path_str(&slice)]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+}
