@@ -73,6 +73,54 @@ fn json_structure_error_names_the_pointer() {
 }
 
 #[test]
+fn a_missing_field_is_named_itself_not_its_parent() {
+    let top = RECORD.replace("\"record_id\":\"R1\",", "");
+    let nested = RECORD.replace(
+        ",\"correlation_id\":\"0b1e4c1e-7c53-4c8e-9a55-3e1f0c2d4a01\"",
+        "",
+    );
+    for (doc, field) in [(top, "record_id"), (nested, "header.correlation_id")] {
+        let errs = errors("iarms-ndjson", doc.as_bytes());
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].code, ErrorCode::Structure);
+        assert_eq!(errs[0].field.as_deref(), Some(field), "{errs:?}");
+        assert!(errs[0].reason.contains("missing field"), "{errs:?}");
+    }
+}
+
+#[test]
+fn a_serial_without_letters_or_digits_is_refused_unless_obliterated() {
+    let dashes = RECORD.replace("\"serial_number\":\"C-1\"", "\"serial_number\":\"--- \"");
+    let errs = prepared(&dashes).expect_err("no matching key");
+    assert_eq!(errs[0].field.as_deref(), Some("firearm.serial_number"));
+    assert!(
+        errs[0].reason.contains("has no letter or digit"),
+        "{errs:?}"
+    );
+    let obliterated = dashes.replace(
+        "\"calibre\":\"7.62x39mm\"",
+        "\"calibre\":\"7.62x39mm\",\"serial_state\":\"obliterated\"",
+    );
+    assert!(prepared(&obliterated).is_ok());
+}
+
+/// One NDJSON message decoded, normalised and validated.
+fn prepared(line: &str) -> Result<Message, Vec<RecordError>> {
+    let registry = Registry::builtin();
+    let adapter = registry
+        .get("iarms-ndjson")
+        .unwrap_or_else(|| panic!("ndjson"));
+    let mut stream = adapter
+        .decode(Box::new(BufReader::new(line.as_bytes())), Limits::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let decoded = stream
+        .next()
+        .and_then(Result::ok)
+        .unwrap_or_else(|| panic!("decodes"));
+    prepare(decoded)
+}
+
+#[test]
 fn json_document_without_messages_array_is_an_error() {
     let errs = errors("iarms-json", b"{\"schema_version\":\"1.0\"}");
     assert_eq!(errs.len(), 1);

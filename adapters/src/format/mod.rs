@@ -50,8 +50,19 @@ pub fn message_from_value(mut value: Value) -> Result<Message, FieldIssue> {
 
 fn typed<T: DeserializeOwned>(value: Value) -> Result<T, FieldIssue> {
     serde_path_to_error::deserialize(value).map_err(|e| {
-        let field = e.path().to_string();
-        let field = if field == "." { String::new() } else { field };
-        FieldIssue::new(ErrorCode::Structure, field, e.into_inner().to_string())
+        let path = e.path().to_string();
+        let path = if path == "." { String::new() } else { path };
+        let reason = e.into_inner().to_string();
+        // serde names a missing field only in its message; the error's field
+        // should be the missing one, not its parent.
+        let missing = reason
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next());
+        let field = match missing {
+            Some(name) if path.is_empty() => name.to_string(),
+            Some(name) => format!("{path}.{name}"),
+            None => path,
+        };
+        FieldIssue::new(ErrorCode::Structure, field, reason)
     })
 }

@@ -112,15 +112,19 @@ impl Normaliser {
     fn record(&mut self, record: &mut FirearmRecord) {
         self.country(&mut record.owner_country, "owner_country");
         self.firearm(&mut record.firearm, "firearm");
-        let serial_missing = record
-            .firearm
-            .serial_number
-            .as_deref()
-            .is_none_or(|s| s.trim().is_empty());
+        // A serial without a letter or digit ("---") has no matching key: a
+        // record with it could never be found, so it counts as missing.
+        let serial_missing = record.firearm.serial_key.is_none();
         if serial_missing && record.firearm.serial_state != Some(SerialState::Obliterated) {
+            let what = match record.firearm.serial_number.as_deref() {
+                Some(s) if !s.trim().is_empty() => {
+                    format!("serial number {s:?} has no letter or digit")
+                }
+                _ => "serial number is empty".to_string(),
+            };
             self.issue(
                 "firearm.serial_number",
-                "serial number is empty; a record needs the serial number as marked, or serial_state \"obliterated\"".to_string(),
+                format!("{what}; a record needs the serial number as marked, or serial_state \"obliterated\""),
             );
         }
         self.optional_date(&mut record.event.date, "event.date");
