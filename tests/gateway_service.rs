@@ -750,3 +750,106 @@ fn check_config_reports_located_errors() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// Messages from the hub are routed by kind (`receives`), and the answer to a
+/// trace goes back to the partner that asked, not to every partner.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trace_answers_go_back_to_the_partner_that_asked() {
+    let (hub, hub_url) = FakeHub::start().await;
+    let extra = format!(
+        r#"
+[[partner]]
+id = "desk"
+format = "iarms-json"
+api_key_hashes = ["{desk}"]
+outbound = {{ directory = "outbox-desk" }}
+
+[[partner]]
+id = "alerts"
+format = "iarms-json"
+outbound = {{ directory = "outbox-alerts" }}
+receives = ["hit_notification", "trace_response"]
+"#,
+        desk = cheap_hash("desk-key"),
+    );
+    let gw = start_gateway(&hub_url, &extra).await;
+    let id = |n: u32| format!("7aace000-0000-4000-8000-{n:012}");
+    let request = json!({
+        "kind": "trace_request",
+        "header": {"message_id": id(1), "correlation_id": id(1), "schema_version": "1.0"},
+        "trace_id": "RS-MUP-T-2026-9",
+        "requesting_country": "RS",
+        "requesting_agency": "MUP",
+        "requested_country": "BR",
+        "firearm": {"make": "Taurus", "serial_number": "TBR-1", "calibre": "9x19mm"},
+        "seizure": {"date": "2026-01-05"},
+        "questions": ["manufacture"]
+    });
+    let (status, reply) = send_post(
+        &format!("{}/v1/traces", gw.url),
+        Some("desk-key"),
+        &[],
+        request.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(hub.wait_for(1).await.len(), 1);
+
+    // The hub answers the trace, and sends a trace request from BR.
+    let answer = json!({
+        "kind": "trace_response",
+        "header": {"message_id": id(2), "correlation_id": id(1), "schema_version": "1.0"},
+        "trace_id": "RS-MUP-T-2026-9",
+        "responding_country": "BR",
+        "responding_agency": "BR-PF",
+        "outcome": "not_found",
+        "responded_at": "2026-01-10T10:00:00Z"
+    });
+    let mut asked = request.clone();
+    asked["header"] =
+        json!({"message_id": id(3), "correlation_id": id(3), "schema_version": "1.0"});
+    asked["trace_id"] = json!("BR-PF-T-2026-4");
+    asked["requesting_country"] = json!("BR");
+    asked["requesting_agency"] = json!("BR-PF");
+    asked["requested_country"] = json!("RS");
+    let body = json!({"messages": [answer, asked]}).to_string();
+    let (status, reply) = send_post(
+        &format!("{}/v1/inbound", gw.url),
+        Some(KEY_HUB),
+        &[],
+        body.into_bytes(),
+    )
+    .await;
+    assert_eq!(status, 200, "{reply}");
+
+    let files = |dir: &str| -> Vec<String> {
+        std::fs::read_dir(gw.dir.path().join(dir))
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| !n.starts_with('.'))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // The desk asked: it gets the answer, and (receiving every kind) BR's request.
+    wait_until(|| files("outbox-desk").len() == 2);
+    let desk = files("outbox-desk");
+    assert!(
+        desk.iter().any(|n| n.contains("trace_response")),
+        "{desk:?}"
+    );
+    assert!(desk.iter().any(|n| n.contains("trace_request")), "{desk:?}");
+    // The alerts partner takes trace responses, but this one was not its trace;
+    // nor does it take trace requests.
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        files("outbox-alerts").is_empty(),
+        "{:?}",
+        files("outbox-alerts")
+    );
+    // The gateway's copy of the trace is answered.
+    let (status, trace) = get(&format!("{}/v1/traces/RS-MUP-T-2026-9", gw.url), "desk-key").await;
+    assert_eq!(status, 200, "{trace}");
+    assert_eq!(trace["state"], "answered", "{trace}");
+}

@@ -179,15 +179,14 @@ pub async fn ingest_as(
     .await
     .map_err(|e| IngestError::Internal(e.to_string()))?;
 
-    let batch: Vec<NewMessage> = prepared
-        .iter()
-        .filter_map(|(_, _, r)| r.as_ref().ok())
-        .map(|message| NewMessage {
+    let mut batch: Vec<NewMessage> = Vec::new();
+    for message in prepared.iter().filter_map(|(_, _, r)| r.as_ref().ok()) {
+        batch.push(NewMessage {
             message: message.clone(),
             source_partner: partner.to_string(),
-            destinations: destinations(shared, route, message),
-        })
-        .collect();
+            destinations: destinations(shared, route, message).await,
+        });
+    }
     let mut origin = Origin::actor(actor).format(format);
     origin.also = prepared
         .iter()
@@ -278,12 +277,18 @@ pub async fn ingest_as(
 }
 
 /// Where one accepted message goes: everything from partners to the hub; a
-/// message from the hub to every partner that receives its kind.
-fn destinations(shared: &Shared, route: Route, message: &Message) -> Vec<String> {
+/// message from the hub to every partner that receives its kind, except that
+/// the answer to a trace goes back to the partner that asked, when it takes answers.
+async fn destinations(shared: &Shared, route: Route, message: &Message) -> Vec<String> {
     match route {
         Route::Hub => vec![HUB.to_string()],
         Route::Partners => {
             let kind = message.kind();
+            if let Message::TraceResponse(response) = message {
+                if let Some(asker) = trace_requester(shared, &response.trace_id).await {
+                    return vec![asker];
+                }
+            }
             let to: Vec<String> = shared
                 .config
                 .partners
@@ -326,6 +331,21 @@ fn rejected_event(
             "codes": codes,
             "source_sha256": audit::digest(source),
         }))
+}
+
+/// The partner that sent trace `trace_id`'s request, if it is still configured
+/// and takes trace responses.
+async fn trace_requester(shared: &Shared, trace_id: &str) -> Option<String> {
+    let trace = shared.store.get_trace(trace_id).await.ok()??;
+    let request = shared
+        .store
+        .get_message(trace.request_message_id)
+        .await
+        .ok()??;
+    let partner = shared.config.partner(&request.message.source_partner)?;
+    partner
+        .receives(MessageKind::TraceResponse)
+        .then(|| partner.id.clone())
 }
 
 fn with_source(mut errors: Vec<RecordError>, source: &str) -> Vec<RecordError> {
