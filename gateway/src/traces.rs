@@ -91,28 +91,33 @@ pub enum TraceActionError {
     Store(#[from] StoreError),
 }
 
-/// A partner (or operator) of the requested country acknowledges a trace request.
-pub async fn acknowledge(
-    shared: &Shared,
-    trace_id: &str,
-) -> Result<crate::store::Transition, TraceActionError> {
-    let trace = party_trace(shared, trace_id, |t| &t.requested_country, "sent to").await?;
-    Ok(shared
-        .store
-        .transition(&trace.trace_id, TraceState::Acknowledged)
-        .await?)
+/// What a partner (or operator) of this country may do to a trace: the requested
+/// country acknowledges, the requesting country cancels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceAction {
+    Acknowledge,
+    Cancel,
 }
 
-/// A partner (or operator) of the requesting country cancels its trace request.
-pub async fn cancel(
+/// Moves trace `trace_id` as `action` says, when this country is the party that may.
+pub async fn act(
     shared: &Shared,
     trace_id: &str,
+    action: TraceAction,
 ) -> Result<crate::store::Transition, TraceActionError> {
-    let trace = party_trace(shared, trace_id, |t| &t.requesting_country, "asked by").await?;
-    Ok(shared
-        .store
-        .transition(&trace.trace_id, TraceState::Cancelled)
-        .await?)
+    let trace = match action {
+        TraceAction::Acknowledge => {
+            party_trace(shared, trace_id, |t| &t.requested_country, "sent to").await?
+        }
+        TraceAction::Cancel => {
+            party_trace(shared, trace_id, |t| &t.requesting_country, "asked by").await?
+        }
+    };
+    let to = match action {
+        TraceAction::Acknowledge => TraceState::Acknowledged,
+        TraceAction::Cancel => TraceState::Cancelled,
+    };
+    Ok(shared.store.transition(&trace.trace_id, to).await?)
 }
 
 async fn party_trace(

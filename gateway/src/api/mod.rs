@@ -30,6 +30,7 @@ use self::auth::{Keys, Principal};
 use self::ingest::{ingest, ingest_routed, IngestError, IngestReport, Route};
 use crate::service::Shared;
 use crate::store::{DeliveryState, Idempotency, MessageFilter, StoreError};
+use crate::traces::TraceAction;
 
 /// A JSON error reply.
 #[derive(Debug)]
@@ -729,13 +730,11 @@ async fn show_trace(
         (status = 503, description = "`store_unavailable`", body = openapi::ErrorBody),
 ))]
 async fn acknowledge_trace(
-    State(shared): State<Arc<Shared>>,
-    Path(trace_id): Path<String>,
+    state: State<Arc<Shared>>,
+    trace_id: Path<String>,
     headers: HeaderMap,
 ) -> ApiResult {
-    local_party(&shared, &headers).await?;
-    let transition = crate::traces::acknowledge(&shared, &trace_id).await?;
-    Ok(Json(transition).into_response())
+    act_on_trace(state, trace_id, headers, TraceAction::Acknowledge).await
 }
 
 /// The requesting partner (or an operator) cancels its trace request; the hub is told.
@@ -750,21 +749,26 @@ async fn acknowledge_trace(
         (status = 503, description = "`store_unavailable`", body = openapi::ErrorBody),
 ))]
 async fn cancel_trace(
+    state: State<Arc<Shared>>,
+    trace_id: Path<String>,
+    headers: HeaderMap,
+) -> ApiResult {
+    act_on_trace(state, trace_id, headers, TraceAction::Cancel).await
+}
+
+/// A partner or an operator acts on a trace (the hub acts at its own API).
+async fn act_on_trace(
     State(shared): State<Arc<Shared>>,
     Path(trace_id): Path<String>,
     headers: HeaderMap,
+    action: TraceAction,
 ) -> ApiResult {
-    local_party(&shared, &headers).await?;
-    let transition = crate::traces::cancel(&shared, &trace_id).await?;
-    Ok(Json(transition).into_response())
-}
-
-/// A partner or an operator (the hub acts on traces at its own API).
-async fn local_party(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
-    match authenticate(&shared.keys, headers).await? {
-        Principal::Operator | Principal::Partner(_) => Ok(()),
-        _ => Err(forbidden("only partners and operators act on traces here")),
+    match authenticate(&shared.keys, &headers).await? {
+        Principal::Operator | Principal::Partner(_) => {}
+        _ => return Err(forbidden("only partners and operators act on traces here")),
     }
+    let transition = crate::traces::act(&shared, &trace_id, action).await?;
+    Ok(Json(transition).into_response())
 }
 
 impl From<crate::traces::TraceActionError> for ApiError {
