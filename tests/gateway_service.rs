@@ -147,6 +147,7 @@ lease = "10s"
 id = "rs"
 format = "registry-rs"
 api_key_hashes = ["{rs}"]
+owner_agencies = ["RS-MUP"]
 
 [[partner]]
 id = "br"
@@ -455,6 +456,7 @@ async fn inbox_archives_good_files_and_fails_bad_ones_with_a_report() {
 [[partner]]
 id = "rs-batch"
 format = "registry-rs"
+owner_agencies = ["RS-MUP"]
 inbound = { directory = "inbox", poll_interval = "100ms" }
 "#;
     let gw = start_gateway(&hub_url, extra).await;
@@ -710,7 +712,7 @@ fn check_config_reports_located_errors() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("partner[3].outbound.url: `ftp://x` is not an http:// URL"),
+        stderr.contains("partner[3].outbound.url: `ftp://x` is not an http:// or https:// URL"),
         "{stderr}"
     );
 

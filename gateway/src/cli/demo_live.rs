@@ -189,9 +189,10 @@ key_file = "br.key"
     );
     let hub_config = HubConfig::parse(&hub_text, &hub_dir.join("hub.toml"))
         .map_err(|e| anyhow!("the demo hub configuration is invalid: {e:?}"))?;
-    let gateway_text = |country: &str, partner: &str, format: &str, partner_key: &str, from_hub| {
-        anyhow::Ok(format!(
-            r#"[gateway]
+    let gateway_text =
+        |country: &str, partner: &str, format: &str, owner: &str, partner_key: &str, from_hub| {
+            anyhow::Ok(format!(
+                r#"[gateway]
 country = "{country}"
 agency = "{country}-DEMO"
 listen = "127.0.0.1:0"
@@ -212,15 +213,30 @@ poll_interval = "50ms"
 id = "{partner}"
 format = "{format}"
 api_key_hashes = ["{partner_hash}"]
+owner_agencies = ["{owner}"]
 outbound = {{ directory = "outbox" }}
 {retry}
 "#,
-            from_hub = hash(from_hub)?,
-            partner_hash = hash(partner_key)?,
-        ))
-    };
-    let rs_text = gateway_text("RS", "rs", "registry-rs", &keys.rs_partner, &keys.hub_to_rs)?;
-    let br_text = gateway_text("BR", "br", "registry-br", &keys.br_partner, &keys.hub_to_br)?;
+                from_hub = hash(from_hub)?,
+                partner_hash = hash(partner_key)?,
+            ))
+        };
+    let rs_text = gateway_text(
+        "RS",
+        "rs",
+        "registry-rs",
+        "RS-MUP",
+        &keys.rs_partner,
+        &keys.hub_to_rs,
+    )?;
+    let br_text = gateway_text(
+        "BR",
+        "br",
+        "registry-br",
+        "BR-PF",
+        &keys.br_partner,
+        &keys.hub_to_br,
+    )?;
     let (rs_config, rs_registry) = Config::parse(&rs_text, &rs_dir.join("gateway.toml"))
         .map_err(|e| anyhow!("the demo RS gateway configuration is invalid: {e:?}"))?;
     let (br_config, br_registry) = Config::parse(&br_text, &br_dir.join("gateway.toml"))

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -22,17 +22,16 @@ use iarms_adapters::{pipeline, Limits, Message, MessageKind, Registry};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::TimeoutLayer;
 
 use super::config::HubConfig;
 use super::routing::{gateway_destination, same_country};
 use super::{Hub, HubError};
 use crate::api::auth::{Keys, Principal};
 use crate::api::metrics::Metrics;
-use crate::api::{authenticate, canonical_document, ApiError};
+use crate::api::{authenticate, canonical_document, with_limits, ApiError};
 use crate::config::Forward;
 use crate::forward::{Host, Sink, Worker};
+use crate::net::Peer;
 use crate::store::{ClaimedDelivery, Store, StoreOptions};
 
 /// What the hub's handlers and workers share.
@@ -59,8 +58,18 @@ impl HubState {
             .iter()
             .map(|g| (Principal::Gateway(g.country.clone()), g.key_hashes.clone()))
             .collect();
+        let certs = config
+            .gateways
+            .iter()
+            .map(|g| {
+                (
+                    Principal::Gateway(g.country.clone()),
+                    g.client_certs.clone(),
+                )
+            })
+            .collect();
         HubState {
-            keys: Arc::new(Keys::new(holders)),
+            keys: Arc::new(Keys::new(holders).with_certs(certs)),
             config,
             hub,
             registry: Registry::builtin(),
@@ -109,6 +118,7 @@ pub fn workers(config: &HubConfig, instance: &str) -> Vec<Worker> {
                     key: g.key.expose().to_string(),
                 },
                 retry: g.retry,
+                tls: g.client_tls.clone(),
             }
         })
         .collect()
@@ -120,7 +130,7 @@ type ApiResult = Result<Response, ApiError>;
 pub fn router(state: Arc<HubState>) -> Router {
     let limit = state.config.body_limit;
     let timeout = state.config.request_timeout;
-    Router::new()
+    let router = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/v1/records", post(records))
@@ -131,15 +141,8 @@ pub fn router(state: Arc<HubState>) -> Router {
         .route("/v1/traces/{id}/responses", post(trace_responses))
         .route("/v1/traces/{id}/acknowledge", post(acknowledge))
         .route("/v1/traces/{id}/cancel", post(cancel))
-        .fallback(not_found)
-        .layer(DefaultBodyLimit::disable())
-        .layer(tower_http::trace::TraceLayer::new_for_http())
-        .layer(RequestBodyLimitLayer::new(limit))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            timeout,
-        ))
-        .with_state(state)
+        .fallback(not_found);
+    with_limits(router, limit, timeout, "hub").with_state(state)
 }
 
 async fn not_found(uri: Uri) -> ApiError {
@@ -169,8 +172,8 @@ async fn readyz(State(state): State<Arc<HubState>>) -> ApiResult {
 }
 
 /// The country of the calling gateway.
-async fn caller(state: &HubState, headers: &HeaderMap) -> Result<String, ApiError> {
-    match authenticate(&state.keys, headers).await? {
+async fn caller(state: &HubState, headers: &HeaderMap, peer: &Peer) -> Result<String, ApiError> {
+    match authenticate(&state.keys, headers, peer).await? {
         Principal::Gateway(country) => Ok(country),
         _ => Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -201,30 +204,51 @@ const TRACES: &[MessageKind] = &[MessageKind::TraceRequest, MessageKind::TraceRe
 const RESPONSES: &[MessageKind] = &[MessageKind::TraceResponse];
 const HITS: &[MessageKind] = &[MessageKind::HitNotification];
 
-async fn records(state: State<Arc<HubState>>, headers: HeaderMap, body: Bytes) -> ApiResult {
-    submit(state, headers, body, RECORDS, None).await
+async fn records(
+    state: State<Arc<HubState>>,
+    headers: HeaderMap,
+    peer: Peer,
+    body: Bytes,
+) -> ApiResult {
+    submit(state, headers, peer, body, RECORDS, None).await
 }
 
-async fn searches(state: State<Arc<HubState>>, headers: HeaderMap, body: Bytes) -> ApiResult {
-    submit(state, headers, body, SEARCHES, None).await
+async fn searches(
+    state: State<Arc<HubState>>,
+    headers: HeaderMap,
+    peer: Peer,
+    body: Bytes,
+) -> ApiResult {
+    submit(state, headers, peer, body, SEARCHES, None).await
 }
 
-async fn traces(state: State<Arc<HubState>>, headers: HeaderMap, body: Bytes) -> ApiResult {
-    submit(state, headers, body, TRACES, None).await
+async fn traces(
+    state: State<Arc<HubState>>,
+    headers: HeaderMap,
+    peer: Peer,
+    body: Bytes,
+) -> ApiResult {
+    submit(state, headers, peer, body, TRACES, None).await
 }
 
 /// Hit notifications come from the hub only: [`Hub::receive`] answers 403.
-async fn hits(state: State<Arc<HubState>>, headers: HeaderMap, body: Bytes) -> ApiResult {
-    submit(state, headers, body, HITS, None).await
+async fn hits(
+    state: State<Arc<HubState>>,
+    headers: HeaderMap,
+    peer: Peer,
+    body: Bytes,
+) -> ApiResult {
+    submit(state, headers, peer, body, HITS, None).await
 }
 
 async fn trace_responses(
     state: State<Arc<HubState>>,
     Path(trace_id): Path<String>,
     headers: HeaderMap,
+    peer: Peer,
     body: Bytes,
 ) -> ApiResult {
-    submit(state, headers, body, RESPONSES, Some(trace_id)).await
+    submit(state, headers, peer, body, RESPONSES, Some(trace_id)).await
 }
 
 /// Decodes and validates the whole body first (nothing is received when any
@@ -234,11 +258,12 @@ async fn trace_responses(
 async fn submit(
     State(state): State<Arc<HubState>>,
     headers: HeaderMap,
+    peer: Peer,
     body: Bytes,
     kinds: &'static [MessageKind],
     trace_id: Option<String>,
 ) -> ApiResult {
-    let country = caller(&state, &headers).await?;
+    let country = caller(&state, &headers, &peer).await?;
     let single = matches!(
         serde_json::from_slice::<Value>(&body),
         Ok(Value::Object(ref map)) if !map.contains_key("messages")
@@ -362,8 +387,9 @@ async fn show_trace(
     State(state): State<Arc<HubState>>,
     Path(trace_id): Path<String>,
     headers: HeaderMap,
+    peer: Peer,
 ) -> ApiResult {
-    let country = caller(&state, &headers).await?;
+    let country = caller(&state, &headers, &peer).await?;
     let trace = state
         .hub
         .store()
@@ -385,8 +411,9 @@ async fn acknowledge(
     State(state): State<Arc<HubState>>,
     Path(trace_id): Path<String>,
     headers: HeaderMap,
+    peer: Peer,
 ) -> ApiResult {
-    let country = caller(&state, &headers).await?;
+    let country = caller(&state, &headers, &peer).await?;
     let transition = state
         .hub
         .acknowledge(&country, &trace_id)
@@ -399,8 +426,9 @@ async fn cancel(
     State(state): State<Arc<HubState>>,
     Path(trace_id): Path<String>,
     headers: HeaderMap,
+    peer: Peer,
 ) -> ApiResult {
-    let country = caller(&state, &headers).await?;
+    let country = caller(&state, &headers, &peer).await?;
     let transition = state
         .hub
         .cancel(&country, &trace_id)
@@ -429,6 +457,12 @@ pub async fn run_on(
     config: HubConfig,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let tls = match &config.tls {
+        Some(tls) => Some(Arc::new(
+            crate::tls::Acceptor::new(tls).context("cannot set up TLS ([tls])")?,
+        )),
+        None => None,
+    };
     let hub = Hub::open(&config.store_url, StoreOptions::default())
         .await
         .with_context(|| format!("cannot open the store {}", config.store_url))?;
@@ -442,11 +476,16 @@ pub async fn run_on(
         stop_rx.clone(),
     );
     tasks.push(tokio::spawn(expire_job(Arc::clone(&state), stop_rx)));
-    tracing::info!(%addr, gateways = state.config.gateways.len(), "hub listening");
-    eprintln!("iarms-gateway hub listening on http://{addr}");
-    let served = axum::serve(listener, router(Arc::clone(&state)))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(%addr, gateways = state.config.gateways.len(), scheme, "hub listening");
+    eprintln!("iarms-gateway hub listening on {scheme}://{addr}");
+    let options = crate::net::ServeOptions {
+        tls,
+        header_timeout: state.config.header_timeout,
+        idle_timeout: state.config.idle_timeout,
+        drain_timeout: state.config.request_timeout + std::time::Duration::from_secs(1),
+    };
+    let served = crate::net::serve(listener, router(Arc::clone(&state)), options, shutdown).await;
     tracing::info!("stopping: no new requests; stopping the workers");
     let _ = stop_tx.send(true);
     for task in tasks {
@@ -497,6 +536,8 @@ mod tests {
             url: "http://127.0.0.1:1".to_string(),
             key_hashes: vec![crate::api::auth::hash_key(&format!("{country}-key")).unwrap()],
             key: Secret::new("unused".to_string()),
+            client_certs: Vec::new(),
+            client_tls: crate::tls::ClientTls::default(),
             retry: Retry::default(),
         };
         let config = HubConfig {
@@ -504,6 +545,9 @@ mod tests {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             body_limit: 1 << 20,
             request_timeout: std::time::Duration::from_secs(30),
+            header_timeout: std::time::Duration::from_secs(10),
+            idle_timeout: std::time::Duration::from_secs(60),
+            tls: None,
             expire_interval: std::time::Duration::from_secs(60),
             store_url: String::new(),
             forward: crate::config::Forward {
