@@ -574,6 +574,10 @@ async fn traces_go_to_the_hub_by_route_and_their_state_is_visible() {
             .unwrap(),
     )
     .unwrap();
+    // Deny by default: a partner of the RS gateway asks and answers for RS only.
+    let mut request = request;
+    request["requesting_country"] = json!("RS");
+    request["requesting_agency"] = json!("RS-MUP");
     let trace_id = request["trace_id"].as_str().unwrap().to_string();
     let (status, reply) = send_post(
         &format!("{}/v1/traces", gw.url),
@@ -588,6 +592,8 @@ async fn traces_go_to_the_hub_by_route_and_their_state_is_visible() {
     assert_eq!(trace["state"], "submitted");
 
     let mut response = ndjson("samples/trace-responses.ndjson");
+    response["responding_country"] = json!("RS");
+    response["responding_agency"] = json!("RS-MUP");
     let responses = format!("{}/v1/traces/{trace_id}/responses", gw.url);
     let (status, reply) = send_post(
         &responses,
@@ -701,13 +707,13 @@ fn check_config_reports_located_errors() {
     let name = path.display().to_string();
     assert!(
         stderr.contains(&format!(
-            "{name}:26: partner[2].id: duplicate partner id `rs`"
+            "{name}:27: partner[2].id: duplicate partner id `rs`"
         )),
         "{stderr}"
     );
     assert!(
         stderr.contains(&format!(
-            "{name}:27: partner[2].format: unknown format `registry-xx`"
+            "{name}:28: partner[2].format: unknown format `registry-xx`"
         )),
         "{stderr}"
     );

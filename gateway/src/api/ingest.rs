@@ -164,7 +164,9 @@ impl Owner {
     }
 }
 
-/// [`ingest`] with an explicit route.
+/// [`ingest`] with an explicit route and, for HTTP requests, the most records.
+// Each argument is one knob of the one inbound road, named at every call.
+#[allow(clippy::too_many_arguments)]
 pub async fn ingest_routed(
     shared: &Shared,
     partner: &str,

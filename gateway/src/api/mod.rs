@@ -42,8 +42,9 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub location: Option<Value>,
-    /// Seconds, sent as `Retry-After` (rate limits).
-    pub retry_after: Option<u64>,
+    /// Seconds, sent as `Retry-After` (rate limits); `u16` keeps the error
+    /// small (clippy's `result_large_err`) and is ample for a rate limit.
+    pub retry_after: Option<u16>,
 }
 
 impl ApiError {
@@ -346,7 +347,7 @@ pub(crate) async fn authenticate(
             "rate_limited",
             format!("over this caller's rate limit (rate_limit); retry in {seconds} s"),
         );
-        e.retry_after = Some(seconds.max(1));
+        e.retry_after = Some(u16::try_from(seconds.max(1)).unwrap_or(u16::MAX));
         return Err(e);
     }
     Ok(principal)

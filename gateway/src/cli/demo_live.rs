@@ -233,7 +233,8 @@ outbound = {{ directory = "outbox" }}
         "BR",
         "br",
         "registry-br",
-        "BR-PF",
+        // The Brazilian registry's API names its agency so (`orgao`).
+        "PF-SINARM",
         &keys.br_partner,
         &keys.hub_to_br,
     )?;

@@ -1149,4 +1149,67 @@ mod tests {
             unknown[0].message
         );
     }
+
+    /// TLS files are loaded by check-config: a missing or unparsable file and a
+    /// client certificate rule whose CA is not a client CA are located errors.
+    #[test]
+    fn tls_files_and_certificate_rules_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let cert = params.self_signed(&key).unwrap();
+        std::fs::write(dir.path().join("server.pem"), cert.pem()).unwrap();
+        std::fs::write(dir.path().join("server.key"), key.serialize_pem()).unwrap();
+        std::fs::write(dir.path().join("ca.pem"), cert.pem()).unwrap();
+        std::fs::write(dir.path().join("other.pem"), cert.pem()).unwrap();
+        std::fs::write(dir.path().join("broken.pem"), "not a certificate").unwrap();
+        let head = "[gateway]\ncountry = \"RS\"\nagency = \"MUP\"\nlisten = \"127.0.0.1:0\"\n\n\
+                    [hub]\nurl = \"https://127.0.0.1:9\"\n\n";
+        let good = format!(
+            "{head}[[partner]]\nid = \"rs\"\nformat = \"registry-rs\"\n\
+             client_certs = [{{ ca = \"ca.pem\", subject = \"O=MUP, CN=rs\" }}]\n\n\
+             [tls]\ncert_file = \"server.pem\"\nkey_file = \"server.key\"\nclient_ca_files = [\"ca.pem\"]\n"
+        );
+        let path = dir.path().join("gateway.toml");
+        let (config, _) = Config::parse(&good, &path).unwrap();
+        let rule = &config.partners[0].client_certs[0];
+        assert_eq!(
+            rule.subject.as_deref(),
+            Some(
+                &[
+                    ("CN".to_string(), "rs".to_string()),
+                    ("O".to_string(), "MUP".to_string())
+                ][..]
+            )
+        );
+        assert!(config.tls.is_some());
+
+        let bad = format!(
+            "{head}[[partner]]\nid = \"rs\"\nformat = \"registry-rs\"\n\
+             client_certs = [{{ ca = \"other.pem\", san = \"rs\" }}, {{ ca = \"ca.pem\" }}]\n\n\
+             [tls]\ncert_file = \"missing.pem\"\nkey_file = \"server.key\"\nclient_ca_files = [\"ca.pem\", \"broken.pem\"]\n"
+        );
+        let errors = Config::parse(&bad, &path).err().unwrap().0;
+        let found: Vec<_> = errors.iter().map(|e| (e.line, e.key.clone())).collect();
+        for expected in [
+            (Some(12), "partner[1].client_certs[1].ca"),
+            (Some(12), "partner[1].client_certs[2]"),
+            (Some(15), "tls.cert_file"),
+        ] {
+            assert!(
+                found.contains(&(expected.0, Some(expected.1.to_string()))),
+                "{expected:?} not in {errors:?}"
+            );
+        }
+        // With the cert file present, the broken CA file is named.
+        let bad = bad.replace("missing.pem", "server.pem");
+        let errors = Config::parse(&bad, &path).err().unwrap().0;
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.key.as_deref() == Some("tls") && e.message.contains("broken.pem")),
+            "{errors:?}"
+        );
+    }
 }
