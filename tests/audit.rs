@@ -111,10 +111,12 @@ lease = "10s"
 id = "rs"
 format = "registry-rs"
 api_key_hashes = ["{rs}"]
+owner_agencies = ["RS-MUP"]
 
 [[partner]]
 id = "rs-batch"
 format = "registry-rs"
+owner_agencies = ["RS-MUP"]
 inbound = {{ directory = "inbox", poll_interval = "100ms" }}
 "#,
         ops = cheap_hash(KEY_OPS),

@@ -147,6 +147,7 @@ lease = "10s"
 id = "rs"
 format = "registry-rs"
 api_key_hashes = ["{rs}"]
+owner_agencies = ["RS-MUP"]
 
 [[partner]]
 id = "br"
@@ -455,6 +456,7 @@ async fn inbox_archives_good_files_and_fails_bad_ones_with_a_report() {
 [[partner]]
 id = "rs-batch"
 format = "registry-rs"
+owner_agencies = ["RS-MUP"]
 inbound = { directory = "inbox", poll_interval = "100ms" }
 "#;
     let gw = start_gateway(&hub_url, extra).await;
@@ -580,6 +582,10 @@ async fn traces_go_to_the_hub_by_route_and_their_state_is_visible() {
             .unwrap(),
     )
     .unwrap();
+    // Deny by default: a partner of the RS gateway asks and answers for RS only.
+    let mut request = request;
+    request["requesting_country"] = json!("RS");
+    request["requesting_agency"] = json!("RS-MUP");
     let trace_id = request["trace_id"].as_str().unwrap().to_string();
     let (status, reply) = send_post(
         &format!("{}/v1/traces", gw.url),
@@ -594,6 +600,8 @@ async fn traces_go_to_the_hub_by_route_and_their_state_is_visible() {
     assert_eq!(trace["state"], "submitted");
 
     let mut response = ndjson("samples/trace-responses.ndjson");
+    response["responding_country"] = json!("RS");
+    response["responding_agency"] = json!("RS-MUP");
     let responses = format!("{}/v1/traces/{trace_id}/responses", gw.url);
     let (status, reply) = send_post(
         &responses,
@@ -707,18 +715,18 @@ fn check_config_reports_located_errors() {
     let name = path.display().to_string();
     assert!(
         stderr.contains(&format!(
-            "{name}:26: partner[2].id: duplicate partner id `rs`"
+            "{name}:27: partner[2].id: duplicate partner id `rs`"
         )),
         "{stderr}"
     );
     assert!(
         stderr.contains(&format!(
-            "{name}:27: partner[2].format: unknown format `registry-xx`"
+            "{name}:28: partner[2].format: unknown format `registry-xx`"
         )),
         "{stderr}"
     );
     assert!(
-        stderr.contains("partner[3].outbound.url: `ftp://x` is not an http:// URL"),
+        stderr.contains("partner[3].outbound.url: `ftp://x` is not an http:// or https:// URL"),
         "{stderr}"
     );
 

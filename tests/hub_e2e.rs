@@ -156,6 +156,8 @@ poll_interval = "50ms"
 id = "{partner}"
 format = "{format}"
 api_key_hashes = ["{partner_hash}"]
+# Each gateway's country check leaves only its own agency's records through.
+owner_agencies = ["RS-MUP", "BR-PF"]
 outbound = {{ directory = "outbox" }}
 retry = {{ max_attempts = 50, initial_backoff = "100ms", max_backoff = "300ms" }}
 {extra}

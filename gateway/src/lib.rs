@@ -16,8 +16,10 @@ pub mod config;
 pub mod forward;
 pub mod hub;
 pub mod inbox;
+pub mod net;
 pub mod service;
 pub mod store;
 #[cfg(test)]
 mod test_support;
+pub mod tls;
 pub mod traces;

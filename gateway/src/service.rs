@@ -47,11 +47,21 @@ impl Shared {
     pub fn new(config: Config, registry: Registry, store: Arc<dyn Store>) -> Shared {
         let mut holders = vec![(Principal::Operator, config.operator_key_hashes.clone())];
         holders.push((Principal::Hub, config.hub.inbound_key_hashes.clone()));
+        let mut certs = vec![
+            (Principal::Operator, config.operator_client_certs.clone()),
+            (Principal::Hub, config.hub.client_certs.clone()),
+        ];
+        let mut limits = Vec::new();
         for p in &config.partners {
-            holders.push((Principal::Partner(p.id.clone()), p.api_key_hashes.clone()));
+            let principal = Principal::Partner(p.id.clone());
+            holders.push((principal.clone(), p.api_key_hashes.clone()));
+            certs.push((principal.clone(), p.client_certs.clone()));
+            if let Some(limit) = p.rate_limit {
+                limits.push((principal, limit));
+            }
         }
         Shared {
-            keys: Arc::new(Keys::new(holders)),
+            keys: Arc::new(Keys::new(holders).with_certs(certs).with_limits(limits)),
             config,
             registry,
             store,
@@ -80,6 +90,12 @@ pub async fn run_on(
     registry: Registry,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let tls = match &config.tls {
+        Some(tls) => Some(Arc::new(
+            crate::tls::Acceptor::new(tls).context("cannot set up TLS ([tls])")?,
+        )),
+        None => None,
+    };
     let store = store::open(&config.store_url)
         .await
         .with_context(|| format!("cannot open the store {}", config.store_url))?;
@@ -94,17 +110,32 @@ pub async fn run_on(
         crate::inbox::watches(&shared),
         stop_rx.clone(),
     ));
+    // The trace job calls the hub as the hub's delivery worker does (same TLS).
+    let hub_client = shared
+        .config
+        .hub
+        .client_tls
+        .client(shared.config.forward.timeout)
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "cannot set up TLS to the hub; trace news to it will fail and be retried");
+            reqwest::Client::new()
+        });
     tasks.push(crate::traces::spawn(
         Arc::clone(&shared),
-        crate::forward::client(&shared.config.forward),
+        hub_client,
         stop_rx,
     ));
-    tracing::info!(%addr, country = %shared.config.country, "gateway listening");
-    eprintln!("iarms-gateway listening on http://{addr}");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(%addr, country = %shared.config.country, scheme, "gateway listening");
+    eprintln!("iarms-gateway listening on {scheme}://{addr}");
     let app = crate::api::router(Arc::clone(&shared));
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let options = crate::net::ServeOptions {
+        tls,
+        header_timeout: shared.config.header_timeout,
+        idle_timeout: shared.config.idle_timeout,
+        drain_timeout: shared.config.request_timeout + std::time::Duration::from_secs(1),
+    };
+    let served = crate::net::serve(listener, app, options, shutdown).await;
     tracing::info!("stopping: no new requests; stopping the workers");
     let _ = stop_tx.send(true);
     for task in tasks {

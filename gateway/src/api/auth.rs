@@ -2,18 +2,28 @@
 //! the argon2 hashes in the config. A verified key is remembered by its SHA-256
 //! (never the key itself), so argon2 runs once per key, not once per request; a
 //! refused key is answered from memory for a minute.
+//!
+//! A verified TLS client certificate ([`crate::net::Peer`]) maps to its holder by
+//! the `client_certs` rules ([`CertRule`]); a certificate that maps to nobody is
+//! refused even when a key is sent too. Partners with a `rate_limit` are held to
+//! it here, after authentication (token buckets of the `governor` crate).
 
 use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use argon2::password_hash::{PasswordHash, PasswordVerifier};
 use argon2::Argon2;
 use axum::http::HeaderMap;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use sha2::{Digest, Sha256};
 
+use crate::tls::{CertRule, PeerIdentity};
+
 /// Who a key belongs to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Principal {
     Partner(String),
     /// The hub calling `/v1/inbound`.
@@ -24,10 +34,19 @@ pub enum Principal {
     Gateway(String),
 }
 
+/// A partner's sustained rate and burst, in requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub per_second: NonZeroU32,
+    pub burst: NonZeroU32,
+}
+
 /// The key holders and their hashes, with the cache of verified keys.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Keys {
     holders: Vec<(Principal, Vec<String>)>,
+    certs: Vec<(Principal, Vec<CertRule>)>,
+    limiters: HashMap<Principal, DefaultDirectRateLimiter>,
     verified: Mutex<HashMap<[u8; 32], Principal>>,
     /// Keys that failed recently, so that a client retrying a wrong key does not
     /// cost an argon2 run per request.
@@ -40,12 +59,63 @@ const REFUSED_FOR: Duration = Duration::from_secs(60);
 /// Cap on remembered keys, so that a flood of valid keys cannot grow memory.
 const CACHE_MAX: usize = 10_000;
 
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Hashes are not secrets, but they have no business in logs either.
+        f.debug_struct("Keys")
+            .field(
+                "holders",
+                &self.holders.iter().map(|(p, _)| p).collect::<Vec<_>>(),
+            )
+            .field("certs", &self.certs)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Keys {
     pub fn new(holders: Vec<(Principal, Vec<String>)>) -> Keys {
         Keys {
             holders,
+            certs: Vec::new(),
+            limiters: HashMap::new(),
             verified: Mutex::new(HashMap::new()),
             refused: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// With the client certificates each holder may present.
+    pub fn with_certs(mut self, certs: Vec<(Principal, Vec<CertRule>)>) -> Keys {
+        self.certs = certs;
+        self
+    }
+
+    /// With a rate limit per holder.
+    pub fn with_limits(mut self, limits: Vec<(Principal, RateLimit)>) -> Keys {
+        self.limiters = limits
+            .into_iter()
+            .map(|(p, l)| {
+                let quota = Quota::per_second(l.per_second).allow_burst(l.burst);
+                (p, RateLimiter::direct(quota))
+            })
+            .collect();
+        self
+    }
+
+    /// Whose certificate this is, or `None`.
+    pub fn identify(&self, peer: &PeerIdentity) -> Option<Principal> {
+        self.certs
+            .iter()
+            .find(|(_, rules)| rules.iter().any(|r| r.matches(peer)))
+            .map(|(p, _)| p.clone())
+    }
+
+    /// `Err(wait)` when `principal` is over its rate limit.
+    pub fn admit(&self, principal: &Principal) -> Result<(), Duration> {
+        match self.limiters.get(principal) {
+            None => Ok(()),
+            Some(limiter) => limiter
+                .check()
+                .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now())),
         }
     }
 

@@ -4,7 +4,7 @@
 
 use std::io::Cursor;
 
-use iarms_adapters::{pipeline, Limits, Location, Message, MessageKind, RecordError};
+use iarms_adapters::{pipeline, Location, Message, MessageKind, RecordError};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -51,6 +51,8 @@ pub enum IngestError {
     Store(#[from] StoreError),
     #[error("decoding failed: {0}")]
     Internal(String),
+    #[error("the batch has more than {max} records (gateway.max_batch_records)")]
+    BatchTooLarge { max: usize },
 }
 
 /// A decoded record: the clean message, or its located errors.
@@ -74,10 +76,98 @@ pub async fn ingest(
     source: String,
     kinds: Option<&'static [MessageKind]>,
 ) -> Result<IngestReport, IngestError> {
-    ingest_routed(shared, partner, format, body, source, kinds, Route::Hub).await
+    ingest_routed(
+        shared,
+        partner,
+        format,
+        body,
+        source,
+        kinds,
+        Route::Hub,
+        None,
+    )
+    .await
 }
 
-/// [`ingest`] with an explicit route.
+/// What a partner may submit (deny by default): records owned by our country
+/// and one of its `owner_agencies`; searches, trace requests and responses of
+/// our country; never hit notifications (those come from the hub).
+struct Owner {
+    country: String,
+    agencies: Vec<String>,
+}
+
+impl Owner {
+    fn check(&self, partner: &str, message: &Message) -> Result<(), RecordError> {
+        let refuse = |field: &str, why: String| {
+            Err(RecordError::new(
+                iarms_adapters::ErrorCode::Forbidden,
+                format!("forbidden_owner: {why}"),
+            )
+            .with_field(field))
+        };
+        let ours = |c: &str| c.trim().eq_ignore_ascii_case(&self.country);
+        match message {
+            Message::Record(r) => {
+                if !ours(&r.owner_country) {
+                    return refuse(
+                        "owner_country",
+                        format!(
+                            "partner `{partner}` may submit records of {} only, not of `{}`",
+                            self.country, r.owner_country
+                        ),
+                    );
+                }
+                if !self
+                    .agencies
+                    .iter()
+                    .any(|a| a.eq_ignore_ascii_case(r.owner_agency.trim()))
+                {
+                    return refuse(
+                        "owner_agency",
+                        format!(
+                            "partner `{partner}` may not submit records of agency `{}` \
+                             (its owner_agencies: [{}])",
+                            r.owner_agency,
+                            self.agencies.join(", ")
+                        ),
+                    );
+                }
+                Ok(())
+            }
+            Message::Search(s) if !ours(&s.searching_country) => refuse(
+                "searching_country",
+                format!(
+                    "searches must come from {}, not `{}`",
+                    self.country, s.searching_country
+                ),
+            ),
+            Message::TraceRequest(t) if !ours(&t.requesting_country) => refuse(
+                "requesting_country",
+                format!(
+                    "trace requests must come from {}, not `{}`",
+                    self.country, t.requesting_country
+                ),
+            ),
+            Message::TraceResponse(t) if !ours(&t.responding_country) => refuse(
+                "responding_country",
+                format!(
+                    "trace responses must come from {}, not `{}`",
+                    self.country, t.responding_country
+                ),
+            ),
+            Message::HitNotification(_) => refuse(
+                "kind",
+                "hit notifications come from the hub, not from partners".to_string(),
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// [`ingest`] with an explicit route and, for HTTP requests, the most records.
+// Each argument is one knob of the one inbound road, named at every call.
+#[allow(clippy::too_many_arguments)]
 pub async fn ingest_routed(
     shared: &Shared,
     partner: &str,
@@ -86,6 +176,7 @@ pub async fn ingest_routed(
     source: String,
     kinds: Option<&'static [MessageKind]>,
     route: Route,
+    max_records: Option<usize>,
 ) -> Result<IngestReport, IngestError> {
     let how = Submission {
         actor: partner,
@@ -93,6 +184,7 @@ pub async fn ingest_routed(
         format,
         kinds,
         route,
+        max_records,
     };
     ingest_as(shared, how, body, source).await
 }
@@ -107,6 +199,8 @@ pub struct Submission<'a> {
     pub format: &'a str,
     pub kinds: Option<&'static [MessageKind]>,
     pub route: Route,
+    /// The most records one request may hold (HTTP); `None`: no bound (files).
+    pub max_records: Option<usize>,
 }
 
 /// [`ingest`] with an explicit actor and route. The store transaction that
@@ -123,24 +217,40 @@ pub async fn ingest_as(
         format,
         kinds,
         route,
+        max_records,
     } = how;
+    let owner = (route == Route::Hub).then(|| Owner {
+        country: shared.config.country.clone(),
+        agencies: shared
+            .config
+            .partner(partner)
+            .map(|p| p.owner_agencies.clone())
+            .unwrap_or_default(),
+    });
+    let limits = shared.config.limits;
+    let partner_id = partner.to_string();
     let adapter = shared
         .registry
         .get(format)
         .ok_or_else(|| IngestError::UnknownFormat(format.to_string()))?;
     let source_name = source.clone();
-    let prepared: Vec<Prepared> = tokio::task::spawn_blocking(move || {
+    let prepared = tokio::task::spawn_blocking(move || {
         let mut out = Vec::new();
-        let stream = match adapter.decode(Box::new(Cursor::new(body)), Limits::default()) {
+        let stream = match adapter.decode(Box::new(Cursor::new(body)), limits) {
             Ok(stream) => stream,
             Err(mut e) => {
                 e.location.source = Some(source.clone());
                 let location = (*e.location).clone();
                 out.push((1, location, Err(vec![e])));
-                return out;
+                return Ok(out);
             }
         };
         for (i, item) in stream.enumerate() {
+            if max_records.is_some_and(|max| i >= max) {
+                return Err(IngestError::BatchTooLarge {
+                    max: max_records.unwrap_or_default(),
+                });
+            }
             let index = i as u64 + 1;
             match item {
                 Ok(decoded) => {
@@ -160,6 +270,13 @@ pub async fn ingest_as(
                                 .at(location.clone())])
                             }
                             _ => Ok(m),
+                        })
+                        .and_then(|m| match &owner {
+                            Some(owner) => owner
+                                .check(&partner_id, &m)
+                                .map(|()| m)
+                                .map_err(|e| vec![e.at(location.clone())]),
+                            None => Ok(m),
                         });
                     out.push((index, location, result));
                 }
@@ -174,10 +291,11 @@ pub async fn ingest_as(
                 }
             }
         }
-        out
+        Ok(out)
     })
     .await
     .map_err(|e| IngestError::Internal(e.to_string()))?;
+    let prepared: Vec<Prepared> = prepared?;
 
     let mut batch: Vec<NewMessage> = Vec::new();
     for message in prepared.iter().filter_map(|(_, _, r)| r.as_ref().ok()) {

@@ -9,6 +9,9 @@ pub mod ingest;
 pub mod metrics;
 pub mod openapi;
 
+#[cfg(test)]
+mod authz_tests;
+
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -27,7 +30,8 @@ use utoipa::OpenApi;
 use uuid::Uuid;
 
 use self::auth::{Keys, Principal};
-use self::ingest::{ingest, ingest_routed, IngestError, IngestReport, Route};
+use self::ingest::{ingest_routed, IngestError, IngestReport, Route};
+use crate::net::Peer;
 use crate::service::Shared;
 use crate::store::{DeliveryState, Idempotency, MessageFilter, StoreError};
 use crate::traces::TraceAction;
@@ -39,6 +43,9 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub location: Option<Value>,
+    /// Seconds, sent as `Retry-After` (rate limits); `u16` keeps the error
+    /// small (clippy's `result_large_err`) and is ample for a rate limit.
+    pub retry_after: Option<u16>,
 }
 
 impl ApiError {
@@ -48,6 +55,7 @@ impl ApiError {
             code,
             message: message.into(),
             location: None,
+            retry_after: None,
         }
     }
 
@@ -63,7 +71,13 @@ impl IntoResponse for ApiError {
         if let Some(location) = self.location {
             error["location"] = location;
         }
-        (self.status, Json(json!({ "error": error }))).into_response()
+        let mut response = (self.status, Json(json!({ "error": error }))).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
@@ -95,6 +109,11 @@ impl From<IngestError> for ApiError {
     fn from(e: IngestError) -> ApiError {
         match e {
             IngestError::Store(e) => e.into(),
+            e @ IngestError::BatchTooLarge { .. } => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "batch_too_large",
+                e.to_string(),
+            ),
             e => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()),
         }
     }
@@ -154,20 +173,84 @@ fn handler(method: &str, path: &str) -> MethodRouter<Arc<Shared>> {
 pub fn router(shared: Arc<Shared>) -> Router {
     let limit = shared.config.body_limit;
     let timeout = shared.config.request_timeout;
-    ROUTES
+    let router = ROUTES
         .iter()
         .fold(Router::new(), |router, &(method, path)| {
             router.route(path, handler(method, path))
         })
-        .fallback(not_found)
+        .fallback(not_found);
+    with_limits(router, limit, timeout, "gateway").with_state(shared)
+}
+
+/// The limits both the gateway and the hub put on a request: body size and
+/// time to answer, with their refusals in the JSON error shape, naming the limit.
+pub(crate) fn with_limits<S: Clone + Send + Sync + 'static>(
+    router: Router<S>,
+    body_limit: usize,
+    timeout: std::time::Duration,
+    table: &'static str,
+) -> Router<S> {
+    let limits = Limits {
+        body_limit,
+        timeout,
+        table,
+    };
+    router
         .layer(DefaultBodyLimit::disable())
         .layer(tower_http::trace::TraceLayer::new_for_http())
-        .layer(RequestBodyLimitLayer::new(limit))
+        .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
-        .with_state(shared)
+        .layer(axum::middleware::map_response_with_state(
+            limits,
+            json_limit_errors,
+        ))
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    body_limit: usize,
+    timeout: std::time::Duration,
+    /// `gateway` or `hub`: where the limits are configured.
+    table: &'static str,
+}
+
+/// tower-http answers an over-long body (413) and a timeout (408) in plain
+/// text or with no body; this gives them the API's error shape.
+async fn json_limit_errors<B>(State(limits): State<Limits>, response: Response<B>) -> Response
+where
+    B: axum::body::HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    let json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let table = limits.table;
+    match response.status() {
+        StatusCode::PAYLOAD_TOO_LARGE if !json => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!(
+                "the request body is larger than the limit of {} bytes ({table}.body_limit_mib)",
+                limits.body_limit
+            ),
+        )
+        .into_response(),
+        StatusCode::REQUEST_TIMEOUT if !json => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            format!(
+                "the request was not answered within {} ms ({table}.request_timeout)",
+                limits.timeout.as_millis()
+            ),
+        )
+        .into_response(),
+        _ => response.map(axum::body::Body::new),
+    }
 }
 
 async fn not_found(uri: Uri) -> ApiError {
@@ -230,24 +313,54 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> ApiResult {
         .into_response())
 }
 
+/// Who calls: the holder of the verified client certificate, else of the API
+/// key; then the caller's rate limit.
 pub(crate) async fn authenticate(
     keys: &Arc<Keys>,
     headers: &HeaderMap,
+    peer: &Peer,
 ) -> Result<Principal, ApiError> {
-    let Some(key) = Keys::presented(headers) else {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            "send an API key as `Authorization: Bearer <key>` or `X-Api-Key: <key>`",
-        ));
+    let principal = match &peer.0 {
+        Some(identity) => keys.identify(identity).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "unknown_certificate",
+                format!(
+                    "the client certificate `{}` is not one of a configured partner, \
+                     operator, hub or gateway (client_certs)",
+                    identity.subject_text()
+                ),
+            )
+        })?,
+        None => {
+            let Some(key) = Keys::presented(headers) else {
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthenticated",
+                    "send an API key as `Authorization: Bearer <key>` or `X-Api-Key: <key>`, \
+                     or a client certificate",
+                ));
+            };
+            keys.verify(key).await.ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthenticated",
+                    "the API key is not valid",
+                )
+            })?
+        }
     };
-    keys.verify(key).await.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            "the API key is not valid",
-        )
-    })
+    if let Err(wait) = keys.admit(&principal) {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("over this caller's rate limit (rate_limit); retry in {seconds} s"),
+        );
+        e.retry_after = Some(u16::try_from(seconds.max(1)).unwrap_or(u16::MAX));
+        return Err(e);
+    }
+    Ok(principal)
 }
 
 fn forbidden(message: impl Into<String>) -> ApiError {
@@ -362,14 +475,14 @@ fn report_reply(report: IngestReport) -> (StatusCode, Value) {
 ))]
 async fn partner_messages(
     State(shared): State<Arc<Shared>>,
-    Path(partner): Path<String>,
-    Query(query): Query<KindQuery>,
+    (Path(partner), Query(query)): (Path<String>, Query<KindQuery>),
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    peer: Peer,
     body: Bytes,
 ) -> ApiResult {
-    let principal = authenticate(&shared.keys, &headers).await?;
+    let principal = authenticate(&shared.keys, &headers, &peer).await?;
     match &principal {
         Principal::Partner(p) if *p == partner => {}
         _ => {
@@ -401,13 +514,15 @@ async fn partner_messages(
         }
     };
     let work = async {
-        let report = ingest(
+        let report = ingest_routed(
             &shared,
             &partner,
             &format,
             body.to_vec(),
             format!("request:{partner}"),
             kinds,
+            Route::Hub,
+            Some(shared.config.max_batch_records),
         )
         .await?;
         Ok(report_reply(report))
@@ -462,9 +577,10 @@ async fn records(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    peer: Peer,
     body: Bytes,
 ) -> ApiResult {
-    canonical(state, method, uri, headers, body, RECORDS).await
+    canonical(state, method, uri, headers, peer, body, RECORDS).await
 }
 
 /// Canonical searches.
@@ -487,9 +603,10 @@ async fn searches(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    peer: Peer,
     body: Bytes,
 ) -> ApiResult {
-    canonical(state, method, uri, headers, body, SEARCHES).await
+    canonical(state, method, uri, headers, peer, body, SEARCHES).await
 }
 
 /// Canonical trace requests and responses.
@@ -512,9 +629,10 @@ async fn traces(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    peer: Peer,
     body: Bytes,
 ) -> ApiResult {
-    canonical(state, method, uri, headers, body, TRACES).await
+    canonical(state, method, uri, headers, peer, body, TRACES).await
 }
 
 /// Messages from the hub (hit notifications, trace requests for our country,
@@ -538,9 +656,10 @@ async fn inbound(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    peer: Peer,
     body: Bytes,
 ) -> ApiResult {
-    if authenticate(&shared.keys, &headers).await? != Principal::Hub {
+    if authenticate(&shared.keys, &headers, &peer).await? != Principal::Hub {
         return Err(forbidden("only the hub sends to /v1/inbound"));
     }
     let document = canonical_document(&body)?;
@@ -553,6 +672,7 @@ async fn inbound(
             "request:hub".to_string(),
             None,
             Route::Partners,
+            Some(shared.config.max_batch_records),
         )
         .await?;
         Ok(report_reply(report))
@@ -593,22 +713,25 @@ async fn canonical(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    peer: Peer,
     body: Bytes,
     kinds: &'static [MessageKind],
 ) -> ApiResult {
-    let principal = authenticate(&shared.keys, &headers).await?;
+    let principal = authenticate(&shared.keys, &headers, &peer).await?;
     let Principal::Partner(partner) = principal else {
         return Err(forbidden("only partners send messages here"));
     };
     let document = canonical_document(&body)?;
     let work = async {
-        let report = ingest(
+        let report = ingest_routed(
             &shared,
             &partner,
             "iarms-json",
             document,
             format!("request:{partner}"),
             Some(kinds),
+            Route::Hub,
+            Some(shared.config.max_batch_records),
         )
         .await?;
         Ok(report_reply(report))
@@ -646,9 +769,10 @@ async fn trace_responses(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    peer: Peer,
     body: Bytes,
 ) -> ApiResult {
-    let principal = authenticate(&shared.keys, &headers).await?;
+    let principal = authenticate(&shared.keys, &headers, &peer).await?;
     let Principal::Partner(partner) = principal else {
         return Err(forbidden("only partners send messages here"));
     };
@@ -669,13 +793,15 @@ async fn trace_responses(
         }
     }
     let work = async {
-        let report = ingest(
+        let report = ingest_routed(
             &shared,
             &partner,
             "iarms-json",
             document,
             format!("request:{partner}"),
             Some(RESPONSES),
+            Route::Hub,
+            Some(shared.config.max_batch_records),
         )
         .await?;
         Ok(report_reply(report))
@@ -690,7 +816,7 @@ async fn trace_responses(
     .await
 }
 
-/// The state of a trace request (any authenticated caller).
+/// The state of a trace request (operators, and the partners party to it).
 #[utoipa::path(get, path = "/v1/traces/{id}",
     params(("id" = String, Path, description = "the trace id")),
     responses(
@@ -704,11 +830,29 @@ async fn show_trace(
     State(shared): State<Arc<Shared>>,
     Path(trace_id): Path<String>,
     headers: HeaderMap,
+    peer: Peer,
 ) -> ApiResult {
-    authenticate(&shared.keys, &headers).await?;
-    match shared.store.get_trace(&trace_id).await? {
-        Some(trace) => Ok(Json(trace).into_response()),
-        None => Err(ApiError::new(
+    let principal = authenticate(&shared.keys, &headers, &peer).await?;
+    let trace = visible_trace(&shared, &principal, &trace_id).await?;
+    Ok(Json(trace).into_response())
+}
+
+/// The trace, for operators and the partners party to it; anyone else gets
+/// 404, so that trace ids do not leak.
+async fn visible_trace(
+    shared: &Shared,
+    principal: &Principal,
+    trace_id: &str,
+) -> Result<crate::store::Trace, ApiError> {
+    let trace = shared.store.get_trace(trace_id).await?;
+    let visible = match (&trace, principal) {
+        (Some(_), Principal::Operator) => true,
+        (Some(t), Principal::Partner(p)) => party_to_trace(shared, t, p).await?,
+        _ => false,
+    };
+    match trace {
+        Some(trace) if visible => Ok(trace),
+        _ => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "not_found",
             format!("no trace `{trace_id}`"),
@@ -733,8 +877,9 @@ async fn acknowledge_trace(
     state: State<Arc<Shared>>,
     trace_id: Path<String>,
     headers: HeaderMap,
+    peer: Peer,
 ) -> ApiResult {
-    act_on_trace(state, trace_id, headers, TraceAction::Acknowledge).await
+    act_on_trace(state, trace_id, (headers, peer), TraceAction::Acknowledge).await
 }
 
 /// The requesting partner (or an operator) cancels its trace request; the hub is told.
@@ -752,21 +897,23 @@ async fn cancel_trace(
     state: State<Arc<Shared>>,
     trace_id: Path<String>,
     headers: HeaderMap,
+    peer: Peer,
 ) -> ApiResult {
-    act_on_trace(state, trace_id, headers, TraceAction::Cancel).await
+    act_on_trace(state, trace_id, (headers, peer), TraceAction::Cancel).await
 }
 
-/// A partner or an operator acts on a trace (the hub acts at its own API).
+/// An operator or a partner party to the trace acts on it (the hub acts at its own API).
 async fn act_on_trace(
     State(shared): State<Arc<Shared>>,
     Path(trace_id): Path<String>,
-    headers: HeaderMap,
+    (headers, peer): (HeaderMap, Peer),
     action: TraceAction,
 ) -> ApiResult {
-    match authenticate(&shared.keys, &headers).await? {
-        Principal::Operator | Principal::Partner(_) => {}
-        _ => return Err(forbidden("only partners and operators act on traces here")),
+    let principal = authenticate(&shared.keys, &headers, &peer).await?;
+    if !matches!(principal, Principal::Operator | Principal::Partner(_)) {
+        return Err(forbidden("only partners and operators act on traces here"));
     }
+    visible_trace(&shared, &principal, &trace_id).await?;
     let transition = crate::traces::act(&shared, &trace_id, action).await?;
     Ok(Json(transition).into_response())
 }
@@ -782,8 +929,26 @@ impl From<crate::traces::TraceActionError> for ApiError {
     }
 }
 
-async fn operator(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
-    match authenticate(&shared.keys, headers).await? {
+/// A partner is party to a trace when it submitted the trace request or the
+/// request was delivered to it (it is the one that answers).
+async fn party_to_trace(
+    shared: &Shared,
+    trace: &crate::store::Trace,
+    partner: &str,
+) -> Result<bool, ApiError> {
+    Ok(
+        match shared.store.get_message(trace.request_message_id).await? {
+            Some(view) => {
+                view.message.source_partner == partner
+                    || view.deliveries.iter().any(|d| d.destination == partner)
+            }
+            None => false,
+        },
+    )
+}
+
+async fn operator(shared: &Shared, headers: &HeaderMap, peer: &Peer) -> Result<(), ApiError> {
+    match authenticate(&shared.keys, headers, peer).await? {
         Principal::Operator => Ok(()),
         _ => Err(forbidden("this needs an operator key")),
     }
@@ -814,8 +979,9 @@ async fn show_message(
     State(shared): State<Arc<Shared>>,
     Path(id): Path<String>,
     headers: HeaderMap,
+    peer: Peer,
 ) -> ApiResult {
-    let principal = authenticate(&shared.keys, &headers).await?;
+    let principal = authenticate(&shared.keys, &headers, &peer).await?;
     let id = parse_id(&id)?;
     let view = shared.store.get_message(id).await?;
     let visible = match (&view, &principal) {
@@ -862,8 +1028,9 @@ async fn list_messages(
     State(shared): State<Arc<Shared>>,
     Query(q): Query<ListQuery>,
     headers: HeaderMap,
+    peer: Peer,
 ) -> ApiResult {
-    let principal = authenticate(&shared.keys, &headers).await?;
+    let principal = authenticate(&shared.keys, &headers, &peer).await?;
     let bad = |what: &str, message: String| {
         ApiError::new(StatusCode::BAD_REQUEST, "bad_query", message)
             .at(json!({ "parameter": what }))
@@ -922,8 +1089,9 @@ async fn replay(
     State(shared): State<Arc<Shared>>,
     Path(id): Path<String>,
     headers: HeaderMap,
+    peer: Peer,
 ) -> ApiResult {
-    operator(&shared, &headers).await?;
+    operator(&shared, &headers, &peer).await?;
     let id = parse_id(&id)?;
     let queued = shared.store.replay(id, crate::audit::OPERATOR).await?;
     tracing::info!(message_id = %id, queued, "replayed");
@@ -954,8 +1122,9 @@ async fn audit_entries(
     State(shared): State<Arc<Shared>>,
     Query(q): Query<AuditQuery>,
     headers: HeaderMap,
+    peer: Peer,
 ) -> ApiResult {
-    operator(&shared, &headers).await?;
+    operator(&shared, &headers, &peer).await?;
     let limit = q.limit.unwrap_or(100);
     let entries = match (&q.subject, q.after) {
         (Some(subject), _) => shared.store.audit_of_subject(subject, limit).await?,
@@ -983,8 +1152,9 @@ async fn retry_dead(
     State(shared): State<Arc<Shared>>,
     Query(q): Query<RetryDeadQuery>,
     headers: HeaderMap,
+    peer: Peer,
 ) -> ApiResult {
-    operator(&shared, &headers).await?;
+    operator(&shared, &headers, &peer).await?;
     let queued = shared
         .store
         .retry_dead(q.destination.as_deref(), crate::audit::OPERATOR)

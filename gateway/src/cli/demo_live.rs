@@ -189,8 +189,10 @@ key_file = "br.key"
     );
     let hub_config = HubConfig::parse(&hub_text, &hub_dir.join("hub.toml"))
         .map_err(|e| anyhow!("the demo hub configuration is invalid: {e:?}"))?;
+    // `extra` adds lines to the partner's table; `owner` is the agency whose
+    // records the partner may submit.
     let gateway_text = |country: &str,
-                        (partner, format, extra): (&str, &str, &str),
+                        (partner, format, owner, extra): (&str, &str, &str, &str),
                         partner_key: &str,
                         from_hub| {
         anyhow::Ok(format!(
@@ -215,6 +217,7 @@ poll_interval = "50ms"
 id = "{partner}"
 format = "{format}"
 api_key_hashes = ["{partner_hash}"]
+owner_agencies = ["{owner}"]
 outbound = {{ directory = "outbox" }}
 {extra}
 {retry}
@@ -227,13 +230,14 @@ outbound = {{ directory = "outbox" }}
     let rs_formats = r#"formats = { trace_request = "registry-rs-trace-request", trace_response = "registry-rs-trace-response" }"#;
     let rs_text = gateway_text(
         "RS",
-        ("rs", "registry-rs", rs_formats),
+        ("rs", "registry-rs", "RS-MUP", rs_formats),
         &keys.rs_partner,
         &keys.hub_to_rs,
     )?;
+    // The Brazilian registry's API names its agency so (`orgao`).
     let br_text = gateway_text(
         "BR",
-        ("br", "registry-br", ""),
+        ("br", "registry-br", "PF-SINARM", ""),
         &keys.br_partner,
         &keys.hub_to_br,
     )?;

@@ -8,9 +8,12 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use iarms_adapters::{MessageKind, Registry};
+use iarms_adapters::{Limits, MessageKind, Registry};
 use serde::Deserialize;
 use toml::Spanned;
+
+use crate::api::auth::RateLimit;
+use crate::tls::{CertRule, ClientTls, ServerTls};
 
 /// The destination name of the hub in the outbox.
 pub const HUB: &str = "hub";
@@ -86,6 +89,19 @@ pub struct Config {
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
     pub request_timeout: Duration,
+    /// Time allowed for a TLS handshake and for each request head (also the
+    /// idle time of a keep-alive connection).
+    pub header_timeout: Duration,
+    /// A connection with no traffic for this long is closed.
+    pub idle_timeout: Duration,
+    /// Most records one request may carry.
+    pub max_batch_records: usize,
+    /// Per-record limits of the adapters (field length, nesting depth, ...).
+    pub limits: Limits,
+    /// `[tls]`: serve https (and ask for client certificates).
+    pub tls: Option<ServerTls>,
+    /// Client certificates of operators.
+    pub operator_client_certs: Vec<CertRule>,
     pub store_url: String,
     /// Extra mapping directories or files (relative to the config file).
     pub mappings: Vec<PathBuf>,
@@ -103,6 +119,10 @@ pub struct Hub {
     pub api_key: Option<Secret>,
     /// Argon2 hashes of the keys the hub uses when it calls `/v1/inbound`.
     pub inbound_key_hashes: Vec<String>,
+    /// Client certificates the hub presents when it calls `/v1/inbound`.
+    pub client_certs: Vec<CertRule>,
+    /// How we call the hub over https (its CA, our client certificate).
+    pub client_tls: ClientTls,
     pub retry: Retry,
 }
 
@@ -129,8 +149,15 @@ pub struct Partner {
     /// `None`: every kind.
     pub receives: Option<Vec<MessageKind>>,
     pub api_key_hashes: Vec<String>,
+    /// Client certificates of this partner.
+    pub client_certs: Vec<CertRule>,
+    /// The owner agencies (of our country) whose records it may submit.
+    pub owner_agencies: Vec<String>,
+    pub rate_limit: Option<RateLimit>,
     pub inbound: Inbound,
     pub outbound: Option<Outbound>,
+    /// The CA of an https outbound URL.
+    pub outbound_tls: ClientTls,
     pub retry: Retry,
 }
 
@@ -301,6 +328,7 @@ struct RawConfig {
     #[serde(default)]
     store: RawStore,
     hub: Option<RawHub>,
+    tls: Option<Spanned<RawTls>>,
     #[serde(default)]
     forward: RawForward,
     #[serde(default)]
@@ -318,9 +346,54 @@ struct RawGateway {
     #[serde(default)]
     request_timeout: Option<Spanned<String>>,
     #[serde(default)]
+    header_timeout: Option<Spanned<String>>,
+    #[serde(default)]
+    idle_timeout: Option<Spanned<String>>,
+    #[serde(default)]
+    max_batch_records: Option<Spanned<u64>>,
+    #[serde(default)]
+    limits: Option<Spanned<RawLimits>>,
+    #[serde(default)]
     mappings: Vec<String>,
     #[serde(default)]
     operator_key_hashes: Vec<Spanned<String>>,
+    #[serde(default)]
+    operator_client_certs: Vec<Spanned<RawCertRule>>,
+}
+
+/// `[tls]` (gateway.toml and hub.toml).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTls {
+    cert_file: Spanned<String>,
+    key_file: Spanned<String>,
+    #[serde(default)]
+    client_ca_files: Vec<Spanned<String>>,
+}
+
+/// One entry of `client_certs = [...]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawCertRule {
+    ca: String,
+    subject: Option<String>,
+    san: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    max_record_bytes: Option<usize>,
+    max_depth: Option<usize>,
+    max_field_chars: Option<usize>,
+    max_columns: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRateLimit {
+    per_second: u32,
+    burst: Option<u32>,
 }
 
 #[derive(Deserialize, Default)]
@@ -337,6 +410,11 @@ struct RawHub {
     api_key_env: Option<Spanned<String>>,
     #[serde(default)]
     inbound_key_hashes: Vec<Spanned<String>>,
+    #[serde(default)]
+    client_certs: Vec<Spanned<RawCertRule>>,
+    ca_file: Option<Spanned<String>>,
+    client_cert_file: Option<Spanned<String>>,
+    client_key_file: Option<Spanned<String>>,
     retry: Option<Spanned<RawRetry>>,
 }
 
@@ -358,6 +436,11 @@ struct RawPartner {
     receives: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     api_key_hashes: Vec<Spanned<String>>,
+    #[serde(default)]
+    client_certs: Vec<Spanned<RawCertRule>>,
+    #[serde(default)]
+    owner_agencies: Vec<String>,
+    rate_limit: Option<Spanned<RawRateLimit>>,
     inbound: Option<Spanned<RawInbound>>,
     outbound: Option<Spanned<RawOutbound>>,
     retry: Option<Spanned<RawRetry>>,
@@ -379,6 +462,7 @@ struct RawInbound {
 struct RawOutbound {
     url: Option<String>,
     directory: Option<String>,
+    ca_file: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -495,6 +579,141 @@ impl Checker<'_> {
         retry
     }
 
+    /// `[tls]`: the files exist and parse (the whole rustls setup is built once
+    /// here, so that a bad file is reported by check-config, not at start).
+    pub(crate) fn tls(&mut self, raw: Option<&Spanned<RawTls>>, base: &Path) -> Option<ServerTls> {
+        let raw = raw?;
+        let span = raw.span();
+        let r = raw.get_ref();
+        let mut ok = true;
+        let mut file = |c: &mut Self, v: &Spanned<String>, key: &str| -> PathBuf {
+            let path = resolve_path(base, v.get_ref());
+            match std::fs::canonicalize(&path) {
+                Ok(p) => p,
+                Err(e) => {
+                    c.error(v.span(), key, format!("cannot read `{}`: {e}", v.get_ref()));
+                    ok = false;
+                    path
+                }
+            }
+        };
+        let cert_file = file(self, &r.cert_file, "tls.cert_file");
+        let key_file = file(self, &r.key_file, "tls.key_file");
+        let client_ca_files: Vec<PathBuf> = r
+            .client_ca_files
+            .iter()
+            .enumerate()
+            .map(|(i, v)| file(self, v, &format!("tls.client_ca_files[{}]", i + 1)))
+            .collect();
+        let tls = ServerTls {
+            cert_file,
+            key_file,
+            client_ca_files,
+        };
+        if ok {
+            if let Err(e) = crate::tls::Acceptor::new(&tls) {
+                self.error(span, "tls", e.to_string());
+            }
+        }
+        Some(tls)
+    }
+
+    /// `idle_timeout` (default 60s), longer than `request_timeout`: a connection
+    /// busy with a slow request must be answered 408, not cut.
+    pub(crate) fn idle_timeout(
+        &mut self,
+        raw: Option<&Spanned<String>>,
+        key: &str,
+        request_timeout: Duration,
+    ) -> Duration {
+        let default = Duration::from_secs(60).max(request_timeout + Duration::from_secs(5));
+        let Some(v) = raw else {
+            return default;
+        };
+        match self.duration(v.get_ref(), v.span(), key) {
+            Some(d) if d <= request_timeout => {
+                self.error(v.span(), key, "must be longer than request_timeout");
+                default
+            }
+            Some(d) => d,
+            None => default,
+        }
+    }
+
+    /// `client_certs = [...]`: each CA must be one of `[tls] client_ca_files`.
+    pub(crate) fn cert_rules(
+        &mut self,
+        raw: &[Spanned<RawCertRule>],
+        tls: Option<&ServerTls>,
+        base: &Path,
+        key: &str,
+    ) -> Vec<CertRule> {
+        let mut out = Vec::new();
+        for (i, rule) in raw.iter().enumerate() {
+            let key = format!("{key}[{}]", i + 1);
+            let r = rule.get_ref();
+            let Some(tls) = tls.filter(|t| !t.client_ca_files.is_empty()) else {
+                self.error(
+                    rule.span(),
+                    &key,
+                    "client certificates need [tls] with client_ca_files",
+                );
+                continue;
+            };
+            let ca = std::fs::canonicalize(resolve_path(base, &r.ca))
+                .unwrap_or_else(|_| resolve_path(base, &r.ca));
+            if !tls.client_ca_files.contains(&ca) {
+                self.error(
+                    rule.span(),
+                    format!("{key}.ca"),
+                    format!("`{}` is not one of [tls] client_ca_files", r.ca),
+                );
+                continue;
+            }
+            let subject = match r.subject.as_deref().map(crate::tls::parse_dn) {
+                None => None,
+                Some(Ok(dn)) => Some(dn),
+                Some(Err(message)) => {
+                    self.error(rule.span(), format!("{key}.subject"), message);
+                    continue;
+                }
+            };
+            if subject.is_none() && r.san.is_none() {
+                self.error(rule.span(), &key, "give subject or san (or both)");
+                continue;
+            }
+            out.push(CertRule {
+                ca,
+                subject,
+                san: r.san.clone(),
+            });
+        }
+        out
+    }
+
+    /// How we call a peer over https; the files must exist and parse.
+    pub(crate) fn client_tls(
+        &mut self,
+        span: Range<usize>,
+        key: &str,
+        base: &Path,
+        ca_file: Option<&str>,
+        cert_file: Option<&str>,
+        key_file: Option<&str>,
+    ) -> ClientTls {
+        let tls = ClientTls {
+            ca_file: ca_file.map(|f| resolve_path(base, f)),
+            cert_file: cert_file.map(|f| resolve_path(base, f)),
+            key_file: key_file.map(|f| resolve_path(base, f)),
+        };
+        if !tls.is_empty() {
+            if let Err(e) = tls.client(Duration::from_secs(1)) {
+                self.error(span, key, e.to_string());
+            }
+        }
+        tls
+    }
+
     /// The `[forward]` table, with its defaults.
     pub(crate) fn forward(&mut self, f: &RawForward) -> Forward {
         let mut d = |v: &Option<Spanned<String>>, key: &str, default: Duration| {
@@ -559,6 +778,53 @@ impl Checker<'_> {
             .as_ref()
             .and_then(|v| self.duration(v.get_ref(), v.span(), "gateway.request_timeout"))
             .unwrap_or(Duration::from_secs(30));
+        let header_timeout = g
+            .header_timeout
+            .as_ref()
+            .and_then(|v| self.duration(v.get_ref(), v.span(), "gateway.header_timeout"))
+            .unwrap_or(Duration::from_secs(10));
+        let idle_timeout = self.idle_timeout(
+            g.idle_timeout.as_ref(),
+            "gateway.idle_timeout",
+            request_timeout,
+        );
+        let max_batch_records = match &g.max_batch_records {
+            Some(v) if *v.get_ref() == 0 => {
+                self.error(v.span(), "gateway.max_batch_records", "must be at least 1");
+                10_000
+            }
+            Some(v) => *v.get_ref() as usize,
+            None => 10_000,
+        };
+        let mut limits = Limits::default();
+        if let Some(l) = &g.limits {
+            let r = l.get_ref();
+            for (value, slot, name) in [
+                (
+                    r.max_record_bytes,
+                    &mut limits.max_record_bytes,
+                    "max_record_bytes",
+                ),
+                (r.max_depth, &mut limits.max_depth, "max_depth"),
+                (
+                    r.max_field_chars,
+                    &mut limits.max_field_chars,
+                    "max_field_chars",
+                ),
+                (r.max_columns, &mut limits.max_columns, "max_columns"),
+            ] {
+                match value {
+                    Some(0) => self.error(
+                        l.span(),
+                        format!("gateway.limits.{name}"),
+                        "must be at least 1",
+                    ),
+                    Some(v) => *slot = v,
+                    None => {}
+                }
+            }
+        }
+        let tls = self.tls(raw.tls.as_ref(), base);
         let store_url = match &raw.store.url {
             Some(url) if url.contains("://") || url.starts_with("sqlite:") => url.clone(),
             Some(path) => resolve(path).display().to_string(),
@@ -604,11 +870,26 @@ impl Checker<'_> {
                     },
                     (None, None) => None,
                 };
+                let client_tls = self.client_tls(
+                    h.url.span(),
+                    "hub",
+                    base,
+                    h.ca_file.as_ref().map(|v| v.get_ref().as_str()),
+                    h.client_cert_file.as_ref().map(|v| v.get_ref().as_str()),
+                    h.client_key_file.as_ref().map(|v| v.get_ref().as_str()),
+                );
                 Hub {
                     url: h.url.get_ref().trim_end_matches('/').to_string(),
                     api_key,
                     inbound_key_hashes: self
                         .hashes(&h.inbound_key_hashes, "hub.inbound_key_hashes"),
+                    client_certs: self.cert_rules(
+                        &h.client_certs,
+                        tls.as_ref(),
+                        base,
+                        "hub.client_certs",
+                    ),
+                    client_tls,
                     retry: self.retry(h.retry.as_ref(), "hub.retry"),
                 }
             }
@@ -623,6 +904,8 @@ impl Checker<'_> {
                     url: String::new(),
                     api_key: None,
                     inbound_key_hashes: Vec::new(),
+                    client_certs: Vec::new(),
+                    client_tls: ClientTls::default(),
                     retry: Retry::default(),
                 }
             }
@@ -709,6 +992,42 @@ impl Checker<'_> {
                     }
                 }
             };
+            let mut outbound_tls = ClientTls::default();
+            if let Some(s) = &p.outbound {
+                if let Some(ca) = &s.get_ref().ca_file {
+                    if s.get_ref().url.is_none() {
+                        self.error(
+                            s.span(),
+                            format!("{key}.outbound.ca_file"),
+                            "ca_file goes with an https url",
+                        );
+                    }
+                    outbound_tls = self.client_tls(
+                        s.span(),
+                        &format!("{key}.outbound.ca_file"),
+                        base,
+                        Some(ca.as_str()),
+                        None,
+                        None,
+                    );
+                }
+            }
+            let rate_limit = p.rate_limit.as_ref().and_then(|l| {
+                let r = l.get_ref();
+                let per_second = std::num::NonZeroU32::new(r.per_second);
+                let burst = std::num::NonZeroU32::new(r.burst.unwrap_or(r.per_second));
+                match (per_second, burst) {
+                    (Some(per_second), Some(burst)) => Some(RateLimit { per_second, burst }),
+                    _ => {
+                        self.error(
+                            l.span(),
+                            format!("{key}.rate_limit"),
+                            "per_second and burst must be at least 1",
+                        );
+                        None
+                    }
+                }
+            });
             let outbound = match &p.outbound {
                 None => None,
                 Some(s) => match (&s.get_ref().url, &s.get_ref().directory) {
@@ -762,8 +1081,21 @@ impl Checker<'_> {
                 kind_formats,
                 receives,
                 api_key_hashes: self.hashes(&p.api_key_hashes, &format!("{key}.api_key_hashes")),
+                client_certs: self.cert_rules(
+                    &p.client_certs,
+                    tls.as_ref(),
+                    base,
+                    &format!("{key}.client_certs"),
+                ),
+                owner_agencies: p
+                    .owner_agencies
+                    .iter()
+                    .map(|a| a.trim().to_string())
+                    .collect(),
+                rate_limit,
                 inbound,
                 outbound,
+                outbound_tls,
                 retry: self.retry(p.retry.as_ref(), &format!("{key}.retry")),
             });
         }
@@ -774,6 +1106,17 @@ impl Checker<'_> {
             listen,
             body_limit,
             request_timeout,
+            header_timeout,
+            idle_timeout,
+            max_batch_records,
+            limits,
+            operator_client_certs: self.cert_rules(
+                &raw.gateway.operator_client_certs,
+                tls.as_ref(),
+                base,
+                "gateway.operator_client_certs",
+            ),
+            tls,
             store_url,
             mappings: g.mappings.iter().map(|m| resolve(m)).collect(),
             operator_key_hashes: self.hashes(
@@ -791,14 +1134,23 @@ fn kind_list() -> String {
     MessageKind::ALL.map(MessageKind::tag).join(", ")
 }
 
-/// `http://…` only for now (TLS comes later), with a host.
+/// A relative path resolves against the config file's folder.
+pub(crate) fn resolve_path(base: &Path, p: &str) -> PathBuf {
+    let p = PathBuf::from(p);
+    if p.is_absolute() {
+        p
+    } else {
+        base.join(p)
+    }
+}
+
+/// `http://…` or `https://…`, with a host.
 fn check_url(value: &str) -> Result<(), String> {
-    let Some(rest) = value.strip_prefix("http://") else {
-        return Err(if value.starts_with("https://") {
-            format!("`{value}`: https is not supported yet, use http://")
-        } else {
-            format!("`{value}` is not an http:// URL")
-        });
+    let Some(rest) = value
+        .strip_prefix("http://")
+        .or_else(|| value.strip_prefix("https://"))
+    else {
+        return Err(format!("`{value}` is not an http:// or https:// URL"));
     };
     let host = rest.split('/').next().unwrap_or("");
     if host.is_empty() || host.contains(char::is_whitespace) {
@@ -935,6 +1287,69 @@ mod tests {
         assert!(
             has(13, "partner[1].receives", "`gossip` is not a message kind"),
             "{found:?}"
+        );
+    }
+
+    /// TLS files are loaded by check-config: a missing or unparsable file and a
+    /// client certificate rule whose CA is not a client CA are located errors.
+    #[test]
+    fn tls_files_and_certificate_rules_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let cert = params.self_signed(&key).unwrap();
+        std::fs::write(dir.path().join("server.pem"), cert.pem()).unwrap();
+        std::fs::write(dir.path().join("server.key"), key.serialize_pem()).unwrap();
+        std::fs::write(dir.path().join("ca.pem"), cert.pem()).unwrap();
+        std::fs::write(dir.path().join("other.pem"), cert.pem()).unwrap();
+        std::fs::write(dir.path().join("broken.pem"), "not a certificate").unwrap();
+        let head = "[gateway]\ncountry = \"RS\"\nagency = \"MUP\"\nlisten = \"127.0.0.1:0\"\n\n\
+                    [hub]\nurl = \"https://127.0.0.1:9\"\n\n";
+        let good = format!(
+            "{head}[[partner]]\nid = \"rs\"\nformat = \"registry-rs\"\n\
+             client_certs = [{{ ca = \"ca.pem\", subject = \"O=MUP, CN=rs\" }}]\n\n\
+             [tls]\ncert_file = \"server.pem\"\nkey_file = \"server.key\"\nclient_ca_files = [\"ca.pem\"]\n"
+        );
+        let path = dir.path().join("gateway.toml");
+        let (config, _) = Config::parse(&good, &path).unwrap();
+        let rule = &config.partners[0].client_certs[0];
+        assert_eq!(
+            rule.subject.as_deref(),
+            Some(
+                &[
+                    ("CN".to_string(), "rs".to_string()),
+                    ("O".to_string(), "MUP".to_string())
+                ][..]
+            )
+        );
+        assert!(config.tls.is_some());
+
+        let bad = format!(
+            "{head}[[partner]]\nid = \"rs\"\nformat = \"registry-rs\"\n\
+             client_certs = [{{ ca = \"other.pem\", san = \"rs\" }}, {{ ca = \"ca.pem\" }}]\n\n\
+             [tls]\ncert_file = \"missing.pem\"\nkey_file = \"server.key\"\nclient_ca_files = [\"ca.pem\", \"broken.pem\"]\n"
+        );
+        let errors = Config::parse(&bad, &path).err().unwrap().0;
+        let found: Vec<_> = errors.iter().map(|e| (e.line, e.key.clone())).collect();
+        for expected in [
+            (Some(12), "partner[1].client_certs[1].ca"),
+            (Some(12), "partner[1].client_certs[2]"),
+            (Some(15), "tls.cert_file"),
+        ] {
+            assert!(
+                found.contains(&(expected.0, Some(expected.1.to_string()))),
+                "{expected:?} not in {errors:?}"
+            );
+        }
+        // With the cert file present, the broken CA file is named.
+        let bad = bad.replace("missing.pem", "server.pem");
+        let errors = Config::parse(&bad, &path).err().unwrap().0;
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.key.as_deref() == Some("tls") && e.message.contains("broken.pem")),
+            "{errors:?}"
         );
     }
 }

@@ -20,6 +20,7 @@ use crate::api::metrics::Metrics;
 use crate::config::{Forward, Outbound, Retry, HUB};
 use crate::service::Shared;
 use crate::store::{ClaimedDelivery, NextStep, Receipt, Store};
+use crate::tls::ClientTls;
 
 /// What the workers run against: the gateway service ([`Shared`]) or the
 /// reference hub, which also hears of every successful delivery.
@@ -116,6 +117,8 @@ pub struct Worker {
     pub worker_id: String,
     pub sink: Sink,
     pub retry: Retry,
+    /// The peer's CA and our client certificate, for https URLs.
+    pub tls: ClientTls,
 }
 
 /// The workers for every destination of the config.
@@ -129,6 +132,7 @@ pub fn workers(shared: &Shared, instance: &str) -> Vec<Worker> {
             key: config.hub.api_key.as_ref().map(|k| k.expose().to_string()),
         },
         retry: config.hub.retry,
+        tls: config.hub.client_tls.clone(),
     }];
     for partner in &config.partners {
         let (Some(outbound), Some(formats)) = (
@@ -152,6 +156,7 @@ pub fn workers(shared: &Shared, instance: &str) -> Vec<Worker> {
             worker_id: format!("{instance}/{}", partner.id),
             sink,
             retry: partner.retry,
+            tls: partner.outbound_tls.clone(),
         });
     }
     out
@@ -163,24 +168,27 @@ pub fn spawn<H: Host>(
     workers: Vec<Worker>,
     stop: watch::Receiver<bool>,
 ) -> Vec<JoinHandle<()>> {
-    let client = client(shared.forward());
+    let timeout = shared.forward().timeout;
     workers
         .into_iter()
-        .map(|worker| {
+        .filter_map(|worker| {
+            // One client per destination: each may trust its own CA and get our
+            // client certificate. The files were checked with the config.
+            let client = match worker.tls.client(timeout) {
+                Ok(client) => client,
+                Err(e) => {
+                    tracing::error!(destination = %worker.destination, error = %e,
+                        "cannot set up TLS; this destination's deliveries stay queued");
+                    return None;
+                }
+            };
             let shared = Arc::clone(&shared);
-            let client = client.clone();
             let stop = stop.clone();
-            tokio::spawn(async move { run_worker(shared, worker, client, stop).await })
+            Some(tokio::spawn(async move {
+                run_worker(shared, worker, client, stop).await
+            }))
         })
         .collect()
-}
-
-/// The HTTP client of outbound calls, with the configured timeout.
-pub fn client(forward: &Forward) -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(forward.timeout)
-        .build()
-        .unwrap_or_default()
 }
 
 async fn run_worker<H: Host>(

@@ -11,8 +11,10 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::config::{
-    Checker, ConfigError, ConfigErrors, Forward, RawForward, RawRetry, Retry, Secret,
+    Checker, ConfigError, ConfigErrors, Forward, RawCertRule, RawForward, RawRetry, RawTls, Retry,
+    Secret,
 };
+use crate::tls::{CertRule, ClientTls, ServerTls};
 
 /// The checked hub configuration.
 #[derive(Debug, Clone)]
@@ -22,6 +24,12 @@ pub struct HubConfig {
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
     pub request_timeout: Duration,
+    /// Time allowed for a TLS handshake and for each request head.
+    pub header_timeout: Duration,
+    /// A connection with no traffic for this long is closed.
+    pub idle_timeout: Duration,
+    /// `[tls]`: serve https (and ask for client certificates).
+    pub tls: Option<ServerTls>,
     /// How often open traces past their due date are expired.
     pub expire_interval: Duration,
     pub store_url: String,
@@ -40,6 +48,10 @@ pub struct GatewayPeer {
     pub key_hashes: Vec<String>,
     /// The key the hub presents to this gateway's `/v1/inbound`.
     pub key: Secret,
+    /// Client certificates this gateway presents to the hub.
+    pub client_certs: Vec<CertRule>,
+    /// How the hub calls this gateway over https.
+    pub client_tls: ClientTls,
     pub retry: Retry,
 }
 
@@ -106,6 +118,7 @@ struct RawHubConfig {
     store: RawStore,
     #[serde(default)]
     forward: RawForward,
+    tls: Option<Spanned<RawTls>>,
     #[serde(default)]
     gateway: Vec<RawGateway>,
 }
@@ -120,6 +133,10 @@ struct RawHub {
     request_timeout: Option<Spanned<String>>,
     #[serde(default)]
     expire_interval: Option<Spanned<String>>,
+    #[serde(default)]
+    header_timeout: Option<Spanned<String>>,
+    #[serde(default)]
+    idle_timeout: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -136,6 +153,11 @@ struct RawGateway {
     #[serde(default)]
     key_hashes: Vec<Spanned<String>>,
     key_file: Spanned<String>,
+    #[serde(default)]
+    client_certs: Vec<Spanned<RawCertRule>>,
+    ca_file: Option<String>,
+    client_cert_file: Option<String>,
+    client_key_file: Option<String>,
     retry: Option<Spanned<RawRetry>>,
 }
 
@@ -181,11 +203,17 @@ fn build(c: &mut Checker<'_>, raw: RawHubConfig, base: &Path) -> HubConfig {
         "hub.request_timeout",
         Duration::from_secs(30),
     );
+    let header_timeout = duration(
+        &h.header_timeout,
+        "hub.header_timeout",
+        Duration::from_secs(10),
+    );
     let expire_interval = duration(
         &h.expire_interval,
         "hub.expire_interval",
         Duration::from_secs(60),
     );
+    let idle_timeout = c.idle_timeout(h.idle_timeout.as_ref(), "hub.idle_timeout", request_timeout);
     if let Some(v) = &h.expire_interval {
         if expire_interval.is_zero() {
             c.error(v.span(), "hub.expire_interval", "must be longer than 0");
@@ -197,6 +225,7 @@ fn build(c: &mut Checker<'_>, raw: RawHubConfig, base: &Path) -> HubConfig {
         None => base.join("hub.db").display().to_string(),
     };
     let forward = c.forward(&raw.forward);
+    let tls = c.tls(raw.tls.as_ref(), base);
     let mut seen = HashSet::new();
     let mut gateways = Vec::new();
     for (i, g) in raw.gateway.iter().enumerate() {
@@ -217,13 +246,27 @@ fn build(c: &mut Checker<'_>, raw: RawHubConfig, base: &Path) -> HubConfig {
         }
         c.url(g.url.get_ref(), g.url.span(), &format!("{key}.url"));
         let key_hashes = c.hashes(&g.key_hashes, &format!("{key}.key_hashes"));
-        if g.key_hashes.is_empty() {
+        let client_certs = c.cert_rules(
+            &g.client_certs,
+            tls.as_ref(),
+            base,
+            &format!("{key}.client_certs"),
+        );
+        if g.key_hashes.is_empty() && g.client_certs.is_empty() {
             c.error(
                 g.country.span(),
                 format!("{key}.key_hashes"),
-                "give at least one key hash (the gateway could not call the hub)",
+                "give at least one key hash or client certificate (the gateway could not call the hub)",
             );
         }
+        let client_tls = c.client_tls(
+            g.url.span(),
+            &key,
+            base,
+            g.ca_file.as_deref(),
+            g.client_cert_file.as_deref(),
+            g.client_key_file.as_deref(),
+        );
         let secret = match std::fs::read_to_string(resolve(g.key_file.get_ref())) {
             Ok(k) if !k.trim().is_empty() => Secret::new(k.trim().to_string()),
             Ok(_) => {
@@ -248,6 +291,8 @@ fn build(c: &mut Checker<'_>, raw: RawHubConfig, base: &Path) -> HubConfig {
             url: g.url.get_ref().trim_end_matches('/').to_string(),
             key_hashes,
             key: secret,
+            client_certs,
+            client_tls,
             retry: c.retry(g.retry.as_ref(), &format!("{key}.retry")),
         });
     }
@@ -256,6 +301,9 @@ fn build(c: &mut Checker<'_>, raw: RawHubConfig, base: &Path) -> HubConfig {
         listen,
         body_limit,
         request_timeout,
+        header_timeout,
+        idle_timeout,
+        tls,
         expire_interval,
         store_url,
         forward,

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
@@ -22,8 +22,6 @@ use iarms_adapters::{pipeline, Limits, Message, MessageKind, Registry};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::TimeoutLayer;
 
 use super::config::HubConfig;
 use super::routing::{gateway_destination, same_country};
@@ -31,9 +29,10 @@ use super::{Hub, HubError};
 use crate::api::auth::{Keys, Principal};
 use crate::api::metrics::Metrics;
 use crate::api::openapi::{CanonicalMessages, ErrorBody};
-use crate::api::{authenticate, canonical_document, idempotent, ApiError};
+use crate::api::{authenticate, canonical_document, idempotent, with_limits, ApiError};
 use crate::config::Forward;
 use crate::forward::{Host, Sink, Worker};
+use crate::net::Peer;
 use crate::store::{ClaimedDelivery, Store, StoreOptions};
 
 /// What the hub's handlers and workers share.
@@ -60,8 +59,18 @@ impl HubState {
             .iter()
             .map(|g| (Principal::Gateway(g.country.clone()), g.key_hashes.clone()))
             .collect();
+        let certs = config
+            .gateways
+            .iter()
+            .map(|g| {
+                (
+                    Principal::Gateway(g.country.clone()),
+                    g.client_certs.clone(),
+                )
+            })
+            .collect();
         HubState {
-            keys: Arc::new(Keys::new(holders)),
+            keys: Arc::new(Keys::new(holders).with_certs(certs)),
             config,
             hub,
             registry: Registry::builtin(),
@@ -141,6 +150,7 @@ pub fn workers(config: &HubConfig, instance: &str) -> Vec<Worker> {
                     key: g.key.expose().to_string(),
                 },
                 retry: g.retry,
+                tls: g.client_tls.clone(),
             }
         })
         .collect()
@@ -188,20 +198,13 @@ fn handler(method: &str, path: &str) -> MethodRouter<Arc<HubState>> {
 pub fn router(state: Arc<HubState>) -> Router {
     let limit = state.config.body_limit;
     let timeout = state.config.request_timeout;
-    ROUTES
+    let router = ROUTES
         .iter()
         .fold(Router::new(), |router, &(method, path)| {
             router.route(path, handler(method, path))
         })
-        .fallback(not_found)
-        .layer(DefaultBodyLimit::disable())
-        .layer(tower_http::trace::TraceLayer::new_for_http())
-        .layer(RequestBodyLimitLayer::new(limit))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            timeout,
-        ))
-        .with_state(state)
+        .fallback(not_found);
+    with_limits(router, limit, timeout, "hub").with_state(state)
 }
 
 async fn not_found(uri: Uri) -> ApiError {
@@ -272,8 +275,8 @@ async fn readyz(State(state): State<Arc<HubState>>) -> ApiResult {
 }
 
 /// The country of the calling gateway.
-async fn caller(state: &HubState, headers: &HeaderMap) -> Result<String, ApiError> {
-    match authenticate(&state.keys, headers).await? {
+async fn caller(state: &HubState, headers: &HeaderMap, peer: &Peer) -> Result<String, ApiError> {
+    match authenticate(&state.keys, headers, peer).await? {
         Principal::Gateway(country) => Ok(country),
         _ => Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -305,7 +308,7 @@ const RESPONSES: &[MessageKind] = &[MessageKind::TraceResponse];
 const HITS: &[MessageKind] = &[MessageKind::HitNotification];
 
 /// The request parts a submission needs.
-type Submission = (State<Arc<HubState>>, Method, Uri, HeaderMap, Bytes);
+type Submission = (State<Arc<HubState>>, Method, Uri, HeaderMap, Peer, Bytes);
 
 /// Records of the caller's country.
 #[utoipa::path(post, path = "/v1/records", params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters; the same request gets the first answer again")),
@@ -324,9 +327,10 @@ async fn records(
     m: Method,
     u: Uri,
     h: HeaderMap,
+    p: Peer,
     b: Bytes,
 ) -> ApiResult {
-    submit((State(s), m, u, h, b), RECORDS, None).await
+    submit((State(s), m, u, h, p, b), RECORDS, None).await
 }
 
 /// Searches of the caller's country; the outcome lists the hits and the
@@ -347,9 +351,10 @@ async fn searches(
     m: Method,
     u: Uri,
     h: HeaderMap,
+    p: Peer,
     b: Bytes,
 ) -> ApiResult {
-    submit((State(s), m, u, h, b), SEARCHES, None).await
+    submit((State(s), m, u, h, p, b), SEARCHES, None).await
 }
 
 /// Trace requests of the caller's country (routed to the requested country's
@@ -370,9 +375,10 @@ async fn traces(
     m: Method,
     u: Uri,
     h: HeaderMap,
+    p: Peer,
     b: Bytes,
 ) -> ApiResult {
-    submit((State(s), m, u, h, b), TRACES, None).await
+    submit((State(s), m, u, h, p, b), TRACES, None).await
 }
 
 /// Hit notifications come from the hub only: [`Hub::receive`] answers 403.
@@ -388,9 +394,10 @@ async fn hits(
     m: Method,
     u: Uri,
     h: HeaderMap,
+    p: Peer,
     b: Bytes,
 ) -> ApiResult {
-    submit((State(s), m, u, h, b), HITS, None).await
+    submit((State(s), m, u, h, p, b), HITS, None).await
 }
 
 /// The requested country's answers to trace `id`.
@@ -413,9 +420,10 @@ async fn trace_responses(
     m: Method,
     u: Uri,
     h: HeaderMap,
+    p: Peer,
     b: Bytes,
 ) -> ApiResult {
-    submit((State(s), m, u, h, b), RESPONSES, Some(trace_id)).await
+    submit((State(s), m, u, h, p, b), RESPONSES, Some(trace_id)).await
 }
 
 /// Decodes and validates the whole body first (nothing is received when any
@@ -423,11 +431,11 @@ async fn trace_responses(
 /// answers with its outcome; a `{"messages": [...]}` batch with `{"results": [...]}`,
 /// each an outcome or an error, and the status of the first error, if any.
 async fn submit(
-    (State(state), method, uri, headers, body): Submission,
+    (State(state), method, uri, headers, peer, body): Submission,
     kinds: &'static [MessageKind],
     trace_id: Option<String>,
 ) -> ApiResult {
-    let country = caller(&state, &headers).await?;
+    let country = caller(&state, &headers, &peer).await?;
     let scope = gateway_destination(&country);
     let work = receive_all(&state, &country, &body, kinds, trace_id);
     idempotent(
@@ -580,8 +588,9 @@ async fn show_trace(
     State(state): State<Arc<HubState>>,
     Path(trace_id): Path<String>,
     headers: HeaderMap,
+    peer: Peer,
 ) -> ApiResult {
-    let country = caller(&state, &headers).await?;
+    let country = caller(&state, &headers, &peer).await?;
     let trace = state
         .hub
         .store()
@@ -614,8 +623,9 @@ async fn acknowledge(
     State(state): State<Arc<HubState>>,
     Path(trace_id): Path<String>,
     headers: HeaderMap,
+    peer: Peer,
 ) -> ApiResult {
-    let country = caller(&state, &headers).await?;
+    let country = caller(&state, &headers, &peer).await?;
     let transition = state
         .hub
         .acknowledge(&country, &trace_id)
@@ -639,8 +649,9 @@ async fn cancel(
     State(state): State<Arc<HubState>>,
     Path(trace_id): Path<String>,
     headers: HeaderMap,
+    peer: Peer,
 ) -> ApiResult {
-    let country = caller(&state, &headers).await?;
+    let country = caller(&state, &headers, &peer).await?;
     let transition = state
         .hub
         .cancel(&country, &trace_id)
@@ -669,6 +680,12 @@ pub async fn run_on(
     config: HubConfig,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let tls = match &config.tls {
+        Some(tls) => Some(Arc::new(
+            crate::tls::Acceptor::new(tls).context("cannot set up TLS ([tls])")?,
+        )),
+        None => None,
+    };
     let hub = Hub::open(&config.store_url, StoreOptions::default())
         .await
         .with_context(|| format!("cannot open the store {}", config.store_url))?;
@@ -682,11 +699,16 @@ pub async fn run_on(
         stop_rx.clone(),
     );
     tasks.push(tokio::spawn(expire_job(Arc::clone(&state), stop_rx)));
-    tracing::info!(%addr, gateways = state.config.gateways.len(), "hub listening");
-    eprintln!("iarms-gateway hub listening on http://{addr}");
-    let served = axum::serve(listener, router(Arc::clone(&state)))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(%addr, gateways = state.config.gateways.len(), scheme, "hub listening");
+    eprintln!("iarms-gateway hub listening on {scheme}://{addr}");
+    let options = crate::net::ServeOptions {
+        tls,
+        header_timeout: state.config.header_timeout,
+        idle_timeout: state.config.idle_timeout,
+        drain_timeout: state.config.request_timeout + std::time::Duration::from_secs(1),
+    };
+    let served = crate::net::serve(listener, router(Arc::clone(&state)), options, shutdown).await;
     tracing::info!("stopping: no new requests; stopping the workers");
     let _ = stop_tx.send(true);
     for task in tasks {
@@ -737,6 +759,8 @@ mod tests {
             url: "http://127.0.0.1:1".to_string(),
             key_hashes: vec![crate::api::auth::hash_key(&format!("{country}-key")).unwrap()],
             key: Secret::new("unused".to_string()),
+            client_certs: Vec::new(),
+            client_tls: crate::tls::ClientTls::default(),
             retry: Retry::default(),
         };
         let config = HubConfig {
@@ -744,6 +768,9 @@ mod tests {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             body_limit: 1 << 20,
             request_timeout: std::time::Duration::from_secs(30),
+            header_timeout: std::time::Duration::from_secs(10),
+            idle_timeout: std::time::Duration::from_secs(60),
+            tls: None,
             expire_interval: std::time::Duration::from_secs(60),
             store_url: String::new(),
             forward: crate::config::Forward {

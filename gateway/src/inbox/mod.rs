@@ -134,6 +134,7 @@ async fn process(shared: &Shared, w: &Watch, file: &Path) -> std::io::Result<()>
         format: &w.format,
         kinds: None,
         route: Route::Hub,
+        max_records: None,
     };
     let report = match ingest_as(shared, how, bytes, name.clone()).await {
         Ok(report) => report,

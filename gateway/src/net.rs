@@ -1,0 +1,241 @@
+//! The accept loop of the gateway and the hub, plain HTTP or TLS, HTTP/1.1 and
+//! HTTP/2 (hyper-util's auto builder). `axum::serve` has no TLS and no header
+//! read timeout, hence this loop:
+//!
+//! - TLS handshakes run in each connection's task, bounded by `header_timeout`;
+//!   the verified client certificate's identity goes into every request's
+//!   extensions as [`Peer`].
+//! - Slow clients cannot hold connections: a request head must arrive within
+//!   `header_timeout` once it has begun (hyper's `header_read_timeout`), and a
+//!   connection on which nothing moves for `idle_timeout` is closed ([`Idle`]:
+//!   before the first byte, between keep-alive requests, and a peer that stops
+//!   reading our answer). hyper has no such timeout of its own.
+//! - Graceful shutdown: stop accepting, let in-flight requests finish (at most
+//!   `drain_timeout`), close.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tower::ServiceExt;
+
+use crate::tls::{Acceptor, PeerIdentity};
+
+/// The verified client certificate of the request's connection, if any.
+#[derive(Debug, Clone, Default)]
+pub struct Peer(pub Option<Arc<PeerIdentity>>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Peer, Self::Rejection> {
+        Ok(parts.extensions.get::<Peer>().cloned().unwrap_or_default())
+    }
+}
+
+/// How a listener serves.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub tls: Option<Arc<Acceptor>>,
+    /// Time allowed for a TLS handshake and for each request head.
+    pub header_timeout: Duration,
+    /// A connection with no traffic for this long is closed (longer than the
+    /// request timeout, so that a slow handler is answered 408 first).
+    pub idle_timeout: Duration,
+    /// How long a graceful shutdown waits for in-flight requests.
+    pub drain_timeout: Duration,
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then drains.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(options.header_timeout)
+        .keep_alive(true);
+    builder.http2().timer(TokioTimer::new());
+    let graceful = GracefulShutdown::new();
+    let tls = options.tls.as_ref().map(|a| {
+        (
+            Arc::clone(a),
+            tokio_rustls::TlsAcceptor::from(Arc::clone(&a.config)),
+        )
+    });
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a little, go on.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let builder = builder.clone();
+        let app = app.clone();
+        let watcher = graceful.watcher();
+        let tls = tls.clone();
+        let header_timeout = options.header_timeout;
+        let stream = Idle::new(stream, options.idle_timeout);
+        tokio::spawn(async move {
+            match tls {
+                None => {
+                    let service = TowerToHyperService::new(app);
+                    let conn = builder.serve_connection(TokioIo::new(stream), service);
+                    if let Err(e) = watcher.watch(conn).await {
+                        tracing::debug!(%remote, error = %e, "connection ended with an error");
+                    }
+                }
+                Some((acceptor, tls)) => {
+                    let stream =
+                        match tokio::time::timeout(header_timeout, tls.accept(stream)).await {
+                            Ok(Ok(stream)) => stream,
+                            Ok(Err(e)) => {
+                                tracing::info!(%remote, error = %e, "TLS handshake refused");
+                                return;
+                            }
+                            Err(_) => {
+                                tracing::info!(%remote, "TLS handshake timed out");
+                                return;
+                            }
+                        };
+                    let peer = stream
+                        .get_ref()
+                        .1
+                        .peer_certificates()
+                        .and_then(|chain| acceptor.identify(chain))
+                        .map(Arc::new);
+                    if let Some(p) = &peer {
+                        tracing::debug!(%remote, subject = %p.subject_text(), "client certificate");
+                    }
+                    let peer = Peer(peer);
+                    let app = app.map_request(
+                        move |mut request: hyper::Request<hyper::body::Incoming>| {
+                            request.extensions_mut().insert(peer.clone());
+                            request
+                        },
+                    );
+                    let service = TowerToHyperService::new(app);
+                    let conn = builder.serve_connection(TokioIo::new(stream), service);
+                    if let Err(e) = watcher.watch(conn).await {
+                        tracing::debug!(%remote, error = %e, "connection ended with an error");
+                    }
+                }
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(options.drain_timeout, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "in-flight requests did not finish within {:?}; closing",
+            options.drain_timeout
+        );
+    }
+    Ok(())
+}
+
+/// A stream that fails with `TimedOut` when neither a read nor a write has made
+/// progress for `timeout` while one is waiting: the idle timeout of a connection.
+pub struct Idle<T> {
+    inner: T,
+    timeout: Duration,
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl<T> Idle<T> {
+    pub fn new(inner: T, timeout: Duration) -> Idle<T> {
+        Idle {
+            inner,
+            timeout,
+            deadline: Box::pin(tokio::time::sleep(timeout)),
+        }
+    }
+
+    fn moved(&mut self) {
+        let next = tokio::time::Instant::now() + self.timeout;
+        self.deadline.as_mut().reset(next);
+    }
+
+    /// `Ready(error)` once the deadline passed (the caller is waiting).
+    fn expired(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Error> {
+        use std::future::Future as _;
+        self.deadline
+            .as_mut()
+            .poll(cx)
+            .map(|()| std::io::Error::new(std::io::ErrorKind::TimedOut, "connection idle too long"))
+    }
+}
+
+impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Idle<T> {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        match std::pin::Pin::new(&mut this.inner).poll_read(cx, buf) {
+            std::task::Poll::Ready(result) => {
+                this.moved();
+                std::task::Poll::Ready(result)
+            }
+            std::task::Poll::Pending => this.expired(cx).map(Err),
+        }
+    }
+}
+
+impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Idle<T> {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        match std::pin::Pin::new(&mut this.inner).poll_write(cx, buf) {
+            std::task::Poll::Ready(result) => {
+                this.moved();
+                std::task::Poll::Ready(result)
+            }
+            std::task::Poll::Pending => this.expired(cx).map(Err),
+        }
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        match std::pin::Pin::new(&mut this.inner).poll_flush(cx) {
+            std::task::Poll::Pending => this.expired(cx).map(Err),
+            ready => ready,
+        }
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
