@@ -80,7 +80,7 @@ pub async fn run_on(
     registry: Registry,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let store = store::open(&config.store_url)
+    let store = store::open_with(&config.store_url, config.store_options())
         .await
         .with_context(|| format!("cannot open the store {}", config.store_url))?;
     let addr: SocketAddr = listener.local_addr()?;

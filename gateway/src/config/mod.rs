@@ -87,6 +87,9 @@ pub struct Config {
     pub body_limit: usize,
     pub request_timeout: Duration,
     pub store_url: String,
+    /// PostgreSQL only: the schema holding the gateway's tables (created if
+    /// missing), so several gateways or test runs can share one database.
+    pub store_schema: Option<String>,
     /// Extra mapping directories or files (relative to the config file).
     pub mappings: Vec<PathBuf>,
     /// Argon2 hashes of operator keys (replay, retry-dead, every message).
@@ -161,6 +164,14 @@ impl Default for Retry {
 }
 
 impl Config {
+    /// How the service and `messages` open the store: defaults, plus `[store] schema`.
+    pub fn store_options(&self) -> crate::store::StoreOptions {
+        crate::store::StoreOptions {
+            schema: self.store_schema.clone(),
+            ..crate::store::StoreOptions::default()
+        }
+    }
+
     pub fn partner(&self, id: &str) -> Option<&Partner> {
         self.partners.iter().find(|p| p.id == id)
     }
@@ -278,6 +289,7 @@ struct RawGateway {
 #[serde(deny_unknown_fields)]
 struct RawStore {
     url: Option<String>,
+    schema: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -513,6 +525,30 @@ impl Checker<'_> {
             Some(path) => resolve(path).display().to_string(),
             None => base.join("gateway.db").display().to_string(),
         };
+        let store_schema = raw.store.schema.as_ref().and_then(|schema| {
+            let postgres = crate::store::backend_of(&store_url)
+                .is_ok_and(|b| b == crate::store::Backend::Postgres);
+            if !postgres {
+                self.error(
+                    schema.span(),
+                    "store.schema",
+                    "a schema applies to a PostgreSQL store (url = \"postgres://…\") only",
+                );
+                None
+            } else if !is_plain_identifier(schema.get_ref()) {
+                self.error(
+                    schema.span(),
+                    "store.schema",
+                    format!(
+                        "`{}`: use lower-case letters, digits and `_` (at most 63, not starting with a digit)",
+                        schema.get_ref()
+                    ),
+                );
+                None
+            } else {
+                Some(schema.get_ref().clone())
+            }
+        });
         let hub = match &raw.hub {
             Some(h) => {
                 self.url(h.url.get_ref(), h.url.span(), "hub.url");
@@ -693,6 +729,7 @@ impl Checker<'_> {
             body_limit,
             request_timeout,
             store_url,
+            store_schema,
             mappings: g.mappings.iter().map(|m| resolve(m)).collect(),
             operator_key_hashes: self.hashes(
                 &raw.gateway.operator_key_hashes,
@@ -703,6 +740,17 @@ impl Checker<'_> {
             partners,
         }
     }
+}
+
+/// `[a-z_][a-z0-9_]*`, at most 63 bytes: the names the PostgreSQL store accepts
+/// as a schema (it quotes them into DDL).
+fn is_plain_identifier(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    name.len() <= 63
+        && bytes
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
+        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// `http://…` only for now (TLS comes later), with a host.
@@ -796,5 +844,32 @@ mod tests {
             "{}",
             unknown[0].message
         );
+    }
+
+    #[test]
+    fn store_schema() {
+        let head = "[gateway]\ncountry = \"RS\"\nagency = \"MUP\"\nlisten = \"127.0.0.1:0\"\n";
+        let pg = format!("{head}[store]\nurl = \"postgres://db/iarms\"\nschema = \"gw_rs\"\n");
+        let Ok((config, _)) = Config::parse(&pg, Path::new("g.toml")) else {
+            panic!("a valid schema was refused")
+        };
+        assert_eq!(config.store_options().schema.as_deref(), Some("gw_rs"));
+        for (text, why) in [
+            (
+                format!("{head}[store]\nurl = \"postgres://db/iarms\"\nschema = \"Gw-RS\"\n"),
+                "lower-case",
+            ),
+            (
+                format!("{head}[store]\nurl = \"gateway.db\"\nschema = \"gw_rs\"\n"),
+                "PostgreSQL",
+            ),
+        ] {
+            let Err(errors) = Config::parse(&text, Path::new("g.toml")) else {
+                panic!("expected an error for {text}")
+            };
+            let e = &errors.0[0];
+            assert_eq!((e.line, e.key.as_deref()), (Some(8), Some("store.schema")));
+            assert!(e.message.contains(why), "{}", e.message);
+        }
     }
 }
