@@ -848,11 +848,10 @@ mod tests {
 
     #[test]
     fn store_schema() {
-        let head = "[gateway]\ncountry = \"RS\"\nagency = \"MUP\"\nlisten = \"127.0.0.1:0\"\n";
+        let head = "[gateway]\ncountry = \"RS\"\nagency = \"MUP\"\nlisten = \"127.0.0.1:0\"\n[hub]\nurl = \"http://hub.test\"\n";
         let pg = format!("{head}[store]\nurl = \"postgres://db/iarms\"\nschema = \"gw_rs\"\n");
-        let Ok((config, _)) = Config::parse(&pg, Path::new("g.toml")) else {
-            panic!("a valid schema was refused")
-        };
+        let (config, _) = Config::parse(&pg, Path::new("g.toml"))
+            .unwrap_or_else(|e| panic!("a valid schema was refused: {e}"));
         assert_eq!(config.store_options().schema.as_deref(), Some("gw_rs"));
         for (text, why) in [
             (
@@ -868,7 +867,7 @@ mod tests {
                 panic!("expected an error for {text}")
             };
             let e = &errors.0[0];
-            assert_eq!((e.line, e.key.as_deref()), (Some(8), Some("store.schema")));
+            assert_eq!((e.line, e.key.as_deref()), (Some(9), Some("store.schema")));
             assert!(e.message.contains(why), "{}", e.message);
         }
     }
