@@ -4,16 +4,18 @@
 //! A Serbian export goes in at the RS gateway, a Brazilian search at the BR
 //! gateway; the hit notification lands at both registries. Then a trace request
 //! travels BR -> hub -> RS, the RS answer travels back, and the hub shows the
-//! trace `answered`.
+//! trace `answered`. The gateways run on SQLite, and on PostgreSQL (a schema
+//! each) when `DATABASE_URL` is set; the hub keeps its SQLite store.
 
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::{bin, data, path_str, run};
+use support::service::{cheap_hash, free_port, start, Process};
+use support::store::TestStore;
+use support::{data, path_str, run};
 
 const KEY_RS_PARTNER: &str = "rs-registry-key";
 const KEY_BR_PARTNER: &str = "br-registry-key";
@@ -21,70 +23,6 @@ const KEY_RS_TO_HUB: &str = "rs-gateway-calls-hub";
 const KEY_BR_TO_HUB: &str = "br-gateway-calls-hub";
 const KEY_HUB_TO_RS: &str = "hub-calls-rs-gateway";
 const KEY_HUB_TO_BR: &str = "hub-calls-br-gateway";
-
-/// A cheap argon2 hash (tests only: low memory and time cost keep them fast).
-fn cheap_hash(key: &str) -> String {
-    use argon2::password_hash::{PasswordHasher, SaltString};
-    let params = argon2::Params::new(256, 1, 1, None).unwrap();
-    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-    let salt = SaltString::encode_b64(b"iarms-test-salt!").unwrap();
-    argon
-        .hash_password(key.as_bytes(), &salt)
-        .unwrap()
-        .to_string()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A running process with its own temporary directory; killed when dropped.
-struct Process {
-    child: Child,
-    url: String,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start(args: &[&str], dir: tempfile::TempDir, port: u16) -> Process {
-    let config = dir.path().join("config.toml");
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend(["--config", path_str(&config)]);
-    let child = bin()
-        .args(&all)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let process = Process {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-        dir,
-    };
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Ok(r) = client.get(format!("{}/readyz", process.url)).send().await {
-            if r.status() == 200 {
-                return process;
-            }
-        }
-        assert!(Instant::now() < deadline, "{args:?} did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 async fn start_hub(port: u16, rs_port: u16, br_port: u16) -> Process {
     let dir = tempfile::tempdir().unwrap();
@@ -126,6 +64,7 @@ key_file = "br.key"
 /// A country gateway with one partner that receives through `outbox/`;
 /// `extra` adds lines to the partner's table.
 async fn start_gateway(
+    store: &TestStore,
     country: &str,
     port: u16,
     hub_port: u16,
@@ -140,9 +79,7 @@ country = "{country}"
 agency = "{country}-TEST"
 listen = "127.0.0.1:{port}"
 
-[store]
-url = "gateway.db"
-
+{store}
 [hub]
 url = "http://127.0.0.1:{hub_port}"
 api_key_file = "hub.key"
@@ -162,6 +99,7 @@ outbound = {{ directory = "outbox" }}
 retry = {{ max_attempts = 50, initial_backoff = "100ms", max_backoff = "300ms" }}
 {extra}
 "#,
+        store = store.toml(),
         from_hub = cheap_hash(from_hub),
         partner_hash = cheap_hash(partner_key),
     );
@@ -253,9 +191,26 @@ fn first_ndjson_line(args: &[&str]) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn records_searches_and_traces_travel_between_two_gateways_through_the_hub() {
+    records_searches_and_traces_travel([TestStore::Sqlite, TestStore::Sqlite]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_searches_and_traces_travel_between_two_gateways_through_the_hub_on_postgres() {
+    let Some(rs) = TestStore::postgres("e2e_rs") else {
+        return;
+    };
+    let Some(br) = TestStore::postgres("e2e_br") else {
+        return;
+    };
+    records_searches_and_traces_travel([rs, br]).await;
+}
+
+/// The story, with the RS and BR gateways on `stores` (dropped after the processes).
+async fn records_searches_and_traces_travel([rs_store, br_store]: [TestStore; 2]) {
     let (hub_port, rs_port, br_port) = (free_port(), free_port(), free_port());
     let hub = start_hub(hub_port, rs_port, br_port).await;
     let rs = start_gateway(
+        &rs_store,
         "RS",
         rs_port,
         hub_port,
@@ -269,6 +224,7 @@ async fn records_searches_and_traces_travel_between_two_gateways_through_the_hub
     )
     .await;
     let br = start_gateway(
+        &br_store,
         "BR",
         br_port,
         hub_port,

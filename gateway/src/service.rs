@@ -96,7 +96,7 @@ pub async fn run_on(
         )),
         None => None,
     };
-    let store = store::open(&config.store_url)
+    let store = store::open_with(&config.store_url, config.store_options())
         .await
         .with_context(|| format!("cannot open the store {}", config.store_url))?;
     let addr: SocketAddr = listener.local_addr()?;

@@ -82,3 +82,8 @@ pub fn read(path: &Path) -> String {
 pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap_or_else(|e| panic!("cannot create a temporary directory: {e}"))
 }
+
+pub mod load;
+pub mod receiver;
+pub mod service;
+pub mod store;

@@ -66,7 +66,7 @@ pub fn run(args: MessagesArgs) -> anyhow::Result<Status> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let store = store::open(&config.store_url)
+        let store = store::open_with(&config.store_url, config.store_options())
             .await
             .with_context(|| format!("cannot open the store {}", config.store_url))?;
         let status = act(store.as_ref(), args.action).await;

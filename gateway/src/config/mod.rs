@@ -103,6 +103,9 @@ pub struct Config {
     /// Client certificates of operators.
     pub operator_client_certs: Vec<CertRule>,
     pub store_url: String,
+    /// PostgreSQL only: the schema holding the gateway's tables (created if
+    /// missing), so several gateways or test runs can share one database.
+    pub store_schema: Option<String>,
     /// Extra mapping directories or files (relative to the config file).
     pub mappings: Vec<PathBuf>,
     /// Argon2 hashes of operator keys (replay, retry-dead, every message).
@@ -217,6 +220,14 @@ pub(crate) fn parse_kind(text: &str) -> Option<MessageKind> {
 }
 
 impl Config {
+    /// How the service and `messages` open the store: defaults, plus `[store] schema`.
+    pub fn store_options(&self) -> crate::store::StoreOptions {
+        crate::store::StoreOptions {
+            schema: self.store_schema.clone(),
+            ..crate::store::StoreOptions::default()
+        }
+    }
+
     pub fn partner(&self, id: &str) -> Option<&Partner> {
         self.partners.iter().find(|p| p.id == id)
     }
@@ -400,6 +411,7 @@ struct RawRateLimit {
 #[serde(deny_unknown_fields)]
 struct RawStore {
     url: Option<String>,
+    schema: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -830,6 +842,30 @@ impl Checker<'_> {
             Some(path) => resolve(path).display().to_string(),
             None => base.join("gateway.db").display().to_string(),
         };
+        let store_schema = raw.store.schema.as_ref().and_then(|schema| {
+            let postgres = crate::store::backend_of(&store_url)
+                .is_ok_and(|b| b == crate::store::Backend::Postgres);
+            if !postgres {
+                self.error(
+                    schema.span(),
+                    "store.schema",
+                    "a schema applies to a PostgreSQL store (url = \"postgres://…\") only",
+                );
+                None
+            } else if !is_plain_identifier(schema.get_ref()) {
+                self.error(
+                    schema.span(),
+                    "store.schema",
+                    format!(
+                        "`{}`: use lower-case letters, digits and `_` (at most 63, not starting with a digit)",
+                        schema.get_ref()
+                    ),
+                );
+                None
+            } else {
+                Some(schema.get_ref().clone())
+            }
+        });
         let hub = match &raw.hub {
             Some(h) => {
                 self.url(h.url.get_ref(), h.url.span(), "hub.url");
@@ -1118,6 +1154,7 @@ impl Checker<'_> {
             ),
             tls,
             store_url,
+            store_schema,
             mappings: g.mappings.iter().map(|m| resolve(m)).collect(),
             operator_key_hashes: self.hashes(
                 &raw.gateway.operator_key_hashes,
@@ -1142,6 +1179,17 @@ pub(crate) fn resolve_path(base: &Path, p: &str) -> PathBuf {
     } else {
         base.join(p)
     }
+}
+
+/// `[a-z_][a-z0-9_]*`, at most 63 bytes: the names the PostgreSQL store accepts
+/// as a schema (it quotes them into DDL).
+fn is_plain_identifier(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    name.len() <= 63
+        && bytes
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
+        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// `http://…` or `https://…`, with a host.
@@ -1351,5 +1399,31 @@ mod tests {
                 .any(|e| e.key.as_deref() == Some("tls") && e.message.contains("broken.pem")),
             "{errors:?}"
         );
+    }
+
+    #[test]
+    fn store_schema() {
+        let head = "[gateway]\ncountry = \"RS\"\nagency = \"MUP\"\nlisten = \"127.0.0.1:0\"\n[hub]\nurl = \"http://hub.test\"\n";
+        let pg = format!("{head}[store]\nurl = \"postgres://db/iarms\"\nschema = \"gw_rs\"\n");
+        let (config, _) = Config::parse(&pg, Path::new("g.toml"))
+            .unwrap_or_else(|e| panic!("a valid schema was refused: {e}"));
+        assert_eq!(config.store_options().schema.as_deref(), Some("gw_rs"));
+        for (text, why) in [
+            (
+                format!("{head}[store]\nurl = \"postgres://db/iarms\"\nschema = \"Gw-RS\"\n"),
+                "lower-case",
+            ),
+            (
+                format!("{head}[store]\nurl = \"gateway.db\"\nschema = \"gw_rs\"\n"),
+                "PostgreSQL",
+            ),
+        ] {
+            let Err(errors) = Config::parse(&text, Path::new("g.toml")) else {
+                panic!("expected an error for {text}")
+            };
+            let e = &errors.0[0];
+            assert_eq!((e.line, e.key.as_deref()), (Some(9), Some("store.schema")));
+            assert!(e.message.contains(why), "{}", e.message);
+        }
     }
 }

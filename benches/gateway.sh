@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# Gateway ingest benchmark (run by hand, not in CI).
+#
+# Starts `iarms-gateway serve` (release build) with a durable store and, in the
+# same run, a bare axum server that answers 200 and does nothing
+# (gateway/examples/bare_axum.rs: the ceiling; it also stands in for the hub the
+# gateway forwards to). Then, with wrk on loopback and fresh records on every
+# request (benches/records.lua):
+#   1. throughput, batches of 100 records per request: ceiling, then gateway;
+#   2. throughput, one record per request: ceiling, then gateway;
+#   3. latency p50/p99 at a fixed rate (single records, then batches): gateway
+#      and ceiling. wrk has no constant-rate mode (wrk2 has), so each connection
+#      pauses DELAY after every answer; the achieved rate is printed beside.
+# Records/s of the gateway are counted by the gateway itself (its
+# iarms_gateway_messages_in_total counter, before and after), not by wrk.
+#
+# Store: a SQLite file (synchronous=FULL, WAL) by default; set
+# BENCH_DATABASE_URL=postgres://… to run on PostgreSQL (schema bench_<pid>,
+# dropped at the end with psql if psql is installed).
+#
+# Needs: wrk (Debian package `wrk`: apt-get install -y wrk), curl.
+# Usage: benches/gateway.sh            (env: DURATION=15s CONNS=32 THREADS=1
+#                                       RATE_SINGLE=1000 RATE_BATCH=50)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+duration="${DURATION:-15s}"
+conns="${CONNS:-32}"
+threads="${THREADS:-1}"
+rate_single="${RATE_SINGLE:-1000}"
+rate_batch="${RATE_BATCH:-50}"
+gateway_port="${GATEWAY_PORT:-18080}"
+ceiling_port="${CEILING_PORT:-18099}"
+key="bench-partner-key"
+out=benches/out/gateway
+script=benches/records.lua
+
+for tool in wrk curl; do
+  command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install -y $tool" >&2; exit 2; }
+done
+
+cargo build --release -q -p iarms-gateway --bin iarms-gateway --example bare_axum
+target="${CARGO_TARGET_DIR:-target}"
+bin="$target/release/iarms-gateway"
+bare="$target/release/examples/bare_axum"
+
+rm -rf "$out"
+mkdir -p "$out"
+
+if [[ -n "${BENCH_DATABASE_URL:-}" ]]; then
+  schema="bench_$$"
+  store_toml="url = \"$BENCH_DATABASE_URL\"
+schema = \"$schema\""
+  store_name="PostgreSQL"
+else
+  store_toml="url = \"gateway.db\""
+  store_name="SQLite (synchronous=FULL, WAL)"
+fi
+
+hash="$(printf %s "$key" | "$bin" hash-key)"
+cat > "$out/gateway.toml" <<TOML
+[gateway]
+country = "RS"
+agency = "RS-MUP"
+listen = "127.0.0.1:$gateway_port"
+
+[store]
+$store_toml
+
+[hub]
+url = "http://127.0.0.1:$ceiling_port"
+
+[[partner]]
+id = "bench"
+format = "registry-rs"
+api_key_hashes = ["$hash"]
+TOML
+
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [[ -n "${schema:-}" ]] && command -v psql >/dev/null; then
+    PGOPTIONS="--client-min-messages=warning" psql -q "$BENCH_DATABASE_URL" -c "DROP SCHEMA IF EXISTS \"$schema\" CASCADE" >/dev/null || true
+  fi
+}
+trap cleanup EXIT
+
+"$bare" "127.0.0.1:$ceiling_port" 2>"$out/bare_axum.log" &
+pids+=($!)
+"$bin" serve --config "$out/gateway.toml" 2>"$out/gateway.log" &
+pids+=($!)
+
+wait_ready() {
+  for _ in $(seq 1 200); do
+    curl -sf -o /dev/null -X "$2" "$1" && return 0
+    sleep 0.1
+  done
+  echo "$1 did not answer; see $out/*.log" >&2
+  exit 1
+}
+wait_ready "http://127.0.0.1:$gateway_port/readyz" GET
+wait_ready "http://127.0.0.1:$ceiling_port/" POST
+
+accepted_total() {
+  curl -sf "http://127.0.0.1:$gateway_port/metrics" |
+    awk '/^iarms_gateway_messages_in_total/ { n += $NF } END { printf "%d", n }'
+}
+
+run=$(( $(date +%s) % 100000 * 1000 ))
+declare -A result
+
+# load NAME URL BATCH CONNS [DELAY_MS]: one wrk run; keeps its output in $out/NAME.txt.
+load() {
+  local name="$1" url="$2" batch="$3" c="$4" delay="${5:-0}"
+  run=$(( run + 1 ))
+  local before after start end
+  before="$(accepted_total)"
+  start="$(date +%s.%N)"
+  wrk -t "$threads" -c "$c" -d "$duration" --latency -s "$script" "$url" \
+    -- "$key" "$batch" "$run" "$delay" > "$out/$name.txt"
+  end="$(date +%s.%N)"
+  after="$(accepted_total)"
+  local rps p50 p99 errors
+  rps="$(awk '/^Requests\/sec/ { print $2 }' "$out/$name.txt")"
+  p50="$(awk '$1 == "50%" { print $2 }' "$out/$name.txt")"
+  p99="$(awk '$1 == "99%" { print $2 }' "$out/$name.txt")"
+  errors="$(awk '/Non-2xx|Socket errors/ { print }' "$out/$name.txt" | tr '\n' ' ')"
+  result[$name]="$rps"
+  if [[ "$url" == *":$gateway_port" ]]; then
+    local stored=$(( after - before ))
+    local per_s
+    per_s="$(awk -v n="$stored" -v s="$start" -v e="$end" 'BEGIN { printf "%.0f", n / (e - s) }')"
+    result[$name.records]="$per_s"
+    printf "%-22s %10s req/s %10s records stored/s  p50 %8s  p99 %8s  %s\n" \
+      "$name" "$rps" "$per_s" "$p50" "$p99" "$errors"
+  else
+    printf "%-22s %10s req/s %10s records/s         p50 %8s  p99 %8s  %s\n" \
+      "$name" "$rps" "$(awk -v r="$rps" -v b="$batch" 'BEGIN { printf "%.0f", r * b }')" \
+      "$p50" "$p99" "$errors"
+  fi
+}
+
+gateway="http://127.0.0.1:$gateway_port"
+ceiling="http://127.0.0.1:$ceiling_port"
+echo "store: $store_name; wrk -t $threads, $duration per run, $(nproc) cores; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# Warm-up (first key verification, connections, page cache).
+DURATION_SAVED="$duration"; duration=3s
+load warmup "$gateway" 100 4 >/dev/null
+duration="$DURATION_SAVED"
+
+echo "-- throughput, $conns connections"
+load ceiling-batch100 "$ceiling" 100 "$conns"
+load gateway-batch100 "$gateway" 100 "$conns"
+load ceiling-single "$ceiling" 1 "$conns"
+load gateway-single "$gateway" 1 "$conns"
+
+# Fixed rate: 8 connections, each pausing 8000/RATE ms after every answer.
+echo "-- latency at a fixed rate (8 connections, paced)"
+load "gateway-single@$rate_single" "$gateway" 1 8 $(( 8000 / rate_single ))
+load "ceiling-single@$rate_single" "$ceiling" 1 8 $(( 8000 / rate_single ))
+load "gateway-batch100@$rate_batch" "$gateway" 100 8 $(( 8000 / rate_batch ))
+load "ceiling-batch100@$rate_batch" "$ceiling" 100 8 $(( 8000 / rate_batch ))
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+echo "-- summary ($store_name)"
+echo "batched:  ${result[gateway-batch100.records]} records/s stored" \
+  "(gateway ${result[gateway-batch100]} req/s = $(ratio "${result[gateway-batch100]}" "${result[ceiling-batch100]}") of the ceiling's ${result[ceiling-batch100]} req/s)"
+echo "single:   ${result[gateway-single.records]} records/s stored" \
+  "(gateway ${result[gateway-single]} req/s = $(ratio "${result[gateway-single]}" "${result[ceiling-single]}") of the ceiling's ${result[ceiling-single]} req/s)"
+echo "outputs:  $out/*.txt, logs $out/*.log"
