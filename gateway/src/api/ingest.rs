@@ -297,16 +297,25 @@ pub async fn ingest_as(
     .map_err(|e| IngestError::Internal(e.to_string()))?;
     let prepared: Vec<Prepared> = prepared?;
 
+    // The good messages move into the batch (no copy); the report keeps their kinds.
     let mut batch: Vec<NewMessage> = Vec::new();
-    for message in prepared.iter().filter_map(|(_, _, r)| r.as_ref().ok()) {
-        batch.push(NewMessage {
-            message: message.clone(),
-            source_partner: partner.to_string(),
-            destinations: destinations(shared, route, message).await,
-        });
+    let mut items: Vec<(u64, Location, Result<MessageKind, Vec<RecordError>>)> =
+        Vec::with_capacity(prepared.len());
+    for (index, location, result) in prepared {
+        match result {
+            Ok(message) => {
+                items.push((index, location, Ok(message.kind())));
+                batch.push(NewMessage {
+                    destinations: destinations(shared, route, &message).await,
+                    message,
+                    source_partner: partner.to_string(),
+                });
+            }
+            Err(errors) => items.push((index, location, Err(errors))),
+        }
     }
     let mut origin = Origin::actor(actor).format(format);
-    origin.also = prepared
+    origin.also = items
         .iter()
         .filter_map(|(index, _, r)| r.as_ref().err().map(|e| (index, e)))
         .map(|(index, errors)| rejected_event(actor, partner, format, &source_name, *index, errors))
@@ -326,12 +335,12 @@ pub async fn ingest_as(
         accepted: 0,
         duplicates: 0,
         rejected: 0,
-        results: Vec::with_capacity(prepared.len()),
+        results: Vec::with_capacity(items.len()),
     };
-    for (index, location, result) in prepared {
+    for (index, location, result) in items {
         let item = match result {
-            Ok(message) => {
-                let kind = message.kind().tag();
+            Ok(kind) => {
+                let kind = kind.tag();
                 match outcomes.next() {
                     Some(AcceptOutcome::Accepted { message_id }) => {
                         report.accepted += 1;
