@@ -74,6 +74,7 @@ url = "http://127.0.0.1:$ceiling_port"
 id = "bench"
 format = "registry-rs"
 api_key_hashes = ["$hash"]
+owner_agencies = ["RS-MUP"]
 TOML
 
 pids=()
