@@ -759,8 +759,9 @@ fn check_config_reports_located_errors() {
     );
 }
 
-/// Messages from the hub are routed by kind (`receives`), and the answer to a
-/// trace goes back to the partner that asked, not to every partner.
+/// Messages from the hub are routed by kind (`receives`), the answer to a trace
+/// goes back to the partner that asked, not to every partner, and a hit on one
+/// of our records to the partner of the record's agency.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trace_answers_go_back_to_the_partner_that_asked() {
     let (hub, hub_url) = FakeHub::start().await;
@@ -777,6 +778,7 @@ id = "alerts"
 format = "iarms-json"
 outbound = {{ directory = "outbox-alerts" }}
 receives = ["hit_notification", "trace_response"]
+owner_agencies = ["RS-BIA"]
 "#,
         desk = cheap_hash("desk-key"),
     );
@@ -820,7 +822,19 @@ receives = ["hit_notification", "trace_response"]
     asked["requesting_country"] = json!("BR");
     asked["requesting_agency"] = json!("BR-PF");
     asked["requested_country"] = json!("RS");
-    let body = json!({"messages": [answer, asked]}).to_string();
+    // Hits on records of RS-BIA (the agency of `alerts`) and of another agency.
+    let hit = |n: u32, agency: &str| {
+        json!({
+            "kind": "hit_notification",
+            "header": {"message_id": id(n), "correlation_id": id(n), "schema_version": "1.0"},
+            "search_id": format!("BR-PF-S-{n}"),
+            "searching_country": "BR",
+            "matched_record": {"owner_country": "RS", "owner_agency": agency, "record_id": format!("R-{n}")},
+            "match": {"kind": "exact", "fields": ["serial_key", "make", "calibre"]},
+            "notified_at": "2026-01-10T10:00:00Z"
+        })
+    };
+    let body = json!({"messages": [answer, asked, hit(4, "RS-BIA"), hit(5, "RS-UP")]}).to_string();
     let (status, reply) = send_post(
         &format!("{}/v1/inbound", gw.url),
         Some(KEY_HUB),
@@ -840,22 +854,27 @@ receives = ["hit_notification", "trace_response"]
             })
             .unwrap_or_default()
     };
-    // The desk asked: it gets the answer, and (receiving every kind) BR's request.
-    wait_until(|| files("outbox-desk").len() == 2);
+    // The desk asked: it gets the answer, BR's request (it receives every kind)
+    // and the hit on the RS-UP record (no partner has that agency: every
+    // receiver gets it), not the hit on the RS-BIA record.
+    wait_until(|| files("outbox-desk").len() == 3);
     let desk = files("outbox-desk");
     assert!(
         desk.iter().any(|n| n.contains("trace_response")),
         "{desk:?}"
     );
     assert!(desk.iter().any(|n| n.contains("trace_request")), "{desk:?}");
-    // The alerts partner takes trace responses, but this one was not its trace;
-    // nor does it take trace requests.
+    assert!(desk.iter().any(|n| n.contains(&id(5))), "{desk:?}");
+    // The alerts partner gets both hits, and nothing else: the trace answer was
+    // not its trace, and it takes no trace requests.
+    wait_until(|| files("outbox-alerts").len() == 2);
     std::thread::sleep(Duration::from_millis(500));
-    assert!(
-        files("outbox-alerts").is_empty(),
-        "{:?}",
-        files("outbox-alerts")
-    );
+    let mut alerts = files("outbox-alerts");
+    alerts.sort();
+    assert_eq!(alerts.len(), 2, "{alerts:?}");
+    assert!(alerts.iter().any(|n| n.contains(&id(4))), "{alerts:?}");
+    assert!(alerts.iter().any(|n| n.contains(&id(5))), "{alerts:?}");
+    assert_eq!(files("outbox-desk").len(), 3, "{:?}", files("outbox-desk"));
     // The gateway's copy of the trace is answered.
     let (status, trace) = get(&format!("{}/v1/traces/RS-MUP-T-2026-9", gw.url), "desk-key").await;
     assert_eq!(status, 200, "{trace}");

@@ -405,7 +405,8 @@ pub async fn ingest_as(
 
 /// Where one accepted message goes: everything from partners to the hub; a
 /// message from the hub to every partner that receives its kind, except that
-/// the answer to a trace goes back to the partner that asked, when it takes answers.
+/// the answer to a trace goes back to the partner that asked (when it takes
+/// answers), and a hit on one of our records to the partners of its agency.
 async fn destinations(shared: &Shared, route: Route, message: &Message) -> Vec<String> {
     match route {
         Route::Hub => vec![HUB.to_string()],
@@ -416,13 +417,32 @@ async fn destinations(shared: &Shared, route: Route, message: &Message) -> Vec<S
                     return vec![asker];
                 }
             }
-            let to: Vec<String> = shared
-                .config
-                .partners
-                .iter()
-                .filter(|p| p.receives(kind))
+            let receivers = shared.config.partners.iter().filter(|p| p.receives(kind));
+            // A hit on one of our records goes to the partners of the record's
+            // agency (its `owner_agencies`) when there are any.
+            let agency = match message {
+                Message::HitNotification(hit)
+                    if hit
+                        .matched_record
+                        .owner_country
+                        .eq_ignore_ascii_case(&shared.config.country) =>
+                {
+                    Some(hit.matched_record.owner_agency.as_str())
+                }
+                _ => None,
+            };
+            let of_agency: Vec<String> = receivers
+                .clone()
+                .filter(|p| {
+                    agency
+                        .is_some_and(|a| p.owner_agencies.iter().any(|o| o.eq_ignore_ascii_case(a)))
+                })
                 .map(|p| p.id.clone())
                 .collect();
+            if !of_agency.is_empty() {
+                return of_agency;
+            }
+            let to: Vec<String> = receivers.map(|p| p.id.clone()).collect();
             if to.is_empty() {
                 // Kept in the store (an operator can see it), but nobody gets it.
                 tracing::warn!(
