@@ -1,6 +1,7 @@
 //! Command-line interface: one module per subcommand.
 
 mod check_config;
+mod conformance;
 mod convert;
 mod demo;
 mod demo_live;
@@ -81,6 +82,7 @@ pub enum Command {
     CheckConfig(check_config::CheckConfigArgs),
     HashKey(check_config::HashKeyArgs),
     Messages(messages::MessagesArgs),
+    Conformance(conformance::ConformanceArgs),
 }
 
 /// The formats every command can use: the built-in adapters, the built-in
@@ -104,5 +106,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::CheckConfig(args) => check_config::run(args),
         Command::HashKey(args) => check_config::hash_key(args),
         Command::Messages(args) => messages::run(args),
+        Command::Conformance(args) => conformance::run(args, &mappings),
     }
 }
