@@ -57,6 +57,8 @@ fn filler(n: u64) -> Vec<u8> {
 /// The request of a step, templates expanded.
 struct Prepared {
     method: reqwest::Method,
+    /// The path with its templates expanded, as the report names the step.
+    path: String,
     url: String,
     headers: Vec<(String, String)>,
     body: Option<Vec<u8>>,
@@ -70,11 +72,8 @@ fn prepare(
 ) -> Result<Prepared, String> {
     let method = reqwest::Method::from_bytes(step.method.as_bytes())
         .map_err(|_| format!("not an HTTP method: {}", step.method))?;
-    let url = format!(
-        "{}{}",
-        endpoint.base.trim_end_matches('/'),
-        vars.expand(&step.path)?
-    );
+    let path = vars.expand(&step.path)?;
+    let url = format!("{}{}", endpoint.base.trim_end_matches('/'), path);
     let mut headers = Vec::new();
     match step.auth {
         Auth::Valid => headers.push(("Authorization".into(), format!("Bearer {}", endpoint.key))),
@@ -109,6 +108,7 @@ fn prepare(
     }
     Ok(Prepared {
         method,
+        path,
         url,
         headers,
         body,
@@ -133,6 +133,27 @@ fn describe_request(p: &Prepared) -> String {
     text
 }
 
+/// Sends a request; a connection error (not a timeout) is tried twice more.
+/// A server that refuses an oversized body answers 413 and closes the connection
+/// while the body is still being written; depending on timing the client sees the
+/// answer or a broken pipe, so a broken connection is not yet a verdict.
+async fn send(request: reqwest::RequestBuilder) -> reqwest::Result<reqwest::Response> {
+    let mut tries = 0;
+    loop {
+        let Some(attempt) = request.try_clone() else {
+            return request.send().await;
+        };
+        match attempt.send().await {
+            Err(e) if !e.is_timeout() && tries < 2 => {
+                tries += 1;
+                tracing::debug!(error = %e, "connection error; trying again");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// One try of a step: the failures found (empty = the step holds) and the exchange.
 async fn attempt(
     endpoint: &Endpoint,
@@ -155,7 +176,7 @@ async fn attempt(
         response: String::new(),
     };
     let started = Instant::now();
-    let response = match request.send().await {
+    let response = match send(request).await {
         Ok(r) => r,
         Err(e) => {
             let why = if e.is_timeout() {
@@ -164,7 +185,11 @@ async fn attempt(
                 format!("the request failed: {e}")
             };
             exchange.response = why.clone();
-            return Ok((vec![format!("{} {}: {why}", step.method, step.path)], None, exchange));
+            return Ok((
+                vec![format!("{} {}: {why}", prepared.method, prepared.path)],
+                None,
+                exchange,
+            ));
         }
     };
     let status = response.status().as_u16();
@@ -210,11 +235,11 @@ async fn attempt(
             .unwrap_or_default();
         failures.push(format!(
             "{} {}: expected status {expected}, found {status}{code}",
-            step.method, step.path
+            prepared.method, prepared.path
         ));
     }
     for f in check_json(&step.expect_json, reply.as_ref(), vars)? {
-        failures.push(format!("{} {}: {f}", step.method, step.path));
+        failures.push(format!("{} {}: {f}", prepared.method, prepared.path));
     }
     Ok((failures, reply, exchange))
 }

@@ -120,7 +120,7 @@ type ApiResult = Result<Response, ApiError>;
 pub fn router(state: Arc<HubState>) -> Router {
     let limit = state.config.body_limit;
     let timeout = state.config.request_timeout;
-    Router::new()
+    let router = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/v1/records", post(records))
@@ -139,7 +139,9 @@ pub fn router(state: Arc<HubState>) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
-        .with_state(state)
+        .with_state(state);
+    // Test-only conformance faults (`hub --fault`); a no-op otherwise.
+    super::fault::wrap(router)
 }
 
 async fn not_found(uri: Uri) -> ApiError {
