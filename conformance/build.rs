@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -12,7 +12,7 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
     paths.sort();
     for path in paths {
         if path.is_dir() {
-            walk(root, &path, out);
+            walk(&path, out);
         } else if path.is_file() {
             out.push(path);
         }
@@ -33,7 +33,7 @@ fn main() {
         let path = root.join(dir);
         // Cargo scans a directory given to rerun-if-changed recursively.
         println!("cargo:rerun-if-changed={}", path.display());
-        walk(&root, &path, &mut files);
+        walk(&path, &mut files);
     }
     let mut code = String::from("pub static FILES: &[(&str, &[u8])] = &[\n");
     for file in &files {

@@ -293,6 +293,7 @@ const HUB_WRONG_STATUS_FAILS: &[&str] = &[
 ];
 /// `late-answer`: every search reply (even a 401) comes after the runner's timeout.
 const HUB_LATE_ANSWER_FAILS: &[&str] = &[
+    "ENC-001-P3",
     "SEC-001-N3",
     "SRC-006-N1",
     "SRC-006-N2",
@@ -417,7 +418,10 @@ async fn live_gateway_hub_and_registry_pass_and_faulty_ones_fail_exactly() {
     let page = support::read(&html);
     assert!(page.starts_with("<!DOCTYPE html>"));
     for external in ["<script", "<link", "src=", "href=", "@import", "url("] {
-        assert!(!page.contains(external), "the HTML report refers to {external}");
+        assert!(
+            !page.contains(external),
+            "the HTML report refers to {external}"
+        );
     }
     assert!(page.contains("1.0.0") && page.contains(&gateway.url));
 
@@ -438,7 +442,11 @@ async fn live_gateway_hub_and_registry_pass_and_faulty_ones_fail_exactly() {
         run_suite(args)
     });
     // A registry that answers late fails the integrator's 10 s case only.
-    let late_simulator = simulator(Some("late-answer"), simulator_port, registry_gateway.url.clone());
+    let late_simulator = simulator(
+        Some("late-answer"),
+        simulator_port,
+        registry_gateway.url.clone(),
+    );
     drop(_simulator);
     let late_simulator = late_simulator.await;
     let (hub_results, (late_code, late_report)) = tokio::join!(
@@ -466,7 +474,9 @@ async fn live_gateway_hub_and_registry_pass_and_faulty_ones_fail_exactly() {
 }
 
 /// Runs futures concurrently (tokio::join! takes a fixed number).
-async fn futures_join_all<F: std::future::Future + Send + 'static>(futures: Vec<F>) -> Vec<F::Output>
+async fn futures_join_all<F: std::future::Future + Send + 'static>(
+    futures: Vec<F>,
+) -> Vec<F::Output>
 where
     F::Output: Send + 'static,
 {
@@ -509,7 +519,9 @@ fn check_junit(path: &Path, cases: u64) {
 fn coverage_passes_and_load_errors_are_located() {
     let output = support::run(&["conformance", "coverage"]);
     support::assert_exit(&output, 0);
-    assert!(support::stdout(&output).contains("every requirement has a positive and a negative case"));
+    assert!(
+        support::stdout(&output).contains("every requirement has a positive and a negative case")
+    );
 
     // A copy of the suite with a broken case: exit 2, the error names file, case and key.
     let dir = support::tempdir();
@@ -528,7 +540,14 @@ fn coverage_passes_and_load_errors_are_located() {
         "{err}"
     );
 
-    let output = support::run(&["conformance", "list", "--class", "formats", "--target-type", "format"]);
+    let output = support::run(&[
+        "conformance",
+        "list",
+        "--class",
+        "formats",
+        "--target-type",
+        "format",
+    ]);
     support::assert_exit(&output, 0);
     assert!(support::stdout(&output).contains("ENC-"));
 }

@@ -35,7 +35,11 @@ pub fn matrix(suite: &Suite) -> Vec<Row> {
                 negative: Vec::new(),
                 other: Vec::new(),
             };
-            for case in suite.cases.iter().filter(|c| c.requirements.contains(&r.id)) {
+            for case in suite
+                .cases
+                .iter()
+                .filter(|c| c.requirements.contains(&r.id))
+            {
                 match case.polarity() {
                     Some('P') => row.positive.push(case.id.clone()),
                     Some('N') => row.negative.push(case.id.clone()),
@@ -86,7 +90,10 @@ pub fn render(suite: &Suite, rows: &[Row]) -> String {
     if uncovered.is_empty() {
         out.push_str("\nevery requirement has a positive and a negative case\n");
     } else {
-        out.push_str(&format!("\n{} requirement(s) not covered:\n", uncovered.len()));
+        out.push_str(&format!(
+            "\n{} requirement(s) not covered:\n",
+            uncovered.len()
+        ));
         for r in uncovered {
             let mut missing = Vec::new();
             if r.positive.is_empty() {
@@ -95,7 +102,11 @@ pub fn render(suite: &Suite, rows: &[Row]) -> String {
             if r.negative.is_empty() {
                 missing.push("a negative (-N) case");
             }
-            out.push_str(&format!("  {} needs {}\n", r.requirement, missing.join(" and ")));
+            out.push_str(&format!(
+                "  {} needs {}\n",
+                r.requirement,
+                missing.join(" and ")
+            ));
         }
     }
     out

@@ -17,7 +17,9 @@ pub fn check_json(
         let found = reply.and_then(|r| r.pointer(&e.pointer));
         if let Some(exists) = e.exists {
             match (exists, found) {
-                (true, None) => failures.push(format!("{}: expected a value, found none", e.pointer)),
+                (true, None) => {
+                    failures.push(format!("{}: expected a value, found none", e.pointer))
+                }
                 (false, Some(v)) => {
                     failures.push(format!("{}: expected no value, found {v}", e.pointer))
                 }
@@ -108,9 +110,11 @@ mod tests {
         )
         .unwrap();
         assert!(r.is_empty());
-        assert!(check_json(&[expect("/a", None, Some(true))], None, &mut vars)
-            .unwrap()
-            .len()
-            == 1);
+        assert!(
+            check_json(&[expect("/a", None, Some(true))], None, &mut vars)
+                .unwrap()
+                .len()
+                == 1
+        );
     }
 }

@@ -138,7 +138,10 @@ fn error_json(errors: &[RecordError]) -> Value {
 /// Does a reported error match an expected one (only the keys it gives)?
 pub fn error_matches(expected: &ErrorExpect, actual: &RecordError) -> bool {
     let l = &actual.location;
-    expected.code.as_deref().is_none_or(|c| c == actual.code.as_str())
+    expected
+        .code
+        .as_deref()
+        .is_none_or(|c| c == actual.code.as_str())
         && expected
             .field
             .as_ref()
@@ -202,9 +205,8 @@ fn judge(suite: &Suite, expect: &CaseExpect, decoded: &Decoded, finding: &mut Fi
                 finding
                     .messages
                     .push("expected the input to be rejected; it was accepted".to_string());
-                finding.expected = Some(
-                    serde_json::to_string_pretty(&expect.errors).unwrap_or_default(),
-                );
+                finding.expected =
+                    Some(serde_json::to_string_pretty(&expect.errors).unwrap_or_default());
                 finding.actual = Some(pretty(&messages_json(&decoded.messages)));
                 return;
             }
@@ -463,7 +465,10 @@ mod tests {
 
     #[test]
     fn canonical_inputs_are_wrapped() {
-        assert_eq!(canonical_document(b"{\"kind\":1}"), b"{\"messages\":[{\"kind\":1}]}");
+        assert_eq!(
+            canonical_document(b"{\"kind\":1}"),
+            b"{\"messages\":[{\"kind\":1}]}"
+        );
         assert_eq!(canonical_document(b"[1]"), b"{\"messages\":[1]}");
     }
 }

@@ -204,12 +204,19 @@ async fn attempt(
         Ok(Ok(b)) => b.to_vec(),
         Ok(Err(e)) => {
             exchange.response = format!("{head}\n<the body could not be read: {e}>");
-            return Ok((vec![format!("the reply body could not be read: {e}")], None, exchange));
+            return Ok((
+                vec![format!("the reply body could not be read: {e}")],
+                None,
+                exchange,
+            ));
         }
         Err(_) => {
             exchange.response = format!("{head}\n<the body did not arrive in time>");
             return Ok((
-                vec![format!("the reply body did not arrive within {:?}", endpoint.timeout)],
+                vec![format!(
+                    "the reply body did not arrive within {:?}",
+                    endpoint.timeout
+                )],
                 None,
                 exchange,
             ));
@@ -266,8 +273,7 @@ pub async fn run_steps(
             .and_then(|w| crate::suite::parse_duration(w).ok())
             .map(|d| Instant::now() + d);
         loop {
-            let (failures, reply, exchange) = match attempt(endpoint, &prepared, step, vars).await
-            {
+            let (failures, reply, exchange) = match attempt(endpoint, &prepared, step, vars).await {
                 Ok(r) => r,
                 Err(e) => {
                     finding.messages.push(format!("step {}: {e}", i + 1));
@@ -300,11 +306,9 @@ pub async fn run_steps(
                     finding.exchanges.push(exchange);
                     finding.expected = Some(expected_of(step));
                     finding.actual = finding.exchanges.last().map(|e| e.response.clone());
-                    finding.messages.extend(
-                        failures
-                            .into_iter()
-                            .map(|f| format!("step {}: {f}", i + 1)),
-                    );
+                    finding
+                        .messages
+                        .extend(failures.into_iter().map(|f| format!("step {}: {f}", i + 1)));
                     if let Some(w) = &step.within {
                         finding
                             .messages

@@ -191,7 +191,10 @@ pub async fn run_awaits(
                         ));
                         finding.actual = Some(r.text.clone());
                         finding.exchanges.push(Exchange {
-                            request: format!("{} {} (from the registry)\n\n{}", r.method, r.path, r.text),
+                            request: format!(
+                                "{} {} (from the registry)\n\n{}",
+                                r.method, r.path, r.text
+                            ),
                             response: "HTTP 200 (the runner's hub listener)".to_string(),
                         });
                     }

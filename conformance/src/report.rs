@@ -16,7 +16,12 @@ pub fn console(report: &RunReport, verbose: bool) -> String {
     let _ = writeln!(
         out,
         "{} {} against {} ({} {}, {})",
-        report.suite, report.suite_version, report.target, report.runner, report.runner_version, report.date
+        report.suite,
+        report.suite_version,
+        report.target,
+        report.runner,
+        report.runner_version,
+        report.date
     );
     for c in &report.cases {
         let show = verbose || c.verdict == Verdict::Fail;
@@ -119,7 +124,7 @@ pub fn junit(report: &RunReport) -> String {
                 out,
                 "    <testcase classname=\"{}.{}\" name=\"{} {}\" file=\"{}\" line=\"{}\" time=\"{:.3}\"",
                 escape(&g.name),
-                escape(&c.requirements.join("+")),
+                escape(c.requirements.join("+")),
                 escape(&c.id),
                 escape(&c.title),
                 escape(&c.file),
@@ -132,7 +137,7 @@ pub fn junit(report: &RunReport) -> String {
                     let _ = writeln!(
                         out,
                         ">\n      <skipped message=\"{}\"/>\n    </testcase>",
-                        escape(&c.notes.join("; "))
+                        escape(c.notes.join("; "))
                     );
                 }
                 Verdict::Fail => {
@@ -144,7 +149,11 @@ pub fn junit(report: &RunReport) -> String {
                         let _ = write!(body, "\n\nactual:\n{a}");
                     }
                     for x in &c.exchanges {
-                        let _ = write!(body, "\n\n--- request\n{}\n--- response\n{}", x.request, x.response);
+                        let _ = write!(
+                            body,
+                            "\n\n--- request\n{}\n--- response\n{}",
+                            x.request, x.response
+                        );
                     }
                     let _ = writeln!(
                         out,
@@ -195,9 +204,9 @@ pub fn html(report: &RunReport) -> String {
         t.should_failed,
         t.skipped
     );
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<table><tr><th>target</th><td>{}</td></tr><tr><th>date</th><td>{}</td></tr><tr><th>suite</th><td>{} {} ({})</td></tr><tr><th>runner</th><td>{} {}</td></tr><tr><th>duration</th><td>{:.1} s</td></tr></table>\n",
+        "<table><tr><th>target</th><td>{}</td></tr><tr><th>date</th><td>{}</td></tr><tr><th>suite</th><td>{} {} ({})</td></tr><tr><th>runner</th><td>{} {}</td></tr><tr><th>duration</th><td>{:.1} s</td></tr></table>",
         escape(&report.target),
         escape(&report.date),
         escape(&report.suite),
@@ -252,24 +261,24 @@ pub fn html(report: &RunReport) -> String {
             escape(&c.title),
             escape(&c.file),
             c.line,
-            escape(&c.requirements.join(", "))
+            escape(c.requirements.join(", "))
         );
         for m in &c.messages {
             let _ = write!(out, "<li>{}</li>", escape(m));
         }
         out.push_str("</ul>\n");
         if c.expected.is_some() || c.actual.is_some() {
-            let _ = write!(
+            let _ = writeln!(
                 out,
-                "<table><tr><th>expected</th><th>actual</th></tr><tr><td><pre>{}</pre></td><td><pre>{}</pre></td></tr></table>\n",
+                "<table><tr><th>expected</th><th>actual</th></tr><tr><td><pre>{}</pre></td><td><pre>{}</pre></td></tr></table>",
                 escape(c.expected.as_deref().unwrap_or("")),
                 escape(c.actual.as_deref().unwrap_or(""))
             );
         }
         for (i, x) in c.exchanges.iter().enumerate() {
-            let _ = write!(
+            let _ = writeln!(
                 out,
-                "<p>exchange {}</p><pre>{}</pre><pre>{}</pre>\n",
+                "<p>exchange {}</p><pre>{}</pre><pre>{}</pre>",
                 i + 1,
                 escape(&x.request),
                 escape(&x.response)
@@ -285,13 +294,13 @@ pub fn html(report: &RunReport) -> String {
             escape(&c.id),
             c.level.as_str(),
             c.class.as_str(),
-            escape(&c.requirements.join(", ")),
+            escape(c.requirements.join(", ")),
             c.duration_ms,
             escape(&c.title),
             if c.notes.is_empty() {
                 String::new()
             } else {
-                format!("<br><small>{}</small>", escape(&c.notes.join("; ")))
+                format!("<br><small>{}</small>", escape(c.notes.join("; ")))
             },
             v = c.verdict.as_str()
         );
@@ -359,7 +368,10 @@ mod tests {
                 skipped: 0,
             }],
             requirements: vec![],
-            cases: vec![case("REC-001-P1", Verdict::Pass), case("REC-001-N1", Verdict::Fail)],
+            cases: vec![
+                case("REC-001-P1", Verdict::Pass),
+                case("REC-001-N1", Verdict::Fail),
+            ],
         }
     }
 

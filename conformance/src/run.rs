@@ -28,7 +28,10 @@ impl Filters {
     pub fn accepts(&self, case: &Case) -> bool {
         (self.classes.is_empty() || self.classes.contains(&case.class))
             && (self.requirements.is_empty()
-                || case.requirements.iter().any(|r| self.requirements.contains(r)))
+                || case
+                    .requirements
+                    .iter()
+                    .any(|r| self.requirements.contains(r)))
             && (self.cases.is_empty()
                 || self.cases.iter().any(|c| match c.strip_suffix('*') {
                     Some(prefix) => case.id.starts_with(prefix),
@@ -264,9 +267,19 @@ async fn run_case(context: &Arc<Context>, index: usize) -> Finding {
                 timeout: context.options.timeout,
                 client: context.client.clone(),
             };
-            let mut vars = Vars::new(context.options.country.clone(), context.options.agency.clone());
+            let mut vars = Vars::new(
+                context.options.country.clone(),
+                context.options.agency.clone(),
+            );
             let mut finding = Finding::default();
-            run_steps(&context.suite, &endpoint, &case.steps, &mut vars, &mut finding).await;
+            run_steps(
+                &context.suite,
+                &endpoint,
+                &case.steps,
+                &mut vars,
+                &mut finding,
+            )
+            .await;
             finding
         }
         TargetSpec::Registry { url, hub_key, .. } => {
@@ -276,12 +289,28 @@ async fn run_case(context: &Arc<Context>, index: usize) -> Finding {
                 timeout: context.options.timeout,
                 client: context.client.clone(),
             };
-            let mut vars = Vars::new(context.options.country.clone(), context.options.agency.clone());
+            let mut vars = Vars::new(
+                context.options.country.clone(),
+                context.options.agency.clone(),
+            );
             let mut finding = Finding::default();
-            if run_steps(&context.suite, &endpoint, &case.steps, &mut vars, &mut finding).await {
+            if run_steps(
+                &context.suite,
+                &endpoint,
+                &case.steps,
+                &mut vars,
+                &mut finding,
+            )
+            .await
+            {
                 if let Some(listener) = &context.listener {
-                    registry_target::run_awaits(&listener.inbox, &case.awaits, &mut vars, &mut finding)
-                        .await;
+                    registry_target::run_awaits(
+                        &listener.inbox,
+                        &case.awaits,
+                        &mut vars,
+                        &mut finding,
+                    )
+                    .await;
                 }
             }
             finding

@@ -59,7 +59,11 @@ pub struct SimulatedRegistry {
 }
 
 /// The trace response the simulated registry gives to a trace request.
-pub fn answer(request: &Value, agency: Option<&str>, fault: Option<RegistryFault>) -> Option<Value> {
+pub fn answer(
+    request: &Value,
+    agency: Option<&str>,
+    fault: Option<RegistryFault>,
+) -> Option<Value> {
     let trace_id = request.get("trace_id")?.as_str()?;
     let country = request
         .get("requested_country")
@@ -124,7 +128,10 @@ impl SimulatedRegistry {
         if self.fault == Some(RegistryFault::LateAnswer) {
             tokio::time::sleep(self.delay).await;
         }
-        let trace_id = response["trace_id"].as_str().unwrap_or_default().to_string();
+        let trace_id = response["trace_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let url = format!(
             "{}/v1/traces/{trace_id}/responses",
             self.gateway.trim_end_matches('/')

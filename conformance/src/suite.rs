@@ -837,7 +837,10 @@ fn check_case(
         }
         Target::Http | Target::Registry => {
             if raw.step.is_empty() {
-                fail("step", "an http or registry case needs at least one [[case.step]]".into());
+                fail(
+                    "step",
+                    "an http or registry case needs at least one [[case.step]]".into(),
+                );
             }
             if raw.input.is_some() || raw.expect.is_some() {
                 fail("input", "input/expect belong to format cases".into());
@@ -853,7 +856,10 @@ fn check_case(
                     step.body_bytes.is_some(),
                 ];
                 if bodies.iter().filter(|b| **b).count() > 1 {
-                    fail(&key("body"), "give one of body, body_file, body_bytes".into());
+                    fail(
+                        &key("body"),
+                        "give one of body, body_file, body_bytes".into(),
+                    );
                 }
                 if let Some(f) = &step.body_file {
                     if !has_input(f) {
@@ -861,13 +867,19 @@ fn check_case(
                     }
                 }
                 if reqwest::Method::from_bytes(step.method.as_bytes()).is_err() {
-                    fail(&key("method"), format!("not an HTTP method: {}", step.method));
+                    fail(
+                        &key("method"),
+                        format!("not an HTTP method: {}", step.method),
+                    );
                 }
                 if !step.path.starts_with('/') {
                     fail(&key("path"), "must start with /".into());
                 }
                 if step.expect_status.is_none() && step.expect_status_in.is_empty() {
-                    fail(&key("expect_status"), "give expect_status or expect_status_in".into());
+                    fail(
+                        &key("expect_status"),
+                        "give expect_status or expect_status_in".into(),
+                    );
                 }
                 if let Some(w) = &step.within {
                     if let Err(e) = parse_duration(w) {
@@ -1047,13 +1059,24 @@ outcome = "accepted"
 
     #[test]
     fn duplicate_ids_unknown_keys_and_missing_inputs_are_errors() {
-        let text = format!("{GOOD}\n{}", GOOD.replace("inputs/x.csv", "inputs/none.csv"));
+        let text = format!(
+            "{GOOD}\n{}",
+            GOOD.replace("inputs/x.csv", "inputs/none.csv")
+        );
         let errors = load("test", files(&text)).unwrap_err().0;
-        assert!(errors.iter().any(|e| e.key.as_deref() == Some("input.file")), "{errors:?}");
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.key.as_deref() == Some("input.file")),
+            "{errors:?}"
+        );
         let text = format!("{GOOD}\n{GOOD}");
         let errors = load("test", files(&text)).unwrap_err().0;
-        assert!(errors[0].message.contains("duplicate case id"), "{errors:?}");
-        assert_eq!(errors[0].line, Some(15));
+        assert!(
+            errors[0].message.contains("duplicate case id"),
+            "{errors:?}"
+        );
+        assert_eq!(errors[0].line, Some(16));
         let text = GOOD.replace("title = \"t\"", "title = \"t\"\ncolour = \"red\"");
         let errors = load("test", files(&text)).unwrap_err().0;
         assert!(errors[0].message.contains("colour"), "{errors:?}");

@@ -60,9 +60,10 @@ impl Vars {
             Some((other, _)) => return Err(format!("unknown placeholder kind \"{other}\"")),
             None => match name {
                 "country" => {
-                    return self.country.clone().ok_or_else(|| {
-                        "the case uses {{country}}: give --country".to_string()
-                    })
+                    return self
+                        .country
+                        .clone()
+                        .ok_or_else(|| "the case uses {{country}}: give --country".to_string())
                 }
                 "agency" => {
                     return self
@@ -165,7 +166,10 @@ mod tests {
         assert!(vars.expand("{{trace}}").unwrap_err().contains("trace"));
         assert!(vars.expand("{{uuid:x").is_err());
         vars.values.insert("trace".into(), "T-1".into());
-        assert_eq!(vars.expand("/v1/traces/{{trace}}").unwrap(), "/v1/traces/T-1");
+        assert_eq!(
+            vars.expand("/v1/traces/{{trace}}").unwrap(),
+            "/v1/traces/T-1"
+        );
     }
 
     #[test]

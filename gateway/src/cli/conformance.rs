@@ -91,7 +91,10 @@ impl FilterArgs {
                 Some(prefix) => suite.cases.iter().any(|k| k.id.starts_with(prefix)),
                 None => suite.cases.iter().any(|k| k.id == *c),
             };
-            anyhow::ensure!(known, "no case \"{c}\" (see `iarms-gateway conformance list`)");
+            anyhow::ensure!(
+                known,
+                "no case \"{c}\" (see `iarms-gateway conformance list`)"
+            );
         }
         Ok(Filters {
             classes,
@@ -147,7 +150,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME", conflicts_with_all = ["target", "registry"], required_unless_present_any = ["target", "registry"])]
     pub mapping: Option<String>,
     /// A live gateway or hub: its base URL (http://host:port).
-    #[arg(long, value_name = "URL", requires = "api_key", conflicts_with = "registry")]
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "api_key",
+        conflicts_with = "registry"
+    )]
     pub target: Option<String>,
     /// The key the runner presents to --target (a partner key of a gateway, a gateway key of a hub).
     #[arg(long, value_name = "KEY")]
@@ -297,8 +305,9 @@ fn format_under_test(name: &str, mappings: &[PathBuf]) -> anyhow::Result<FormatU
         anyhow::ensure!(path.is_file(), "no mapping file {name}");
         let mut all = mappings.to_vec();
         all.push(path.clone());
-        let sources = iarms_adapters::mapping::registry::load_mapping_sources(&[path.clone()])
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let sources =
+            iarms_adapters::mapping::registry::load_mapping_sources(std::slice::from_ref(&path))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
         let compiled = iarms_adapters::mapping::registry::compile_sources(&sources)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let mapping_name = compiled
@@ -367,7 +376,8 @@ fn run_suite(args: RunArgs, mappings: &[PathBuf]) -> anyhow::Result<Status> {
         (&args.html, report::html(&report)),
     ] {
         if let Some(path) = path {
-            std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+            std::fs::write(path, text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
             eprintln!("wrote {}", path.display());
         }
     }
