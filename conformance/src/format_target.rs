@@ -463,6 +463,83 @@ mod tests {
         assert!(d[1].starts_with("/0/d: unexpected"));
     }
 
+    fn suite_with(case: &str) -> Suite {
+        let files = vec![
+            crate::suite::SuiteFile {
+                path: "suite.toml".into(),
+                bytes: b"name = \"t\"\nversion = \"0.1.0\"\n".to_vec(),
+            },
+            crate::suite::SuiteFile {
+                path: "requirements.csv".into(),
+                bytes: b"id,class,level,text,source\nENC-008,formats,MUST,round trip,x\n".to_vec(),
+            },
+            crate::suite::SuiteFile {
+                path: "cases/a.toml".into(),
+                bytes: case.as_bytes().to_vec(),
+            },
+        ];
+        crate::suite::load("test", files).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    const RECORD: &str = r#"{"kind": "record", "header": {"message_id": "00000000-0000-4000-8000-000000000001", "correlation_id": "00000000-0000-4000-8000-000000000001"}, "record_id": "RS-1", "owner_country": "DE", "owner_agency": "DE-BKA", "action": "create", "version": 1, "firearm": {"make": "Zastava", "model": "M70", "serial_number": "C-123456", "calibre": "7.62x39mm", "firearm_type": "assault_rifle"}, "event": {"status": "stolen", "date": "2024-03-07"}}"#;
+
+    fn under_test(name: &str) -> FormatUnderTest {
+        let registry = Registry::with_mappings(&[]).unwrap_or_else(|e| panic!("{e}"));
+        FormatUnderTest {
+            name: name.to_string(),
+            adapter: registry.get(name).unwrap(),
+            registry,
+        }
+    }
+
+    fn canonical_case(kind: &str) -> String {
+        format!(
+            "[[case]]\nid = \"ENC-008-P1\"\nrequirements = [\"ENC-008\"]\nclass = \"formats\"\ntitle = \"t\"\nkind = \"{kind}\"\ntarget = \"format\"\n[case.input]\nformat = \"canonical\"\ninline = '''{RECORD}'''\n[case.expect]\noutcome = \"accepted\"\n"
+        )
+    }
+
+    #[test]
+    fn a_canonical_round_trip_notes_what_a_national_format_does_not_carry() {
+        let suite = suite_with(&canonical_case("record"));
+        let finding = run_case(&suite, &suite.cases[0], &under_test("iarms-xml"));
+        assert!(
+            finding.messages.is_empty() && finding.notes.is_empty(),
+            "{finding:?}"
+        );
+        let finding = run_case(&suite, &suite.cases[0], &under_test("registry-rs"));
+        assert!(
+            finding.messages.is_empty() && !finding.skipped,
+            "{finding:?}"
+        );
+        // registry-rs owns its records: the owner country comes back as RS.
+        assert!(
+            finding.notes.iter().any(|n| n.contains("/0/owner_country")),
+            "{finding:?}"
+        );
+        // A kind the format does not carry is skipped, not failed.
+        let suite = suite_with(&canonical_case("search"));
+        let finding = run_case(&suite, &suite.cases[0], &under_test("registry-rs"));
+        assert!(finding.skipped, "{finding:?}");
+    }
+
+    #[test]
+    fn expected_errors_match_on_the_keys_they_give() {
+        let mut error = RecordError::new(iarms_adapters::ErrorCode::InvalidValue, "bad");
+        error.field = Some("event.date".into());
+        error.location.record = Some(2);
+        let expect = ErrorExpect {
+            code: Some("invalid_value".into()),
+            record: Some(2),
+            ..ErrorExpect::default()
+        };
+        assert!(error_matches(&expect, &error));
+        let wrong = ErrorExpect {
+            line: Some(3),
+            ..expect.clone()
+        };
+        assert!(!error_matches(&wrong, &error));
+    }
+
     #[test]
     fn canonical_inputs_are_wrapped() {
         assert_eq!(

@@ -3,7 +3,7 @@
 //! requirements, duplicate ids, missing inputs) and reports every problem with its
 //! file, line, column, case id and key; a malformed case is never skipped silently.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -985,11 +985,6 @@ impl Suite {
             files.extend(read_extra_cases(dir)?);
         }
         load(&origin, files)
-    }
-
-    /// Requirement ids without a case.
-    pub fn ids(&self) -> BTreeSet<&str> {
-        self.cases.iter().map(|c| c.id.as_str()).collect()
     }
 }
 
