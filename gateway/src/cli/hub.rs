@@ -26,9 +26,18 @@ pub struct HubArgs {
     /// The configuration file (see gateway/examples/hub.toml).
     #[arg(long, short, default_value = "hub.toml")]
     pub config: PathBuf,
+    /// TEST ONLY: misbehave on purpose for conformance tests (drop-field, accept-invalid, wrong-status, late-answer).
+    #[arg(long, value_name = "NAME", hide = true)]
+    pub fault: Option<String>,
 }
 
 pub fn run(args: HubArgs) -> anyhow::Result<Status> {
+    if let Some(name) = &args.fault {
+        use iarms_gateway::hub::fault::Fault;
+        let fault = Fault::parse(name)
+            .ok_or_else(|| anyhow::anyhow!("unknown fault \"{name}\" ({})", Fault::NAMES))?;
+        iarms_gateway::hub::fault::set(fault);
+    }
     let config = match HubConfig::load(&args.config) {
         Ok(config) => config,
         Err(errors) => {

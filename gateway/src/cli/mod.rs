@@ -2,6 +2,7 @@
 
 mod audit;
 mod check_config;
+mod conformance;
 mod convert;
 mod demo;
 mod demo_live;
@@ -83,6 +84,7 @@ pub enum Command {
     HashKey(check_config::HashKeyArgs),
     Messages(messages::MessagesArgs),
     Audit(audit::AuditArgs),
+    Conformance(conformance::ConformanceArgs),
 }
 
 /// The formats every command can use: the built-in adapters, the built-in
@@ -107,5 +109,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::HashKey(args) => check_config::hash_key(args),
         Command::Messages(args) => messages::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::Conformance(args) => conformance::run(args, &mappings),
     }
 }

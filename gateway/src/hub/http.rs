@@ -204,7 +204,9 @@ pub fn router(state: Arc<HubState>) -> Router {
             router.route(path, handler(method, path))
         })
         .fallback(not_found);
-    with_limits(router, limit, timeout, "hub").with_state(state)
+    let router = with_limits(router, limit, timeout, "hub").with_state(state);
+    // Test-only conformance faults (`hub --fault`); a no-op otherwise.
+    super::fault::wrap(router)
 }
 
 async fn not_found(uri: Uri) -> ApiError {

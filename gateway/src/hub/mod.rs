@@ -14,6 +14,7 @@
 //! reports success through [`Hub::delivered`].
 
 pub mod config;
+pub mod fault;
 pub mod http;
 pub mod matching;
 pub mod openapi;
