@@ -14,6 +14,7 @@ use super::text_encoding::{bom, can_encode, decoding_reader, EncodingWriter};
 use crate::adapter::{Decoded, FieldAnchor, RecordSite};
 use crate::codes::fold_key;
 use crate::error::{EncodeError, ErrorCode, Location, RecordError};
+use crate::format::csv::{guard_formula, unguard_formula, FormulaPolicy};
 use crate::framing::csv_lines::{LineBreaks, TrackLines};
 use crate::limits::Limits;
 use crate::model::Message;
@@ -22,6 +23,8 @@ use crate::model::Message;
 struct Row<'r> {
     record: &'r csv::ByteRecord,
     positions: &'r [Option<usize>],
+    /// Strip the `'` a formula-escaping writer put before a formula.
+    formula_escape: bool,
 }
 
 impl NativeRecord for Row<'_> {
@@ -38,7 +41,13 @@ impl NativeRecord for Row<'_> {
         };
         match self.record.get(position) {
             Some(raw) => std::str::from_utf8(raw)
-                .map(|s| Some(Cow::Borrowed(s)))
+                .map(|s| {
+                    Some(Cow::Borrowed(if self.formula_escape {
+                        unguard_formula(s)
+                    } else {
+                        s
+                    }))
+                })
                 .map_err(|_| {
                     "invalid UTF-8; declare the file's encoding in [source] encoding".to_string()
                 }),
@@ -66,6 +75,7 @@ pub struct CsvDecoder<'a> {
     /// Column ids that decoding rules read.
     used: Vec<bool>,
     limits: Limits,
+    formula_escape: bool,
     index: u64,
     started: bool,
     done: bool,
@@ -124,6 +134,7 @@ pub fn decoder<'a>(
         names,
         used,
         limits,
+        formula_escape: spec.formula_escape,
         index: 0,
         started: !spec.header,
         done: false,
@@ -308,6 +319,7 @@ impl CsvDecoder<'_> {
         let row = Row {
             record: &self.record,
             positions: &self.positions,
+            formula_escape: self.formula_escape,
         };
         let value = engine::decode(&self.mapping, &row).map_err(|e| {
             RecordError::new(e.code, e.reason)
@@ -502,6 +514,14 @@ impl crate::adapter::MessageEncoder for CsvEncoder<'_> {
             *set = false;
         }
         engine::encode(&self.mapping, &value, &mut self.cells)?;
+        let formulas = if self.spec.formula_escape {
+            FormulaPolicy::Escape
+        } else {
+            FormulaPolicy::Keep
+        };
+        for cell in &mut self.cells.values {
+            *cell = guard_formula(std::mem::take(cell), formulas);
+        }
         for (i, cell) in self.cells.values.iter().enumerate() {
             let column = self
                 .mapping
