@@ -586,6 +586,87 @@ mod tests {
         out
     }
 
+    /// registry-rs with `formula_escape` set as given (None: the file as shipped).
+    fn registry_rs(formula_escape: Option<bool>) -> super::super::MappingAdapter {
+        let text = include_str!("../../../mappings/registry-rs.toml");
+        let text = match formula_escape {
+            Some(on) => text.replacen(
+                "[source]\n",
+                &format!("[source]\nformula_escape = {on}\n"),
+                1,
+            ),
+            None => text.to_string(),
+        };
+        match super::super::compile("registry-rs.toml", &text) {
+            Ok(mapping) => super::super::MappingAdapter::new(mapping),
+            Err(issues) => panic!("{issues:?}"),
+        }
+    }
+
+    fn export(adapter: &dyn crate::Adapter, options: crate::EncodeOptions) -> String {
+        let input = include_bytes!("../../../tests/data/native/registry-rs-export.csv");
+        let mut messages: Vec<Message> = adapter
+            .decode(Box::new(&input[..]), Limits::default())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .filter_map(|d| d.ok().map(|d| d.message))
+            .take(1)
+            .collect();
+        if let Some(firearm) = messages[0].firearm_mut() {
+            firearm.make = Some("=HYPERLINK(\"http://x.invalid\")".to_string());
+            firearm.model = Some("-12.5".to_string());
+        }
+        let mut out = Vec::new();
+        {
+            let mut encoder = adapter
+                .encoder_with(Box::new(&mut out), options)
+                .unwrap_or_else(|e| panic!("{e}"));
+            for m in &messages {
+                encoder.write(m).unwrap_or_else(|e| panic!("{e}"));
+            }
+            encoder.finish().unwrap_or_else(|e| panic!("{e}"));
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    #[test]
+    fn formulas_are_escaped_by_default_kept_on_request_and_read_back() {
+        use crate::format::csv::FormulaPolicy;
+        use crate::Adapter;
+        let shipped = registry_rs(None);
+        let escaped = export(&shipped, crate::EncodeOptions::default());
+        assert!(escaped.contains("\"'=HYPERLINK("), "{escaped}");
+        assert!(escaped.contains(";-12.5;"), "a plain number is no formula: {escaped}");
+        let back: Vec<Message> = shipped
+            .decode(Box::new(escaped.as_bytes()), Limits::default())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .filter_map(|d| d.ok().map(|d| d.message))
+            .collect();
+        let make = back
+            .first()
+            .cloned()
+            .and_then(|mut m| m.firearm_mut().and_then(|f| f.make.clone()));
+        assert_eq!(make.as_deref(), Some("=HYPERLINK(\"http://x.invalid\")"));
+
+        let off = registry_rs(Some(false));
+        let kept = export(&off, crate::EncodeOptions::default());
+        assert!(kept.contains("\"=HYPERLINK("), "{kept}");
+        let forced = export(
+            &off,
+            crate::EncodeOptions {
+                csv_formulas: Some(FormulaPolicy::Escape),
+            },
+        );
+        assert!(forced.contains("\"'=HYPERLINK("), "{forced}");
+        let on_request = export(
+            &shipped,
+            crate::EncodeOptions {
+                csv_formulas: Some(FormulaPolicy::Keep),
+            },
+        );
+        assert!(on_request.contains("\"=HYPERLINK("), "{on_request}");
+        assert_eq!(registry_rs(Some(true)).description(), shipped.description());
+    }
+
     #[test]
     fn rows_get_their_true_first_line_with_crlf_blank_lines_and_multiline_values() {
         assert_eq!(lines("h\na\nb\n"), [1, 2, 3]);
