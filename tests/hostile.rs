@@ -369,7 +369,10 @@ fn stream_post(port: u16, send: &str, size: u64, chunked: bool) -> (u16, String,
         let n = stream
             .read(&mut buf)
             .unwrap_or_else(|e| panic!("no reply while streaming: {e}"));
-        assert!(n > 0 || !reply.is_empty(), "connection closed without a reply");
+        assert!(
+            n > 0 || !reply.is_empty(),
+            "connection closed without a reply"
+        );
         reply.extend_from_slice(&buf[..n]);
         let text = String::from_utf8_lossy(&reply).into_owned();
         if let Some((head, body)) = text.split_once("\r\n\r\n") {
@@ -555,10 +558,11 @@ async fn every_hostile_input_is_refused_and_the_server_stays_up_with_bounded_mem
                     let port = gateway.port;
                     let send = expect.send.clone();
                     let chunked = mode == "chunked";
-                    let (status, body, sent) =
-                        tokio::task::spawn_blocking(move || stream_post(port, &send, size, chunked))
-                            .await
-                            .unwrap();
+                    let (status, body, sent) = tokio::task::spawn_blocking(move || {
+                        stream_post(port, &send, size, chunked)
+                    })
+                    .await
+                    .unwrap();
                     let reply = serde_json::from_str(&body).unwrap_or(Value::String(body));
                     // Refused early: the server read at most a few times its 10 MiB limit.
                     if sent > 64 * 1024 * 1024 {

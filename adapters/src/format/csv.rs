@@ -518,16 +518,16 @@ mod tests {
                 formula
             );
             assert_eq!(
-                unguard_formula(&guard_formula(
-                    formula.to_string(),
-                    FormulaPolicy::Escape
-                )),
+                unguard_formula(&guard_formula(formula.to_string(), FormulaPolicy::Escape)),
                 formula
             );
         }
         for plain in ["-12.5", "-3", "12", "abc", "", "'=x", "a=b"] {
             assert!(!is_formula(plain), "{plain:?}");
-            assert_eq!(guard_formula(plain.to_string(), FormulaPolicy::Escape), plain);
+            assert_eq!(
+                guard_formula(plain.to_string(), FormulaPolicy::Escape),
+                plain
+            );
         }
     }
 
@@ -555,7 +555,10 @@ mod tests {
         let escaped = layout
             .encode_row(&message, FormulaPolicy::Escape)
             .unwrap_or_default();
-        assert!(escaped.contains(&"'=cmd|' /C calc'!A0".to_string()), "{escaped:?}");
+        assert!(
+            escaped.contains(&"'=cmd|' /C calc'!A0".to_string()),
+            "{escaped:?}"
+        );
         assert!(escaped.contains(&"''quoted".to_string()), "{escaped:?}");
         assert!(escaped.contains(&"-42".to_string()), "{escaped:?}");
         let kept = layout
@@ -563,7 +566,12 @@ mod tests {
             .unwrap_or_default();
         assert!(kept.contains(&"=cmd|' /C calc'!A0".to_string()), "{kept:?}");
         let back = layout
-            .decode_row(layout.columns.iter().zip(escaped.iter().map(String::as_str)))
+            .decode_row(
+                layout
+                    .columns
+                    .iter()
+                    .zip(escaped.iter().map(String::as_str)),
+            )
             .unwrap_or_default();
         assert_eq!(back["header"]["message_id"], "=cmd|' /C calc'!A0");
         assert_eq!(back["firearm"]["make"], "'quoted");

@@ -523,7 +523,11 @@ mod tests {
         let error = out[0].clone().err().unwrap_or_else(|| panic!("accepted"));
         assert_eq!(error.code, ErrorCode::Limit);
         assert!(error.fatal);
-        assert!(error.reason.contains("limit of 32 levels"), "{}", error.reason);
+        assert!(
+            error.reason.contains("limit of 32 levels"),
+            "{}",
+            error.reason
+        );
     }
 
     #[test]

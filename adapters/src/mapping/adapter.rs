@@ -7,8 +7,8 @@ use std::sync::Arc;
 use super::check::{Mapping, SourceSpec};
 use super::{csv_io, json_io, xml_io};
 use crate::adapter::{Adapter, Capabilities, EncodeOptions, MessageEncoder, MessageStream};
-use crate::format::csv::FormulaPolicy;
 use crate::error::{EncodeError, RecordError};
+use crate::format::csv::FormulaPolicy;
 use crate::limits::Limits;
 use crate::model::Message;
 

@@ -635,7 +635,10 @@ mod tests {
         let shipped = registry_rs(None);
         let escaped = export(&shipped, crate::EncodeOptions::default());
         assert!(escaped.contains("\"'=HYPERLINK("), "{escaped}");
-        assert!(escaped.contains(";-12.5;"), "a plain number is no formula: {escaped}");
+        assert!(
+            escaped.contains(";-12.5;"),
+            "a plain number is no formula: {escaped}"
+        );
         let back: Vec<Message> = shipped
             .decode(Box::new(escaped.as_bytes()), Limits::default())
             .unwrap_or_else(|e| panic!("{e}"))
