@@ -65,7 +65,8 @@ fn decode_and_reencode(adapter: &dyn Adapter, data: &[u8]) {
         return;
     }
     let mut out = Vec::new();
-    if let Ok(mut encoder) = adapter.encoder(Box::new(&mut out)) {
+    let encoder = adapter.encoder(Box::new(&mut out));
+    if let Ok(mut encoder) = encoder {
         for message in &good {
             let _ = encoder.write(message);
         }
