@@ -160,6 +160,23 @@ pub trait Adapter: Send + Sync {
         &self,
         output: Box<dyn Write + 'a>,
     ) -> Result<Box<dyn MessageEncoder + 'a>, EncodeError>;
+    /// Starts an encoder with options; formats ignore the options they have no use for.
+    fn encoder_with<'a>(
+        &self,
+        output: Box<dyn Write + 'a>,
+        options: EncodeOptions,
+    ) -> Result<Box<dyn MessageEncoder + 'a>, EncodeError> {
+        let _ = options;
+        self.encoder(output)
+    }
+}
+
+/// Choices a caller can make about an encoder's output.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EncodeOptions {
+    /// Spreadsheet formulas in CSV output; `None`: the format's own default
+    /// (`iarms-csv` escapes them, a mapping follows its `formula_escape` key).
+    pub csv_formulas: Option<crate::format::csv::FormulaPolicy>,
 }
 
 /// Format name -> adapter.

@@ -19,7 +19,7 @@ pub mod pipeline;
 pub mod sample;
 pub mod schema;
 
-pub use adapter::{Adapter, Decoded, MessageEncoder, MessageStream, Registry};
+pub use adapter::{Adapter, Decoded, EncodeOptions, MessageEncoder, MessageStream, Registry};
 pub use error::{ErrorCode, FieldIssue, Location, RecordError};
 pub use limits::Limits;
 pub use model::{Message, MessageKind};

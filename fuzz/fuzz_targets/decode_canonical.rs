@@ -1,28 +1,11 @@
-//! Feeds arbitrary bytes to every canonical decoder and the normalise/validate
-//! pipeline. The first byte picks the format; the rest is the input. A panic,
-//! an abort or runaway memory is a bug.
+//! Every canonical decoder at once: the first byte picks iarms-json, iarms-ndjson, iarms-xml or iarms-csv (kept from the first fuzzing round; its corpus mixes formats).
 #![no_main]
 
-use std::io::BufReader;
-
-use iarms_adapters::pipeline::prepare;
-use iarms_adapters::{Limits, Registry};
 use libfuzzer_sys::fuzz_target;
 
-const FORMATS: [&str; 4] = ["iarms-json", "iarms-ndjson", "iarms-xml", "iarms-csv"];
-
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, input)) = data.split_first() else {
-        return;
-    };
-    let format = FORMATS[usize::from(selector) % FORMATS.len()];
-    let registry = Registry::builtin();
-    let Some(adapter) = registry.get(format) else {
-        return;
-    };
-    if let Ok(stream) = adapter.decode(Box::new(BufReader::new(input)), Limits::default()) {
-        for decoded in stream.flatten() {
-            let _ = prepare(decoded);
-        }
+    const FORMATS: [&str; 4] = ["iarms-json", "iarms-ndjson", "iarms-xml", "iarms-csv"];
+    if let Some((&selector, input)) = data.split_first() {
+        iarms_fuzz::decode_format(FORMATS[usize::from(selector) % FORMATS.len()], input);
     }
 });

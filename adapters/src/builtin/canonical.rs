@@ -6,10 +6,11 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::adapter::{
-    Adapter, Capabilities, Decoded, FieldAnchor, MessageEncoder, MessageStream, RecordSite,
+    Adapter, Capabilities, Decoded, EncodeOptions, FieldAnchor, MessageEncoder, MessageStream,
+    RecordSite,
 };
 use crate::error::{EncodeError, ErrorCode, Location, RecordError};
-use crate::format::csv::{self as csv_format, CsvLayout, KIND_COLUMN};
+use crate::format::csv::{self as csv_format, CsvLayout, FormulaPolicy, KIND_COLUMN};
 use crate::format::json::{self as json_format, JsonDocumentWriter, NdjsonWriter};
 use crate::format::xml::{self as xml_format, XmlWriter};
 use crate::framing::csv_lines::{LineBreaks, TrackLines};
@@ -242,9 +243,17 @@ impl Adapter for CanonicalCsv {
         &self,
         output: Box<dyn Write + 'a>,
     ) -> Result<Box<dyn MessageEncoder + 'a>, EncodeError> {
+        self.encoder_with(output, EncodeOptions::default())
+    }
+    fn encoder_with<'a>(
+        &self,
+        output: Box<dyn Write + 'a>,
+        options: EncodeOptions,
+    ) -> Result<Box<dyn MessageEncoder + 'a>, EncodeError> {
         Ok(Box::new(CsvEncoder {
             writer: csv::Writer::from_writer(output),
             layout: None,
+            formulas: options.csv_formulas.unwrap_or_default(),
         }))
     }
 }
@@ -540,6 +549,7 @@ impl<R: std::io::Read> Iterator for CsvDecoder<R> {
 struct CsvEncoder<W: Write> {
     writer: csv::Writer<W>,
     layout: Option<&'static CsvLayout>,
+    formulas: FormulaPolicy,
 }
 
 impl<W: Write> MessageEncoder for CsvEncoder<W> {
@@ -568,7 +578,7 @@ impl<W: Write> MessageEncoder for CsvEncoder<W> {
         };
         let value =
             serde_json::to_value(message).map_err(|e| EncodeError::Invalid(e.to_string()))?;
-        let cells = layout.encode_row(&value)?;
+        let cells = layout.encode_row(&value, self.formulas)?;
         self.writer
             .write_record(std::iter::once(kind.tag()).chain(cells.iter().map(String::as_str)))
             .map_err(csv_to_encode)

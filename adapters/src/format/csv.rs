@@ -10,6 +10,10 @@
 //!   `key=value` pairs separated by `;` (`text=IMBEL;location=frame|text=IMP PY 2019`).
 //!   `\` escapes `|`, `;`, `=` and itself.
 //! - An empty cell is an absent value.
+//! - Spreadsheet formulas are neutralised (see [`FormulaPolicy`]): a cell a
+//!   spreadsheet would run (`=`, `+`, `-`, `@`, tab, CR first) is written with a
+//!   leading `'`, and a cell that starts with `'` gets one more; the reader strips
+//!   one leading `'`, so decoding what was encoded gives the same message.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -101,8 +105,13 @@ impl CsvLayout {
             .collect()
     }
 
-    /// A message's JSON form as cells in header order (without the `kind` cell).
-    pub fn encode_row(&self, message: &Value) -> Result<Vec<String>, EncodeError> {
+    /// A message's JSON form as cells in header order (without the `kind` cell),
+    /// each guarded against spreadsheet formulas as `formulas` says.
+    pub fn encode_row(
+        &self,
+        message: &Value,
+        formulas: FormulaPolicy,
+    ) -> Result<Vec<String>, EncodeError> {
         self.columns
             .iter()
             .map(|column| {
@@ -114,6 +123,7 @@ impl CsvLayout {
                     }
                 }
                 encode_cell(value, &column.shape)
+                    .map(|cell| guard_canonical_cell(cell, formulas))
                     .map_err(|reason| EncodeError::Invalid(format!("{}: {reason}", column.name)))
             })
             .collect()
@@ -133,11 +143,96 @@ impl CsvLayout {
             if cell.is_empty() {
                 continue;
             }
+            let cell = unguard_canonical_cell(cell);
             let value = decode_cell(cell, &column.shape).map_err(|r| (column.name.clone(), r))?;
             insert_at(&mut root, &column.path, value, true);
         }
         Ok(Value::Object(root))
     }
+}
+
+/// What a CSV encoder does with a cell a spreadsheet would run as a formula
+/// (CSV injection, OWASP): a cell starting with `=`, `+`, `-`, `@`, tab or CR.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FormulaPolicy {
+    /// Prefix such a cell with `'`, which spreadsheets read as "this is text".
+    #[default]
+    Escape,
+    /// Write it as it is (for consumers that are programs, not spreadsheets).
+    Keep,
+}
+
+impl FormulaPolicy {
+    /// The policy named on the command line: `escape` or `keep`.
+    pub fn parse(name: &str) -> Option<FormulaPolicy> {
+        match name {
+            "escape" => Some(FormulaPolicy::Escape),
+            "keep" => Some(FormulaPolicy::Keep),
+            _ => None,
+        }
+    }
+}
+
+/// The text a spreadsheet prefix marks a cell as literal text with.
+pub const FORMULA_GUARD: char = '\'';
+
+/// True when a spreadsheet would evaluate the cell: it starts with `=`, `+`,
+/// `-`, `@`, tab or CR. A plain negative number (`-12.5`, `-3`) is not a
+/// formula: spreadsheets read it as a number, and prefixing it would turn
+/// numeric columns (negative coordinates, corrections) into text.
+pub fn is_formula(cell: &str) -> bool {
+    match cell.chars().next() {
+        Some('=' | '+' | '@' | '\t' | '\r') => true,
+        Some('-') => !is_plain_negative_number(cell),
+        _ => false,
+    }
+}
+
+/// `-` followed by digits with at most one decimal point between digits.
+fn is_plain_negative_number(cell: &str) -> bool {
+    let Some(digits) = cell.strip_prefix('-') else {
+        return false;
+    };
+    let mut parts = digits.splitn(2, '.');
+    let whole = parts.next().unwrap_or_default();
+    let fraction = parts.next();
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    all_digits(whole) && fraction.is_none_or(all_digits)
+}
+
+/// A native (mapping) CSV cell as written: a formula is prefixed with `'` when
+/// the policy says so. Native formats have no escape for a leading `'`, so a
+/// reader strips the guard only where it precedes a formula character.
+pub fn guard_formula(cell: String, policy: FormulaPolicy) -> String {
+    if policy == FormulaPolicy::Escape && is_formula(&cell) {
+        format!("{FORMULA_GUARD}{cell}")
+    } else {
+        cell
+    }
+}
+
+/// The inverse of [`guard_formula`] for readers of native CSV.
+pub fn unguard_formula(cell: &str) -> &str {
+    match cell.strip_prefix(FORMULA_GUARD) {
+        Some(rest) if is_formula(rest) => rest,
+        _ => cell,
+    }
+}
+
+/// A canonical cell as written. Besides guarding formulas, a cell that itself
+/// starts with `'` gets one more (under either policy), so the reader can
+/// always strip exactly one leading `'` and `decode(encode(x)) == x`.
+fn guard_canonical_cell(cell: String, policy: FormulaPolicy) -> String {
+    if cell.starts_with(FORMULA_GUARD) || (policy == FormulaPolicy::Escape && is_formula(&cell)) {
+        format!("{FORMULA_GUARD}{cell}")
+    } else {
+        cell
+    }
+}
+
+/// A canonical cell as read: one leading `'` is the writer's guard.
+fn unguard_canonical_cell(cell: &str) -> &str {
+    cell.strip_prefix(FORMULA_GUARD).unwrap_or(cell)
 }
 
 fn flatten(
@@ -398,6 +493,88 @@ mod tests {
         let cell = encode_cell(&value, &shape).unwrap_or_default();
         assert_eq!(cell, "text=IMBEL;location=ferrolho|text=a\\|b\\;c\\=d\\\\e");
         assert_eq!(decode_cell(&cell, &shape), Ok(value));
+    }
+
+    #[test]
+    fn formulas_are_neutralised_but_plain_negative_numbers_are_not() {
+        for formula in [
+            "=HYPERLINK(\"http://x\")",
+            "+1+2",
+            "-2+3+cmd|' /C calc'!A0",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+            "-",
+            "-1e5",
+            "-.5",
+        ] {
+            assert!(is_formula(formula), "{formula:?}");
+            assert_eq!(
+                guard_formula(formula.to_string(), FormulaPolicy::Escape),
+                format!("'{formula}")
+            );
+            assert_eq!(
+                guard_formula(formula.to_string(), FormulaPolicy::Keep),
+                formula
+            );
+            assert_eq!(
+                unguard_formula(&guard_formula(formula.to_string(), FormulaPolicy::Escape)),
+                formula
+            );
+        }
+        for plain in ["-12.5", "-3", "12", "abc", "", "'=x", "a=b"] {
+            assert!(!is_formula(plain), "{plain:?}");
+            assert_eq!(
+                guard_formula(plain.to_string(), FormulaPolicy::Escape),
+                plain
+            );
+        }
+    }
+
+    #[test]
+    fn canonical_cells_round_trip_under_both_policies() {
+        for policy in [FormulaPolicy::Escape, FormulaPolicy::Keep] {
+            for text in ["=1+1", "'", "''=x", "'abc", "-4.5", "@x", "plain", "\t"] {
+                let cell = guard_canonical_cell(text.to_string(), policy);
+                assert_eq!(unguard_canonical_cell(&cell), text, "{policy:?} {cell:?}");
+                if policy == FormulaPolicy::Escape {
+                    assert!(!is_formula(&cell), "{cell:?} would run in a spreadsheet");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn encoded_rows_carry_the_guard_and_decode_back() {
+        let layout = layout(MessageKind::Record);
+        let message = serde_json::json!({
+            "kind": "record",
+            "header": {"message_id": "=cmd|' /C calc'!A0"},
+            "firearm": {"make": "'quoted", "serial_number": "-42"},
+        });
+        let escaped = layout
+            .encode_row(&message, FormulaPolicy::Escape)
+            .unwrap_or_default();
+        assert!(
+            escaped.contains(&"'=cmd|' /C calc'!A0".to_string()),
+            "{escaped:?}"
+        );
+        assert!(escaped.contains(&"''quoted".to_string()), "{escaped:?}");
+        assert!(escaped.contains(&"-42".to_string()), "{escaped:?}");
+        let kept = layout
+            .encode_row(&message, FormulaPolicy::Keep)
+            .unwrap_or_default();
+        assert!(kept.contains(&"=cmd|' /C calc'!A0".to_string()), "{kept:?}");
+        let back = layout
+            .decode_row(
+                layout
+                    .columns
+                    .iter()
+                    .zip(escaped.iter().map(String::as_str)),
+            )
+            .unwrap_or_default();
+        assert_eq!(back["header"]["message_id"], "=cmd|' /C calc'!A0");
+        assert_eq!(back["firearm"]["make"], "'quoted");
     }
 
     #[test]

@@ -157,6 +157,9 @@ impl<R: Read> JsonRecordFramer<R> {
         let start = self.cursor.position;
         let (mut depth, mut in_string, mut escaped, mut size, mut too_deep) =
             (0usize, false, false, 0usize, false);
+        // Bytes of the string being scanned; a string over four bytes per
+        // character of the field limit cannot fit it, whatever its escapes.
+        let (mut string_bytes, mut too_long) = (0usize, false);
         loop {
             let Some(b) = self.cursor.peek().map_err(io)? else {
                 return Err(RecordError::new(
@@ -181,6 +184,8 @@ impl<R: Read> JsonRecordFramer<R> {
                 }
             }
             if in_string {
+                string_bytes += 1;
+                too_long |= string_bytes > self.limits.max_field_chars * 4;
                 if escaped {
                     escaped = false;
                 } else if b == b'\\' {
@@ -194,7 +199,10 @@ impl<R: Read> JsonRecordFramer<R> {
                 continue;
             }
             match b {
-                b'"' => in_string = true,
+                b'"' => {
+                    in_string = true;
+                    string_bytes = 0;
+                }
                 b'{' | b'[' => {
                     depth += 1;
                     too_deep |= depth > self.limits.max_depth;
@@ -214,6 +222,16 @@ impl<R: Read> JsonRecordFramer<R> {
                 format!(
                     "nesting deeper than the limit of {} levels",
                     self.limits.max_depth
+                ),
+            )
+            .at(start.location()));
+        }
+        if too_long {
+            return Err(RecordError::new(
+                ErrorCode::Limit,
+                format!(
+                    "a string longer than the field limit of {} characters",
+                    self.limits.max_field_chars
                 ),
             )
             .at(start.location()));
@@ -447,5 +465,34 @@ impl<R: Read> Iterator for JsonRecordFramer<R> {
                 Some(Err(e))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_overlong_string_rejects_its_record_and_the_next_one_is_read() {
+        let doc = format!(
+            "{{\"armas\": [{{\"serial\": \"{}\"}}, {{\"serial\": \"ok\"}}]}}",
+            "9".repeat(100_000)
+        );
+        let frames: Vec<_> =
+            JsonRecordFramer::new(doc.as_bytes(), "/armas", Vec::new(), Limits::default())
+                .collect();
+        assert_eq!(frames.len(), 2, "{frames:?}");
+        let error = frames[0]
+            .as_ref()
+            .err()
+            .unwrap_or_else(|| panic!("accepted"));
+        assert_eq!(error.code, ErrorCode::Limit);
+        assert!(
+            error.reason.contains("field limit of 4096 characters"),
+            "{}",
+            error.reason
+        );
+        assert!(!error.fatal);
+        assert!(frames[1].is_ok(), "{:?}", frames[1]);
     }
 }

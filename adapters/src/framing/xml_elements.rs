@@ -16,6 +16,9 @@ use quick_xml::NsReader;
 use crate::error::{ErrorCode, Location, RecordError};
 use crate::limits::Limits;
 
+/// How far past `max_depth` a record may nest before the document is abandoned.
+const HARD_DEPTH_FACTOR: usize = 4;
+
 /// An element with its resolved namespace, attributes and content.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct XmlElement {
@@ -257,6 +260,8 @@ impl<R: BufRead> XmlElementFramer<R> {
                         children: Vec::new(),
                         line: self.line(),
                     };
+                    // Reported once the element's record has started.
+                    let mut overlong_attribute = None;
                     for attribute in start.attributes() {
                         let attribute = match attribute {
                             Ok(a) => a,
@@ -269,13 +274,21 @@ impl<R: BufRead> XmlElementFramer<R> {
                         let (ns, local) = self.reader.resolve_attribute(key);
                         let namespace = namespace_of(&ns);
                         let local = String::from_utf8_lossy(local.as_ref()).into_owned();
-                        let value = match attribute.unescape_value() {
+                        let mut value = match attribute.unescape_value() {
                             Ok(v) => v.into_owned(),
                             Err(e) => {
                                 self.record_problem(ErrorCode::Forbidden, e.to_string());
                                 String::new()
                             }
                         };
+                        // Attribute values obey the same field limit as element text.
+                        let limit = self.limits.max_field_chars;
+                        if value.len() > limit && value.chars().count() > limit {
+                            overlong_attribute = Some(format!(
+                                "attribute {local} of <{name}> is longer than the field limit of {limit} characters"
+                            ));
+                            value.clear();
+                        }
                         element.attributes.push(XmlAttribute {
                             namespace,
                             name: local,
@@ -290,10 +303,24 @@ impl<R: BufRead> XmlElementFramer<R> {
                         self.start_record(&name);
                     }
                     self.open_names.push(name);
+                    if let Some(reason) = overlong_attribute {
+                        self.record_problem(ErrorCode::Limit, reason);
+                    }
                     if self.in_record() {
                         let record_depth = self.open_names.len() - self.record_depth;
-                        if record_depth > self.limits.max_depth {
-                            let limit = self.limits.max_depth;
+                        let limit = self.limits.max_depth;
+                        // A little past the limit the record is rejected and the next
+                        // one read; far past it the document is abandoned, so that
+                        // neither our element stack nor quick-xml's namespace
+                        // resolver (whose level counter overflows at 65,536) grows
+                        // with the attacker's nesting.
+                        if record_depth > limit.saturating_mul(HARD_DEPTH_FACTOR) {
+                            return Err(self.fatal(
+                                ErrorCode::Limit,
+                                format!("nesting deeper than the limit of {limit} levels; the rest of the document is not read"),
+                            ));
+                        }
+                        if record_depth > limit {
                             self.record_problem(
                                 ErrorCode::Limit,
                                 format!("nesting deeper than the limit of {limit} levels"),
@@ -463,6 +490,44 @@ mod tests {
 
     fn frames(input: &str) -> Vec<Result<XmlFrame, RecordError>> {
         XmlElementFramer::new(input.as_bytes(), 1, Limits::default()).collect()
+    }
+
+    #[test]
+    fn an_overlong_attribute_rejects_its_record_and_the_next_one_is_read() {
+        let doc = format!(
+            "<m><r id=\"{}\"><a>1</a></r><r id=\"short\"><a>2</a></r></m>",
+            "A".repeat(100_000)
+        );
+        let out = frames(&doc);
+        assert_eq!(out.len(), 2, "{out:?}");
+        let error = out[0].clone().err().unwrap_or_else(|| panic!("accepted"));
+        assert_eq!(error.code, ErrorCode::Limit);
+        assert!(
+            error.reason.contains("attribute id of <r>")
+                && error.reason.contains("field limit of 4096"),
+            "{}",
+            error.reason
+        );
+        assert!(out[1].is_ok(), "{:?}", out[1]);
+    }
+
+    #[test]
+    fn nesting_far_past_the_limit_ends_the_document_without_a_panic() {
+        let doc = format!(
+            "<m><r>{}{}</r></m>",
+            "<a>".repeat(100_000),
+            "</a>".repeat(100_000)
+        );
+        let out = frames(&doc);
+        assert_eq!(out.len(), 1, "{out:?}");
+        let error = out[0].clone().err().unwrap_or_else(|| panic!("accepted"));
+        assert_eq!(error.code, ErrorCode::Limit);
+        assert!(error.fatal);
+        assert!(
+            error.reason.contains("limit of 32 levels"),
+            "{}",
+            error.reason
+        );
     }
 
     #[test]

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use super::check::{Mapping, SourceSpec};
 use super::{csv_io, json_io, xml_io};
-use crate::adapter::{Adapter, Capabilities, MessageEncoder, MessageStream};
+use crate::adapter::{Adapter, Capabilities, EncodeOptions, MessageEncoder, MessageStream};
 use crate::error::{EncodeError, RecordError};
+use crate::format::csv::FormulaPolicy;
 use crate::limits::Limits;
 use crate::model::Message;
 
@@ -89,6 +90,14 @@ impl Adapter for MappingAdapter {
         &self,
         output: Box<dyn Write + 'a>,
     ) -> Result<Box<dyn MessageEncoder + 'a>, EncodeError> {
+        self.encoder_with(output, EncodeOptions::default())
+    }
+
+    fn encoder_with<'a>(
+        &self,
+        output: Box<dyn Write + 'a>,
+        options: EncodeOptions,
+    ) -> Result<Box<dyn MessageEncoder + 'a>, EncodeError> {
         if !self.mapping.writable() {
             return Err(EncodeError::Unsupported {
                 kind: self.mapping.kind.to_string(),
@@ -98,7 +107,13 @@ impl Adapter for MappingAdapter {
         }
         let mapping = Arc::clone(&self.mapping);
         Ok(match &self.mapping.source {
-            SourceSpec::Csv(spec) => Box::new(csv_io::encoder(mapping, spec, output)?),
+            SourceSpec::Csv(spec) => {
+                let mut spec = spec.clone();
+                if let Some(policy) = options.csv_formulas {
+                    spec.formula_escape = policy == FormulaPolicy::Escape;
+                }
+                Box::new(csv_io::encoder(mapping, &spec, output)?)
+            }
             SourceSpec::Json(spec) => Box::new(json_io::encoder(
                 mapping,
                 Some(spec.records.clone()),

@@ -89,6 +89,9 @@ pub struct CsvSpec {
     /// Write CRLF line ends.
     pub crlf: bool,
     pub comment: Option<u8>,
+    /// Prefix cells a spreadsheet would run as formulas with `'` when writing,
+    /// and strip that `'` when reading (`formula_escape`, default true).
+    pub formula_escape: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -494,6 +497,7 @@ impl Checker {
             "line_ending",
             "bom",
             "comment",
+            "formula_escape",
         ] {
             if let Some(message) = only(key, &csv_only) {
                 self.error(section.line_of(key), format!("source.{key}"), message);
@@ -609,6 +613,7 @@ impl Checker {
                     bom: s.bom.unwrap_or(false),
                     crlf: crlf?,
                     comment: comment?,
+                    formula_escape: s.formula_escape.unwrap_or(true),
                 })
             }
             "json" => {

@@ -14,6 +14,7 @@ use super::text_encoding::{bom, can_encode, decoding_reader, EncodingWriter};
 use crate::adapter::{Decoded, FieldAnchor, RecordSite};
 use crate::codes::fold_key;
 use crate::error::{EncodeError, ErrorCode, Location, RecordError};
+use crate::format::csv::{guard_formula, unguard_formula, FormulaPolicy};
 use crate::framing::csv_lines::{LineBreaks, TrackLines};
 use crate::limits::Limits;
 use crate::model::Message;
@@ -22,6 +23,8 @@ use crate::model::Message;
 struct Row<'r> {
     record: &'r csv::ByteRecord,
     positions: &'r [Option<usize>],
+    /// Strip the `'` a formula-escaping writer put before a formula.
+    formula_escape: bool,
 }
 
 impl NativeRecord for Row<'_> {
@@ -38,7 +41,13 @@ impl NativeRecord for Row<'_> {
         };
         match self.record.get(position) {
             Some(raw) => std::str::from_utf8(raw)
-                .map(|s| Some(Cow::Borrowed(s)))
+                .map(|s| {
+                    Some(Cow::Borrowed(if self.formula_escape {
+                        unguard_formula(s)
+                    } else {
+                        s
+                    }))
+                })
                 .map_err(|_| {
                     "invalid UTF-8; declare the file's encoding in [source] encoding".to_string()
                 }),
@@ -66,6 +75,7 @@ pub struct CsvDecoder<'a> {
     /// Column ids that decoding rules read.
     used: Vec<bool>,
     limits: Limits,
+    formula_escape: bool,
     index: u64,
     started: bool,
     done: bool,
@@ -124,6 +134,7 @@ pub fn decoder<'a>(
         names,
         used,
         limits,
+        formula_escape: spec.formula_escape,
         index: 0,
         started: !spec.header,
         done: false,
@@ -308,6 +319,7 @@ impl CsvDecoder<'_> {
         let row = Row {
             record: &self.record,
             positions: &self.positions,
+            formula_escape: self.formula_escape,
         };
         let value = engine::decode(&self.mapping, &row).map_err(|e| {
             RecordError::new(e.code, e.reason)
@@ -502,6 +514,14 @@ impl crate::adapter::MessageEncoder for CsvEncoder<'_> {
             *set = false;
         }
         engine::encode(&self.mapping, &value, &mut self.cells)?;
+        let formulas = if self.spec.formula_escape {
+            FormulaPolicy::Escape
+        } else {
+            FormulaPolicy::Keep
+        };
+        for cell in &mut self.cells.values {
+            *cell = guard_formula(std::mem::take(cell), formulas);
+        }
         for (i, cell) in self.cells.values.iter().enumerate() {
             let column = self
                 .mapping
@@ -564,6 +584,90 @@ mod tests {
             out.push(breaks.borrow_mut().line_at(offset));
         }
         out
+    }
+
+    /// registry-rs with `formula_escape` set as given (None: the file as shipped).
+    fn registry_rs(formula_escape: Option<bool>) -> super::super::MappingAdapter {
+        let text = include_str!("../../../mappings/registry-rs.toml");
+        let text = match formula_escape {
+            Some(on) => text.replacen(
+                "[source]\n",
+                &format!("[source]\nformula_escape = {on}\n"),
+                1,
+            ),
+            None => text.to_string(),
+        };
+        match super::super::compile("registry-rs.toml", &text) {
+            Ok(mapping) => super::super::MappingAdapter::new(mapping),
+            Err(issues) => panic!("{issues:?}"),
+        }
+    }
+
+    fn export(adapter: &dyn crate::Adapter, options: crate::EncodeOptions) -> String {
+        let input = include_bytes!("../../../tests/data/native/registry-rs-export.csv");
+        let mut messages: Vec<Message> = adapter
+            .decode(Box::new(&input[..]), Limits::default())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .filter_map(|d| d.ok().map(|d| d.message))
+            .take(1)
+            .collect();
+        if let Some(firearm) = messages[0].firearm_mut() {
+            firearm.make = Some("=HYPERLINK(\"http://x.invalid\")".to_string());
+            firearm.model = Some("-12.5".to_string());
+        }
+        let mut out = Vec::new();
+        {
+            let mut encoder = adapter
+                .encoder_with(Box::new(&mut out), options)
+                .unwrap_or_else(|e| panic!("{e}"));
+            for m in &messages {
+                encoder.write(m).unwrap_or_else(|e| panic!("{e}"));
+            }
+            encoder.finish().unwrap_or_else(|e| panic!("{e}"));
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    #[test]
+    fn formulas_are_escaped_by_default_kept_on_request_and_read_back() {
+        use crate::format::csv::FormulaPolicy;
+        use crate::Adapter;
+        let shipped = registry_rs(None);
+        let escaped = export(&shipped, crate::EncodeOptions::default());
+        assert!(escaped.contains("\"'=HYPERLINK("), "{escaped}");
+        assert!(
+            escaped.contains(";-12.5;"),
+            "a plain number is no formula: {escaped}"
+        );
+        let back: Vec<Message> = shipped
+            .decode(Box::new(escaped.as_bytes()), Limits::default())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .filter_map(|d| d.ok().map(|d| d.message))
+            .collect();
+        let make = back
+            .first()
+            .cloned()
+            .and_then(|mut m| m.firearm_mut().and_then(|f| f.make.clone()));
+        assert_eq!(make.as_deref(), Some("=HYPERLINK(\"http://x.invalid\")"));
+
+        let off = registry_rs(Some(false));
+        let kept = export(&off, crate::EncodeOptions::default());
+        assert!(kept.contains("\"=HYPERLINK("), "{kept}");
+        let forced = export(
+            &off,
+            crate::EncodeOptions {
+                csv_formulas: Some(FormulaPolicy::Escape),
+            },
+        );
+        assert!(forced.contains("\"'=HYPERLINK("), "{forced}");
+        let on_request = export(
+            &shipped,
+            crate::EncodeOptions {
+                csv_formulas: Some(FormulaPolicy::Keep),
+            },
+        );
+        assert!(on_request.contains("\"=HYPERLINK("), "{on_request}");
+        assert_eq!(registry_rs(Some(true)).description(), shipped.description());
     }
 
     #[test]

@@ -40,6 +40,8 @@ pub struct SourceSection {
     pub line_ending: Option<String>,
     pub bom: Option<bool>,
     pub comment: Option<String>,
+    /// Neutralise spreadsheet formulas in written cells (default true).
+    pub formula_escape: Option<bool>,
     // All formats
     pub trim: Option<bool>,
     // JSON and XML
@@ -143,6 +145,7 @@ pub const SOURCE_KEYS: &[&str] = &[
     "line_ending",
     "bom",
     "comment",
+    "formula_escape",
     "trim",
     "records",
     "namespaces",

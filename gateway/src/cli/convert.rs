@@ -7,7 +7,8 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
-use iarms_adapters::Limits;
+use iarms_adapters::format::csv::FormulaPolicy;
+use iarms_adapters::{EncodeOptions, Limits};
 
 use super::io::{open_input, run_records, Output, Tally};
 use super::Status;
@@ -36,6 +37,16 @@ pub struct ConvertArgs {
     /// Write the error report here instead of stderr; `.json`/`.ndjson` files get one JSON object per error.
     #[arg(long)]
     pub errors: Option<PathBuf>,
+    /// CSV output: `escape` (the default) prefixes cells a spreadsheet would run
+    /// as formulas (starting with =, +, -, @, tab or CR; not plain negative
+    /// numbers) with `'`; `keep` writes them as they are. Without the flag a
+    /// mapping follows its `[source] formula_escape` key.
+    #[arg(long, value_name = "escape|keep", value_parser = parse_formula_policy)]
+    pub csv_formulas: Option<FormulaPolicy>,
+}
+
+fn parse_formula_policy(name: &str) -> Result<FormulaPolicy, String> {
+    FormulaPolicy::parse(name).ok_or_else(|| format!("\"{name}\" is not escape or keep"))
 }
 
 /// Where record errors go: stderr, a text file or an NDJSON file.
@@ -99,7 +110,12 @@ pub fn run(args: ConvertArgs, mappings: &[std::path::PathBuf]) -> anyhow::Result
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let tally = {
         let mut encoder = to
-            .encoder(Box::new(output.writer()))
+            .encoder_with(
+                Box::new(output.writer()),
+                EncodeOptions {
+                    csv_formulas: args.csv_formulas,
+                },
+            )
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let tally = run_records(
             stream,
