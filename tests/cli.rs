@@ -563,3 +563,38 @@ fn demo_runs_two_countries_end_to_end_through_the_hub() {
         assert!(text.contains(line), "missing `{line}` in:\n{text}");
     }
 }
+
+/// `-o` naming a device or a pipe writes into it; the atomic temp-and-rename
+/// path is for regular files only (renaming over `/dev/null` would replace the
+/// device with a plain file). Tested on a FIFO so that a failure cannot harm
+/// the machine's /dev/null.
+#[cfg(unix)]
+#[test]
+fn output_to_a_pipe_is_written_in_place() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempdir();
+    let fifo = dir.path().join("out.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let out = run(&[
+        "convert",
+        "--from",
+        "iarms-csv",
+        "--to",
+        "iarms-ndjson",
+        path_str(&data("samples/records.csv")),
+        "-o",
+        path_str(&fifo),
+    ]);
+    assert_exit(&out, 0);
+    let text = reader.join().unwrap();
+    assert!(text.lines().count() > 1, "{text}");
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+}

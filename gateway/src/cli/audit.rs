@@ -305,16 +305,8 @@ fn verify_bundle(path: &Path, json: bool) -> anyhow::Result<Status> {
 
 /// Written beside the target and renamed, so a reader never sees half a bundle.
 fn write_bundle(out: &Path, bundle: &Bundle) -> anyhow::Result<()> {
-    let dir = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| Path::new("."));
-    let mut file = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot write in {}", dir.display()))?;
-    serde_json::to_writer_pretty(&mut file, bundle)?;
-    use std::io::Write;
-    file.write_all(b"\n")?;
-    file.persist(out)
-        .with_context(|| format!("cannot write {}", out.display()))?;
-    Ok(())
+    let mut output = super::io::Output::create(Some(out))?;
+    serde_json::to_writer_pretty(output.writer(), bundle)?;
+    output.writer().write_all(b"\n")?;
+    output.commit()
 }

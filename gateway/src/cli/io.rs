@@ -55,9 +55,12 @@ fn stdin_input() -> Input {
 }
 
 /// A file written under a temporary name and renamed into place only when the
-/// whole conversion succeeded, so a reader never sees half a file; or stdout.
+/// whole conversion succeeded, so a reader never sees half a file; or stdout;
+/// or a device or pipe (`-o /dev/null`, a FIFO), written in place: renaming over
+/// it would replace the device node with a plain file.
 pub enum Output {
     Stdout(BufWriter<std::io::Stdout>),
+    Special(BufWriter<std::fs::File>),
     File {
         temp: BufWriter<tempfile::NamedTempFile>,
         target: PathBuf,
@@ -69,6 +72,13 @@ impl Output {
         match path {
             None => Ok(Output::Stdout(BufWriter::new(std::io::stdout()))),
             Some(p) if p == Path::new("-") => Ok(Output::Stdout(BufWriter::new(std::io::stdout()))),
+            Some(p) if is_special(p) => {
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(p)
+                    .with_context(|| format!("cannot open {}", p.display()))?;
+                Ok(Output::Special(BufWriter::new(file)))
+            }
             Some(p) => {
                 let dir = match p.parent() {
                     Some(d) if !d.as_os_str().is_empty() => d,
@@ -89,6 +99,7 @@ impl Output {
     pub fn writer(&mut self) -> &mut dyn Write {
         match self {
             Output::Stdout(w) => w,
+            Output::Special(w) => w,
             Output::File { temp, .. } => temp,
         }
     }
@@ -97,6 +108,7 @@ impl Output {
     pub fn commit(self) -> anyhow::Result<()> {
         match self {
             Output::Stdout(mut w) => w.flush().context("cannot write to standard output"),
+            Output::Special(mut w) => w.flush().context("cannot write the output"),
             Output::File { temp, target } => {
                 let temp = temp
                     .into_inner()
@@ -111,6 +123,11 @@ impl Output {
             }
         }
     }
+}
+
+/// An existing path that is neither a regular file nor a directory.
+fn is_special(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
 /// Counts of one pass over a stream.
