@@ -14,32 +14,13 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::routing::post;
 use axum::Router;
 use serde_json::{json, Value};
+use support::service::{cheap_hash, free_port};
 use support::{bin, data, path_str, run};
 
 const KEY_RS: &str = "rs-partner-key";
 const KEY_BR: &str = "br-partner-key";
 const KEY_OPS: &str = "operator-key";
 const KEY_HUB: &str = "hub-calls-us-key";
-
-/// A cheap argon2 hash (tests only: low memory and time cost keep them fast).
-fn cheap_hash(key: &str) -> String {
-    use argon2::password_hash::{PasswordHasher, SaltString};
-    let params = argon2::Params::new(256, 1, 1, None).unwrap();
-    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-    let salt = SaltString::encode_b64(b"iarms-test-salt!").unwrap();
-    argon
-        .hash_password(key.as_bytes(), &salt)
-        .unwrap()
-        .to_string()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// One request the fake receiver took.
 #[derive(Debug, Clone)]

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use serde_json::Value;
+use support::service::{cheap_hash, free_port};
 use support::{bin, data, path_str, stderr, stdout};
 
 /// The server's resident memory must stay under this through the catalogue.
@@ -201,28 +202,8 @@ impl Gateway {
     }
 }
 
-/// A cheap argon2 hash (tests only: low memory and time cost keep them fast).
-fn cheap_hash(key: &str) -> String {
-    use argon2::password_hash::{PasswordHasher, SaltString};
-    let params = argon2::Params::new(256, 1, 1, None).unwrap();
-    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-    let salt = SaltString::encode_b64(b"iarms-test-salt!").unwrap();
-    argon
-        .hash_password(key.as_bytes(), &salt)
-        .unwrap()
-        .to_string()
-}
-
 fn key_of(partner: &str) -> String {
     format!("hostile-{partner}-key")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn start_gateway() -> Gateway {
