@@ -21,7 +21,9 @@ seed decode_iarms_xml $root/samples/*.xml $root/tests/golden/input/*.xml $root/t
 seed decode_iarms_csv $root/samples/*.csv $root/tests/golden/expected/*.csv
 seed decode_niem_xml $root/tests/data/niem/*.xml
 seed decode_ncic $root/tests/data/ncic/*.txt
-seed decode_registry_rs $root/tests/data/native/registry-rs-*.csv
+seed decode_registry_rs $root/tests/data/native/registry-rs-export*.csv
+seed decode_registry_rs_trace_request $root/tests/data/native/registry-rs-trace-request.csv
+seed decode_registry_rs_trace_response $root/tests/data/native/registry-rs-trace-response.csv
 seed decode_registry_br $root/tests/data/native/registry-br-api.json
 seed decode_regional_xml $root/tests/data/native/regional-system.xml $root/tests/golden/mappings/*.native.xml
 seed config_gateway $root/gateway/examples/gateway.toml
@@ -46,5 +48,7 @@ pair $root/mappings/registry-rs.toml $root/tests/data/native/registry-rs-export.
 pair $root/mappings/registry-rs.toml $root/tests/data/native/registry-rs-export-with-errors.csv
 pair $root/mappings/registry-br.toml $root/tests/data/native/registry-br-api.json
 pair $root/mappings/regional-xml.toml $root/tests/data/native/regional-system.xml
+pair $root/mappings/registry-rs-trace-request.toml $root/tests/data/native/registry-rs-trace-request.csv
+pair $root/mappings/registry-rs-trace-response.toml $root/tests/data/native/registry-rs-trace-response.csv
 
 for d in corpus/*/; do printf '%s %s\n' "$(ls "$d" | wc -l)" "$d"; done
