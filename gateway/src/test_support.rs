@@ -1,6 +1,7 @@
 //! Test fixtures shared by the store and hub suites: a PostgreSQL schema per
 //! test (dropped afterwards, even after a panic), store options with a manual
-//! clock, and the macro that runs one suite against every backend.
+//! clock, the macro that runs one suite against every backend, and one request
+//! through a router for the API tests.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -137,3 +138,37 @@ macro_rules! backend_suite {
 }
 
 pub(crate) use backend_suite;
+
+/// One request through `app` (with a bearer `key` when given, a JSON body unless
+/// null): the status and the JSON reply (null when the reply is not JSON).
+pub(crate) async fn call(
+    app: &axum::Router,
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
+    use tower::ServiceExt;
+    let mut request = axum::http::Request::builder().method(method).uri(path);
+    if let Some(key) = key {
+        request = request.header("authorization", format!("Bearer {key}"));
+    }
+    let body = if body.is_null() {
+        axum::body::Body::empty()
+    } else {
+        axum::body::Body::from(body.to_string())
+    };
+    let response = app
+        .clone()
+        .oneshot(request.body(body).unwrap())
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
+}

@@ -9,16 +9,14 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::Request;
 use axum::Router;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 use super::auth::hash_key;
 use super::ROUTES;
 use crate::config::Config;
 use crate::service::Shared;
+use crate::test_support::call;
 
 const OPS: &str = "ops-key";
 const RS: &str = "rs-key";
@@ -79,37 +77,6 @@ api_key_hashes = ["{br}"]
     let store = crate::store::open(&config.store_url).await.unwrap();
     let shared = Arc::new(Shared::new(config, registry, store));
     (super::router(Arc::clone(&shared)), shared)
-}
-
-async fn call(
-    app: &Router,
-    method: &str,
-    path: &str,
-    key: Option<&str>,
-    body: &Value,
-) -> (u16, Value) {
-    let mut request = Request::builder().method(method).uri(path);
-    if let Some(key) = key {
-        request = request.header("authorization", format!("Bearer {key}"));
-    }
-    let body = if body.is_null() {
-        Body::empty()
-    } else {
-        Body::from(body.to_string())
-    };
-    let response = app
-        .clone()
-        .oneshot(request.body(body).unwrap())
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
 }
 
 fn header(n: u32) -> Value {

@@ -787,28 +787,8 @@ mod tests {
     }
 
     async fn call(app: &Router, method: &str, path: &str, key: &str, body: Value) -> (u16, Value) {
-        let mut request = Request::builder().method(method).uri(path);
-        if !key.is_empty() {
-            request = request.header("authorization", format!("Bearer {key}"));
-        }
-        let body = if body.is_null() {
-            Body::empty()
-        } else {
-            Body::from(body.to_string())
-        };
-        let response = app
-            .clone()
-            .oneshot(request.body(body).unwrap())
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        )
+        let key = (!key.is_empty()).then_some(key);
+        crate::test_support::call(app, method, path, key, &body).await
     }
 
     fn header(n: u32) -> Value {
