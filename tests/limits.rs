@@ -138,7 +138,7 @@ async fn post(url: &str, key: &str, body: Vec<u8>) -> (u16, Value, reqwest::head
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn body_batch_and_field_limits_answer_json_naming_the_limit() {
     let gw = start(
-        "body_limit_mib = 1\nmax_batch_records = 2\nlimits = { max_field_chars = 8, max_depth = 2 }",
+        "body_limit_mib = 1\nmax_batch_records = 2\nlimits = { max_field_chars = 40, max_depth = 2 }",
         "",
         "warn",
     )
@@ -196,14 +196,16 @@ async fn body_batch_and_field_limits_answer_json_naming_the_limit() {
     assert_eq!(reply["results"][1]["outcome"], "rejected", "{reply}");
     assert_eq!(reply["results"][1]["errors"][0]["code"], "limit", "{reply}");
 
-    // Field length (the partner's CSV): values over 8 characters are refused.
-    // Its header line and first record (max_batch_records is 2 here).
+    // Field length (the partner's CSV): values over 40 characters are refused.
+    // Its header line and first record (max_batch_records is 2 here), with a
+    // 60-character serial number.
     let export = std::fs::read_to_string(support::data("tests/data/native/registry-rs-export.csv"))
         .unwrap()
         .lines()
         .take(2)
         .collect::<Vec<_>>()
         .join("\n")
+        .replace("C-123456", &"C".repeat(60))
         .into_bytes();
     let (status, reply, _) = post(
         &format!("{}/v1/partners/rs/messages", gw.url),
@@ -216,7 +218,7 @@ async fn body_batch_and_field_limits_answer_json_naming_the_limit() {
     assert!(
         errors
             .iter()
-            .any(|e| e["code"] == "limit" && e.to_string().contains('8')),
+            .any(|e| e["code"] == "limit" && e.to_string().contains("40")),
         "{reply}"
     );
 }
