@@ -411,12 +411,7 @@ mod hub {
             tls: None,
             expire_interval: std::time::Duration::from_secs(60),
             store_url: String::new(),
-            forward: Forward {
-                poll_interval: std::time::Duration::from_millis(500),
-                lease: std::time::Duration::from_secs(60),
-                batch: 50,
-                timeout: std::time::Duration::from_secs(30),
-            },
+            forward: Forward::default(),
             gateways: vec![peer("RS"), peer("BR"), peer("DE")],
         };
         router(Arc::new(HubState::new(config, hub)))

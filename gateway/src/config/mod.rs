@@ -135,8 +135,22 @@ pub struct Forward {
     pub poll_interval: Duration,
     pub lease: Duration,
     pub batch: u32,
+    /// Deliveries a worker sends at once; each such round is settled in one commit.
+    pub concurrency: u32,
     /// Timeout of one outbound HTTP call.
     pub timeout: Duration,
+}
+
+impl Default for Forward {
+    fn default() -> Forward {
+        Forward {
+            poll_interval: Duration::from_millis(500),
+            lease: Duration::from_secs(60),
+            batch: 50,
+            concurrency: 16,
+            timeout: Duration::from_secs(30),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -436,6 +450,7 @@ pub(crate) struct RawForward {
     poll_interval: Option<Spanned<String>>,
     lease: Option<Spanned<String>>,
     batch: Option<u32>,
+    concurrency: Option<u32>,
     timeout: Option<Spanned<String>>,
 }
 
@@ -733,15 +748,17 @@ impl Checker<'_> {
                 .and_then(|v| self.duration(v.get_ref(), v.span(), key))
                 .unwrap_or(default)
         };
+        let default = Forward::default();
         Forward {
             poll_interval: d(
                 &f.poll_interval,
                 "forward.poll_interval",
-                Duration::from_millis(500),
+                default.poll_interval,
             ),
-            lease: d(&f.lease, "forward.lease", Duration::from_secs(60)),
-            timeout: d(&f.timeout, "forward.timeout", Duration::from_secs(30)),
-            batch: f.batch.unwrap_or(50).clamp(1, 1000),
+            lease: d(&f.lease, "forward.lease", default.lease),
+            timeout: d(&f.timeout, "forward.timeout", default.timeout),
+            batch: f.batch.unwrap_or(default.batch).clamp(1, 1000),
+            concurrency: f.concurrency.unwrap_or(default.concurrency).clamp(1, 256),
         }
     }
 

@@ -1,5 +1,6 @@
 //! The forwarder: one worker task per destination (the hub, and each partner with
-//! an `outbound`) loops `claim -> encode -> send -> mark_delivered | mark_failed`.
+//! an `outbound`) loops `claim -> encode -> send -> settle`, sending a round of
+//! `[forward] concurrency` deliveries at once and settling the round in one commit.
 //!
 //! Outcomes: 2xx is delivered (receipt: status and the receiver's message id if
 //! it gave one); 408, 429, 5xx, timeouts and connection errors are retried with
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::join_all;
 use iarms_adapters::{Adapter, Message, MessageKind};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -19,7 +21,7 @@ use tokio::task::JoinHandle;
 use crate::api::metrics::Metrics;
 use crate::config::{Forward, Outbound, Retry, HUB};
 use crate::service::Shared;
-use crate::store::{ClaimedDelivery, NextStep, Receipt, Store};
+use crate::store::{ClaimedDelivery, NextStep, Receipt, Settlement, Store};
 use crate::tls::ClientTls;
 
 /// What the workers run against: the gateway service ([`Shared`]) or the
@@ -223,11 +225,13 @@ async fn run_worker<H: Host>(
             }
             continue;
         }
-        for delivery in claimed {
+        // A claim holds at most one delivery per record key, so a round's
+        // deliveries may go out at once without an update overtaking its create.
+        for round in claimed.chunks(forward.concurrency.max(1) as usize) {
             if *stop.borrow() {
                 break;
             }
-            settle(shared.as_ref(), &worker, &client, delivery).await;
+            settle_round(shared.as_ref(), &worker, &client, round).await;
         }
     }
     match shared.store().release(&worker.worker_id).await {
@@ -238,56 +242,74 @@ async fn run_worker<H: Host>(
     }
 }
 
-async fn settle<H: Host>(
+/// Sends one round of claimed deliveries at once, then records how each ended
+/// in one store commit.
+async fn settle_round<H: Host>(
     shared: &H,
     worker: &Worker,
     client: &reqwest::Client,
-    claimed: ClaimedDelivery,
+    round: &[ClaimedDelivery],
 ) {
+    let attempts = join_all(round.iter().map(|c| deliver(&worker.sink, client, c))).await;
+    let outcomes: Vec<(i64, Settlement)> = round
+        .iter()
+        .zip(attempts)
+        .map(|(claimed, attempt)| (claimed.delivery.id, judge(shared, worker, claimed, attempt)))
+        .collect();
+    let settled = match shared.store().settle(&worker.worker_id, &outcomes).await {
+        Ok(settled) => settled,
+        Err(e) => {
+            // The leases run out and the deliveries are claimed again: at least once.
+            tracing::warn!(destination = %worker.destination, deliveries = round.len(), error = %e, "cannot settle");
+            return;
+        }
+    };
+    for ((claimed, (_, outcome)), settled) in round.iter().zip(&outcomes).zip(settled) {
+        let message_id = claimed.delivery.message_id;
+        if !settled {
+            tracing::warn!(%message_id, destination = %worker.destination, "lease lost before settling");
+        } else if matches!(outcome, Settlement::Delivered(_)) {
+            shared.delivered(claimed, &worker.destination).await;
+        }
+    }
+}
+
+/// What an attempt means for its delivery under the worker's retry policy; counts
+/// and logs it.
+fn judge<H: Host>(
+    shared: &H,
+    worker: &Worker,
+    claimed: &ClaimedDelivery,
+    attempt: Attempt,
+) -> Settlement {
     let d = &claimed.delivery;
     let message_id = d.message_id;
-    let attempt = deliver(&worker.sink, client, &claimed).await;
-    let store = shared.store();
-    let mut delivered = false;
-    let result = match attempt {
+    match attempt {
         Attempt::Delivered(receipt) => {
             let latency = (crate::service::now_millis() - d.created_at).max(0) as f64 / 1000.0;
             shared
                 .metrics()
                 .delivered(&worker.destination, claimed.kind.tag(), latency);
             tracing::info!(%message_id, destination = %worker.destination, status = ?receipt.status, "delivered");
-            delivered = true;
-            store
-                .mark_delivered(d.id, &worker.worker_id, &receipt)
-                .await
+            Settlement::Delivered(receipt)
         }
         Attempt::Retry(reason) if d.attempts < worker.retry.max_attempts => {
             let wait = backoff(&worker.retry, d.attempts);
             shared.metrics().failure(&worker.destination, "retry");
             tracing::warn!(%message_id, destination = %worker.destination, attempt = d.attempts, retry_in_ms = wait.as_millis() as u64, %reason, "delivery failed");
-            store
-                .mark_failed(d.id, &worker.worker_id, &reason, NextStep::RetryAfter(wait))
-                .await
+            Settlement::Failed {
+                error: reason,
+                next: NextStep::RetryAfter(wait),
+            }
         }
         Attempt::Retry(reason) | Attempt::Permanent(reason) => {
             shared.metrics().failure(&worker.destination, "dead");
             tracing::warn!(%message_id, destination = %worker.destination, attempt = d.attempts, %reason, "delivery dead");
-            store
-                .mark_failed(d.id, &worker.worker_id, &reason, NextStep::Dead)
-                .await
+            Settlement::Failed {
+                error: reason,
+                next: NextStep::Dead,
+            }
         }
-    };
-    match result {
-        Ok(true) => {}
-        Ok(false) => {
-            tracing::warn!(%message_id, destination = %worker.destination, "lease lost before settling")
-        }
-        Err(e) => {
-            tracing::warn!(%message_id, destination = %worker.destination, error = %e, "cannot settle")
-        }
-    }
-    if delivered {
-        shared.delivered(&claimed, &worker.destination).await;
     }
 }
 

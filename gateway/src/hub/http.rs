@@ -775,12 +775,7 @@ mod tests {
             tls: None,
             expire_interval: std::time::Duration::from_secs(60),
             store_url: String::new(),
-            forward: crate::config::Forward {
-                poll_interval: std::time::Duration::from_millis(500),
-                lease: std::time::Duration::from_secs(60),
-                batch: 50,
-                timeout: std::time::Duration::from_secs(30),
-            },
+            forward: crate::config::Forward::default(),
             gateways: vec![peer("RS"), peer("BR"), peer("DE")],
         };
         router(Arc::new(HubState::new(config, hub)))

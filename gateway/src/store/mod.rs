@@ -356,27 +356,46 @@ pub trait Store: Send + Sync + fmt::Debug {
         lease: Duration,
     ) -> Result<Vec<ClaimedDelivery>, StoreError>;
 
-    /// Records a successful delivery with its receipt and its `delivered` audit
-    /// entry (actor: the worker). Returns `false`, changing nothing, when
-    /// `worker_id` no longer holds the lease (it was taken over).
+    /// Records how delivery attempts ended, all in one transaction, each with its
+    /// audit entry (actor: the worker): `delivered` with its receipt, or `failed`
+    /// / `dead` (the error only as a digest and its HTTP status). One commit for a
+    /// whole round of deliveries: a commit waits for the disk, so one per delivery
+    /// would bound the forwarder by the disk's sync rate. Returns, per item, `false`
+    /// (that item unchanged) when `worker_id` no longer holds its lease.
+    async fn settle(
+        &self,
+        worker_id: &str,
+        outcomes: &[(i64, Settlement)],
+    ) -> Result<Vec<bool>, StoreError>;
+
+    /// [`Store::settle`] for one successful delivery.
     async fn mark_delivered(
         &self,
         delivery_id: i64,
         worker_id: &str,
         receipt: &Receipt,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<bool, StoreError> {
+        let outcome = (delivery_id, Settlement::Delivered(receipt.clone()));
+        Ok(self.settle(worker_id, &[outcome]).await?.contains(&true))
+    }
 
-    /// Records a failed attempt: retry later or dead, with its `failed` or `dead`
-    /// audit entry (actor: the worker; the error only as a digest and its HTTP
-    /// status). Returns `false`, changing nothing, when `worker_id` no longer
-    /// holds the lease.
+    /// [`Store::settle`] for one failed attempt: retry later or dead.
     async fn mark_failed(
         &self,
         delivery_id: i64,
         worker_id: &str,
         error: &str,
         next: NextStep,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<bool, StoreError> {
+        let outcome = Settlement::Failed {
+            error: error.to_string(),
+            next,
+        };
+        Ok(self
+            .settle(worker_id, &[(delivery_id, outcome)])
+            .await?
+            .contains(&true))
+    }
 
     /// Gives back every lease `worker_id` holds (graceful shutdown): the deliveries
     /// become `queued` and the attempt is not counted. Returns how many.
@@ -730,6 +749,14 @@ pub struct Receipt {
     pub status: Option<u16>,
     /// Anything else worth keeping (the file written, the receiver's message).
     pub detail: Option<String>,
+}
+
+/// How one delivery attempt ended, for [`Store::settle`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settlement {
+    Delivered(Receipt),
+    /// The attempt failed with `error`; `next` says whether to retry.
+    Failed { error: String, next: NextStep },
 }
 
 /// What happens after a failed attempt; the forwarder's retry policy decides.
@@ -1416,6 +1443,19 @@ impl DeliverySubject {
             .kind(self.kind.clone())
             .partner(self.destination.clone())
             .details(json!({ "delivery_id": delivery_id, "attempts": self.attempts }))
+    }
+
+    /// The audit entry of a settled attempt.
+    pub(crate) fn settled(
+        &self,
+        worker_id: &str,
+        delivery_id: i64,
+        outcome: &Settlement,
+    ) -> AuditEvent {
+        match outcome {
+            Settlement::Delivered(receipt) => self.delivered(worker_id, delivery_id, receipt),
+            Settlement::Failed { error, next } => self.failed(worker_id, delivery_id, error, *next),
+        }
     }
 
     pub(crate) fn delivered(

@@ -27,8 +27,8 @@ use super::{
     accept_events, delivery_rows, millis, outcomes, prepare, sql, version_i64, views,
     AcceptOutcome, Backend, ClaimedDelivery, ClaimedRow, Clock, Cursor, DbResult, DeadDelivery,
     DeliveryRow, DeliveryState, DeliverySubject, Idempotency, MessageFilter, MessagePage,
-    MessageRow, MessageView, Millis, NewDelivery, NewMessage, NextStep, Prepared, QueueDepth,
-    Receipt, Store, StoreError, StoreOptions, Trace, TraceRow, TraceState, Transition,
+    MessageRow, MessageView, Millis, NewDelivery, NewMessage, Prepared, QueueDepth,
+    Settlement, Store, StoreError, StoreOptions, Trace, TraceRow, TraceState, Transition,
     INSERT_CHUNK, MAX_PAGE,
 };
 
@@ -248,70 +248,60 @@ impl Store for SqliteStore {
         rows.into_iter().map(ClaimedRow::into_claimed).collect()
     }
 
-    async fn mark_delivered(
+    async fn settle(
         &self,
-        delivery_id: i64,
         worker_id: &str,
-        receipt: &Receipt,
-    ) -> Result<bool, StoreError> {
+        outcomes: &[(i64, Settlement)],
+    ) -> Result<Vec<bool>, StoreError> {
+        if outcomes.is_empty() {
+            return Ok(Vec::new());
+        }
         let now = self.clock.now();
         let mut tx = self.begin_write().await?;
-        let done = sqlx::query(sql::MARK_DELIVERED)
-            .bind(now)
-            .bind(receipt.remote_id.as_deref())
-            .bind(receipt.status.map(i64::from))
-            .bind(receipt.detail.as_deref())
-            .bind(delivery_id)
-            .bind(worker_id)
-            .execute(&mut *tx)
-            .await
+        let mut settled = Vec::with_capacity(outcomes.len());
+        let mut events = Vec::with_capacity(outcomes.len());
+        for (delivery_id, outcome) in outcomes {
+            let done = match outcome {
+                Settlement::Delivered(receipt) => {
+                    sqlx::query(sql::MARK_DELIVERED)
+                        .bind(now)
+                        .bind(receipt.remote_id.as_deref())
+                        .bind(receipt.status.map(i64::from))
+                        .bind(receipt.detail.as_deref())
+                        .bind(delivery_id)
+                        .bind(worker_id)
+                        .execute(&mut *tx)
+                        .await
+                }
+                Settlement::Failed { error, next } => {
+                    let (state, due_at) = super::after_failure(now, *next);
+                    sqlx::query(sql::MARK_FAILED)
+                        .bind(state.as_str())
+                        .bind(due_at)
+                        .bind(error)
+                        .bind(now)
+                        .bind(delivery_id)
+                        .bind(worker_id)
+                        .execute(&mut *tx)
+                        .await
+                }
+            }
             .db()?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
+            if done.rows_affected() != 1 {
+                settled.push(false);
+                continue;
+            }
+            let subject: DeliverySubject = sqlx::query_as(sql::DELIVERY_SUBJECT)
+                .bind(delivery_id)
+                .fetch_one(&mut *tx)
+                .await
+                .db()?;
+            events.push(subject.settled(worker_id, *delivery_id, outcome));
+            settled.push(true);
         }
-        let subject: DeliverySubject = sqlx::query_as(sql::DELIVERY_SUBJECT)
-            .bind(delivery_id)
-            .fetch_one(&mut *tx)
-            .await
-            .db()?;
-        let event = subject.delivered(worker_id, delivery_id, receipt);
-        append(&mut tx, now, &[event]).await?;
+        append(&mut tx, now, &events).await?;
         tx.commit().await.db()?;
-        Ok(true)
-    }
-
-    async fn mark_failed(
-        &self,
-        delivery_id: i64,
-        worker_id: &str,
-        error: &str,
-        next: NextStep,
-    ) -> Result<bool, StoreError> {
-        let now = self.clock.now();
-        let (state, due_at) = super::after_failure(now, next);
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query(sql::MARK_FAILED)
-            .bind(state.as_str())
-            .bind(due_at)
-            .bind(error)
-            .bind(now)
-            .bind(delivery_id)
-            .bind(worker_id)
-            .execute(&mut *tx)
-            .await
-            .db()?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        let subject: DeliverySubject = sqlx::query_as(sql::DELIVERY_SUBJECT)
-            .bind(delivery_id)
-            .fetch_one(&mut *tx)
-            .await
-            .db()?;
-        let event = subject.failed(worker_id, delivery_id, error, next);
-        append(&mut tx, now, &[event]).await?;
-        tx.commit().await.db()?;
-        Ok(true)
+        Ok(settled)
     }
 
     async fn release(&self, worker_id: &str) -> Result<u64, StoreError> {

@@ -108,6 +108,7 @@ backend_suite!(
     idempotency_replay_and_conflict,
     claim_lease_and_expiry_takeover,
     settling_requires_the_lease,
+    settle_a_round_in_one_call,
     release_gives_leases_back,
     concurrent_claimers_deliver_each_once_in_order,
     ordering_update_waits_for_create,
@@ -662,6 +663,58 @@ async fn settling_requires_the_lease(f: &Fixture) {
     assert_eq!(d.state, DeliveryState::Delivering);
     assert_eq!(d.lease_owner.as_deref(), Some("w2"));
     assert_eq!(d.last_error, None);
+}
+
+async fn settle_a_round_in_one_call(f: &Fixture) {
+    let store = &f.store;
+    let (taken, ok, fails) = (record("R-1", 1), record("R-2", 1), record("R-3", 1));
+    accept_all(store, &[&taken, &ok, &fails]).await;
+    let round = claim(store, "w1", 3).await;
+    assert_eq!(round.len(), 3);
+    // The first delivery's lease runs out and another worker takes it over.
+    f.clock.advance(LEASE);
+    assert_eq!(claimed_ids(&claim(store, "w2", 1).await), vec![id_of(&taken)]);
+
+    let receipt = Receipt {
+        remote_id: Some("remote-2".into()),
+        status: Some(202),
+        detail: None,
+    };
+    let outcomes: Vec<(i64, Settlement)> = vec![
+        (round[0].delivery.id, Settlement::Delivered(receipt.clone())),
+        (round[1].delivery.id, Settlement::Delivered(receipt)),
+        (
+            round[2].delivery.id,
+            Settlement::Failed {
+                error: "HTTP 503".into(),
+                next: NextStep::RetryAfter(Duration::from_secs(5)),
+            },
+        ),
+    ];
+    let settled = store.settle("w1", &outcomes).await.expect("settle");
+    assert_eq!(settled, [false, true, true]);
+    assert!(store.settle("w1", &[]).await.expect("nothing").is_empty());
+
+    let taken = delivery(store, id_of(&taken), HUB).await;
+    assert_eq!(
+        (taken.state, taken.lease_owner.as_deref()),
+        (DeliveryState::Delivering, Some("w2"))
+    );
+    let ok = delivery(store, id_of(&ok), HUB).await;
+    assert_eq!(ok.state, DeliveryState::Delivered);
+    assert_eq!(
+        ok.receipt.and_then(|r| r.remote_id).as_deref(),
+        Some("remote-2")
+    );
+    let fails = delivery(store, id_of(&fails), HUB).await;
+    assert_eq!(fails.state, DeliveryState::RetryWait);
+    assert_eq!(fails.last_error.as_deref(), Some("HTTP 503"));
+
+    // One audit entry per settled delivery, none for the one whose lease was lost.
+    let entries = audit::tail(store.as_ref(), 2).await.expect("entries");
+    let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["delivered", "failed"]);
+    assert!(verified(store).await.is_ok());
 }
 
 async fn release_gives_leases_back(f: &Fixture) {
