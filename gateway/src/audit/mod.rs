@@ -1,6 +1,7 @@
 //! The tamper-evident audit trail: an append-only, hash-chained log of every
-//! message accepted, translated, forwarded, delivered, rejected, and of every
-//! operator action, kept in the gateway's store (table `audit_log`).
+//! message accepted (with the format it was translated from and where it was
+//! forwarded), delivered or rejected, and of every operator action, kept in the
+//! gateway's store (table `audit_log`).
 //!
 //! # What an entry holds
 //! `seq` (1, 2, 3, … with no gaps), `at` (epoch milliseconds, the store's clock),
@@ -43,12 +44,10 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
-    /// A message was stored (with its deliveries, in the same transaction).
+    /// A message was stored, with its deliveries, in one transaction; its
+    /// details name the wire format it was translated from (`format`) and the
+    /// deliveries it was queued for (`forwarded`).
     Accepted,
-    /// A message was decoded from a partner's wire format into the canonical model.
-    Translated,
-    /// A delivery of a message to a destination was queued.
-    Forwarded,
     /// A message repeated one already stored: nothing was stored.
     Duplicate,
     /// A record or message was refused (invalid, not allowed): nothing was stored.
@@ -66,10 +65,8 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 8] = [
         Action::Accepted,
-        Action::Translated,
-        Action::Forwarded,
         Action::Duplicate,
         Action::Rejected,
         Action::Delivered,
@@ -82,8 +79,6 @@ impl Action {
     pub fn as_str(self) -> &'static str {
         match self {
             Action::Accepted => "accepted",
-            Action::Translated => "translated",
-            Action::Forwarded => "forwarded",
             Action::Duplicate => "duplicate",
             Action::Rejected => "rejected",
             Action::Delivered => "delivered",

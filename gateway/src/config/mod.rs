@@ -1302,6 +1302,21 @@ mod tests {
     }
 
     #[test]
+    fn forward_defaults_and_bounds() {
+        let head = "[gateway]\ncountry = \"RS\"\nagency = \"MUP\"\nlisten = \"127.0.0.1:0\"\n\n[hub]\nurl = \"http://127.0.0.1:9\"\n";
+        let (config, _) = Config::parse(head, Path::new("g.toml")).expect("minimal config");
+        assert_eq!((config.forward.batch, config.forward.concurrency), (50, 16));
+        let tuned = format!("{head}\n[forward]\nbatch = 200\nconcurrency = 0\nlease = \"2m\"\n");
+        let (config, _) = Config::parse(&tuned, Path::new("g.toml")).expect("tuned config");
+        assert_eq!(config.forward.batch, 200);
+        assert_eq!(
+            config.forward.concurrency, 1,
+            "at least one delivery at a time"
+        );
+        assert_eq!(config.forward.lease, Duration::from_secs(120));
+    }
+
+    #[test]
     fn per_kind_formats_and_received_kinds() {
         let head = "[gateway]\ncountry = \"RS\"\nagency = \"MUP\"\nlisten = \"127.0.0.1:0\"\n\n[hub]\nurl = \"http://127.0.0.1:9\"\n\n";
         let good = format!(

@@ -70,7 +70,7 @@ mod sqlite;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -756,7 +756,10 @@ pub struct Receipt {
 pub enum Settlement {
     Delivered(Receipt),
     /// The attempt failed with `error`; `next` says whether to retry.
-    Failed { error: String, next: NextStep },
+    Failed {
+        error: String,
+        next: NextStep,
+    },
 }
 
 /// What happens after a failed attempt; the forwarder's retry policy decides.
@@ -1151,23 +1154,24 @@ pub(crate) fn views(
 // Accepting, shared: what each backend inserts.
 
 /// One message of a batch, prepared for insertion.
-pub(crate) struct Prepared<'a> {
+pub(crate) struct Prepared {
     pub(crate) message_id: Uuid,
     pub(crate) correlation_id: Uuid,
     pub(crate) kind: &'static str,
-    pub(crate) source_partner: &'a str,
+    pub(crate) source_partner: String,
     pub(crate) ordering_key: String,
     pub(crate) natural_key: Option<NaturalKey>,
     pub(crate) body: String,
-    pub(crate) destinations: Vec<&'a str>,
+    pub(crate) destinations: Vec<String>,
     /// Trace requests: (trace_id, requesting_country, requested_country, due_at).
-    pub(crate) trace: Option<(&'a str, &'a str, &'a str, Option<Millis>)>,
+    pub(crate) trace: Option<(String, String, String, Option<Millis>)>,
     /// An earlier message of the same batch has the same id.
     pub(crate) repeat_in_batch: bool,
 }
 
-/// Serialises and keys a batch before any transaction starts.
-pub(crate) fn prepare(batch: &[NewMessage]) -> Result<Vec<Prepared<'_>>, StoreError> {
+/// Serialises and keys a batch before any transaction starts. Owned, so that it
+/// can wait for the SQLite group writer.
+pub(crate) fn prepare(batch: &[NewMessage]) -> Result<Vec<Prepared>, StoreError> {
     let mut seen = HashSet::with_capacity(batch.len());
     batch
         .iter()
@@ -1180,7 +1184,7 @@ pub(crate) fn prepare(batch: &[NewMessage]) -> Result<Vec<Prepared<'_>>, StoreEr
                     header.message_id
                 ))
             })?;
-            let mut destinations: Vec<&str> = Vec::with_capacity(new.destinations.len());
+            let mut destinations: Vec<String> = Vec::with_capacity(new.destinations.len());
             for destination in &new.destinations {
                 if destination.is_empty() {
                     return Err(StoreError::Invalid(format!(
@@ -1188,15 +1192,15 @@ pub(crate) fn prepare(batch: &[NewMessage]) -> Result<Vec<Prepared<'_>>, StoreEr
                         header.message_id
                     )));
                 }
-                if !destinations.contains(&destination.as_str()) {
-                    destinations.push(destination);
+                if !destinations.contains(destination) {
+                    destinations.push(destination.clone());
                 }
             }
             let trace = match message {
                 Message::TraceRequest(t) => Some((
-                    t.trace_id.as_str(),
-                    t.requesting_country.as_str(),
-                    t.requested_country.as_str(),
+                    t.trace_id.clone(),
+                    t.requesting_country.clone(),
+                    t.requested_country.clone(),
                     t.due_date.as_deref().and_then(due_date_end),
                 )),
                 _ => None,
@@ -1205,7 +1209,7 @@ pub(crate) fn prepare(batch: &[NewMessage]) -> Result<Vec<Prepared<'_>>, StoreEr
                 message_id: header.message_id,
                 correlation_id: header.correlation_id,
                 kind: message.kind().tag(),
-                source_partner: &new.source_partner,
+                source_partner: new.source_partner.clone(),
                 ordering_key: ordering_key(message),
                 natural_key: NaturalKey::of(message),
                 body,
@@ -1307,10 +1311,10 @@ impl TransitionStamps {
 /// (`accepted`: id -> seq), which refused ids were already stored, and the original
 /// of each refused record that repeats a natural key.
 pub(crate) fn outcomes(
-    batch: &[Prepared<'_>],
-    accepted: &std::collections::HashMap<Uuid, i64>,
+    batch: &[&Prepared],
+    accepted: &HashMap<Uuid, i64>,
     known_ids: &HashSet<Uuid>,
-    originals: &std::collections::HashMap<Uuid, Uuid>,
+    originals: &HashMap<Uuid, Uuid>,
 ) -> Result<Vec<AcceptOutcome>, StoreError> {
     batch
         .iter()
@@ -1341,8 +1345,8 @@ pub(crate) fn outcomes(
 /// (message seq, destination, ordering key) for every delivery of the accepted
 /// messages, in batch order so that delivery ids follow arrival.
 pub(crate) fn delivery_rows<'a>(
-    firsts: &[&'a Prepared<'a>],
-    accepted: &std::collections::HashMap<Uuid, i64>,
+    firsts: &[&'a Prepared],
+    accepted: &HashMap<Uuid, i64>,
 ) -> Vec<(i64, &'a str, &'a str)> {
     firsts
         .iter()
@@ -1350,7 +1354,7 @@ pub(crate) fn delivery_rows<'a>(
         .flat_map(|(seq, p)| {
             p.destinations
                 .iter()
-                .map(move |d| (seq, *d, p.ordering_key.as_str()))
+                .map(move |d| (seq, d.as_str(), p.ordering_key.as_str()))
         })
         .collect()
 }
@@ -1361,16 +1365,29 @@ pub(crate) fn delivery_rows<'a>(
 /// A delivery created by an accept: (delivery id, message id, destination).
 pub(crate) type NewDelivery = (i64, Uuid, String);
 
-/// The entries of an accepted batch, in batch order: per message `translated`
-/// (when the origin names a format) and `accepted` with one `forwarded` per
-/// delivery, or `duplicate`; then the origin's own entries.
+/// The deliveries created by an accept, by message: (delivery id, destination).
+pub(crate) type DeliveriesOf<'a> = HashMap<Uuid, Vec<(i64, &'a str)>>;
+
+pub(crate) fn deliveries_of(deliveries: &[NewDelivery]) -> DeliveriesOf<'_> {
+    let mut of: DeliveriesOf<'_> = HashMap::with_capacity(deliveries.len());
+    for (delivery_id, message_id, destination) in deliveries {
+        of.entry(*message_id)
+            .or_default()
+            .push((*delivery_id, destination.as_str()));
+    }
+    of
+}
+
+/// The entries of an accepted batch, in batch order: per message `accepted` (with
+/// the format it was translated from, when the origin names one, and the
+/// deliveries it was queued for) or `duplicate`; then the origin's own entries.
 pub(crate) fn accept_events(
-    batch: &[Prepared<'_>],
+    batch: &[&Prepared],
     outcomes: &[AcceptOutcome],
-    deliveries: &[NewDelivery],
+    deliveries_of: &DeliveriesOf<'_>,
     origin: &Origin,
 ) -> Vec<AuditEvent> {
-    let mut events = Vec::with_capacity(batch.len() * 3 + origin.also.len());
+    let mut events = Vec::with_capacity(batch.len() + origin.also.len());
     let actor = origin.actor.as_str();
     for (p, outcome) in batch.iter().zip(outcomes) {
         let subject = p.message_id.to_string();
@@ -1378,34 +1395,34 @@ pub(crate) fn accept_events(
             AuditEvent::new(actor, action)
                 .subject(subject.clone())
                 .kind(p.kind)
-                .partner(p.source_partner)
+                .partner(p.source_partner.as_str())
         };
         match outcome {
             AcceptOutcome::Accepted { .. } => {
-                if let Some(format) = &origin.format {
-                    events.push(base(Action::Translated).details(json!({ "format": format })));
-                }
+                // One entry per message records it accepted, the format it was
+                // translated from and where it was queued: all three happen in
+                // this one transaction.
                 let mut details = serde_json::Map::new();
-                details.insert("destinations".into(), p.destinations.len().into());
+                if let Some(format) = &origin.format {
+                    details.insert("format".into(), format.as_str().into());
+                }
+                let forwarded: Vec<serde_json::Value> = deliveries_of
+                    .get(&p.message_id)
+                    .into_iter()
+                    .flatten()
+                    .map(|(delivery_id, destination)| {
+                        json!({ "destination": destination, "delivery_id": delivery_id })
+                    })
+                    .collect();
+                details.insert("forwarded".into(), forwarded.into());
                 if let Some(key) = &p.natural_key {
                     details.insert("record_key_sha256".into(), record_key_digest(key).into());
                     details.insert("version".into(), key.version.into());
                 }
-                if let Some((trace_id, ..)) = p.trace {
+                if let Some((trace_id, ..)) = &p.trace {
                     details.insert("trace_id_sha256".into(), audit::digest(trace_id).into());
                 }
                 events.push(base(Action::Accepted).details(details.into()));
-                for (delivery_id, _, destination) in
-                    deliveries.iter().filter(|(_, id, _)| *id == p.message_id)
-                {
-                    events.push(
-                        AuditEvent::new(actor, Action::Forwarded)
-                            .subject(subject.clone())
-                            .kind(p.kind)
-                            .partner(destination.clone())
-                            .details(json!({ "delivery_id": delivery_id })),
-                    );
-                }
             }
             AcceptOutcome::Duplicate {
                 original_message_id,

@@ -19,10 +19,10 @@ use uuid::Uuid;
 use crate::audit::{self, AuditEntry, AuditEvent, Origin};
 
 use super::{
-    accept_events, delivery_rows, millis, outcomes, prepare, sql, version_i64, views,
-    AcceptOutcome, Backend, ClaimedDelivery, ClaimedRow, Clock, Cursor, DbResult, DeadDelivery,
-    DeliveryRow, DeliveryState, DeliverySubject, Idempotency, MessageFilter, MessagePage,
-    MessageRow, MessageView, Millis, NewDelivery, NewMessage, Prepared, QueueDepth,
+    accept_events, deliveries_of, delivery_rows, millis, outcomes, prepare, sql, version_i64,
+    views, AcceptOutcome, Backend, ClaimedDelivery, ClaimedRow, Clock, Cursor, DbResult,
+    DeadDelivery, DeliveryRow, DeliveryState, DeliverySubject, Idempotency, MessageFilter,
+    MessagePage, MessageRow, MessageView, Millis, NewDelivery, NewMessage, Prepared, QueueDepth,
     Settlement, Store, StoreError, StoreOptions, Trace, TraceRow, TraceState, Transition,
     INSERT_CHUNK, MAX_PAGE,
 };
@@ -113,8 +113,9 @@ impl Store for PgStore {
         }
         let now = self.clock.now();
         let mut tx = self.pool.begin().await.db()?;
-        let (outcomes, deliveries) = insert_batch(&mut tx, &prepared, now).await?;
-        let events = accept_events(&prepared, &outcomes, &deliveries, origin);
+        let batch: Vec<&Prepared> = prepared.iter().collect();
+        let (outcomes, deliveries) = insert_batch(&mut tx, &batch, now).await?;
+        let events = accept_events(&batch, &outcomes, &deliveries_of(&deliveries), origin);
         append(&mut tx, now, &events).await?;
         tx.commit().await.db()?;
         Ok(outcomes)
@@ -574,10 +575,14 @@ async fn append(
 /// Inserts a prepared batch inside the caller's transaction.
 async fn insert_batch(
     conn: &mut PgConnection,
-    batch: &[Prepared<'_>],
+    batch: &[&Prepared],
     now: Millis,
 ) -> Result<(Vec<AcceptOutcome>, Vec<NewDelivery>), StoreError> {
-    let firsts: Vec<&Prepared<'_>> = batch.iter().filter(|p| !p.repeat_in_batch).collect();
+    let firsts: Vec<&Prepared> = batch
+        .iter()
+        .copied()
+        .filter(|p| !p.repeat_in_batch)
+        .collect();
 
     // Messages: what comes back was inserted; the rest repeats something stored
     // (ON CONFLICT waits for a concurrent insert of the same key to finish).
@@ -589,7 +594,7 @@ async fn insert_batch(
             row.push_bind(p.message_id)
                 .push_bind(p.correlation_id)
                 .push_bind(p.kind)
-                .push_bind(p.source_partner.to_string())
+                .push_bind(p.source_partner.clone())
                 .push_bind(now)
                 .push_bind(p.ordering_key.clone())
                 .push_bind(key.map(|k| k.owner_country.clone()))
@@ -673,7 +678,7 @@ async fn insert_batch(
         .iter()
         .filter(|p| accepted.contains_key(&p.message_id))
     {
-        if let Some((trace_id, requesting, requested, due_at)) = p.trace {
+        if let Some((trace_id, requesting, requested, due_at)) = &p.trace {
             sqlx::query(sql::INSERT_TRACE)
                 .bind(trace_id)
                 .bind(p.message_id)

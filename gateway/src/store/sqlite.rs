@@ -19,20 +19,174 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 use sqlx::{QueryBuilder, Sqlite};
+use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use crate::audit::{self, AuditEntry, AuditEvent, Origin};
 
 use super::{
-    accept_events, delivery_rows, millis, outcomes, prepare, sql, version_i64, views,
-    AcceptOutcome, Backend, ClaimedDelivery, ClaimedRow, Clock, Cursor, DbResult, DeadDelivery,
-    DeliveryRow, DeliveryState, DeliverySubject, Idempotency, MessageFilter, MessagePage,
-    MessageRow, MessageView, Millis, NewDelivery, NewMessage, Prepared, QueueDepth,
+    accept_events, deliveries_of, delivery_rows, millis, outcomes, prepare, sql, version_i64,
+    views, AcceptOutcome, Backend, ClaimedDelivery, ClaimedRow, Clock, Cursor, DbResult,
+    DeadDelivery, DeliveryRow, DeliveryState, DeliverySubject, Idempotency, MessageFilter,
+    MessagePage, MessageRow, MessageView, Millis, NewDelivery, NewMessage, Prepared, QueueDepth,
     Settlement, Store, StoreError, StoreOptions, Trace, TraceRow, TraceState, Transition,
     INSERT_CHUNK, MAX_PAGE,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("src/store/migrations/sqlite");
+
+/// The most records one group transaction takes: enough to share one commit among
+/// many requests, few enough to keep each commit short.
+const GROUP_RECORDS: usize = 2_000;
+
+/// Accepts waiting for the group writer; beyond this, callers wait to queue.
+const GROUP_QUEUE: usize = 256;
+
+/// The writer's page cache, in KiB as `PRAGMA cache_size` takes it (negative).
+const WRITER_CACHE_KIB: &str = "-65536";
+
+/// How often [`checkpointer`] copies the write-ahead log into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// Beyond this many frames (4 KiB each) in the log, [`checkpointer`] waits for a
+/// pause between writes and starts the log afresh, so it cannot grow without end
+/// under unbroken load.
+const WAL_RESTART_FRAMES: i64 = 65_536;
+
+/// One `accept` waiting for the [`group_writer`].
+struct AcceptJob {
+    prepared: Vec<Prepared>,
+    origin: Origin,
+    reply: oneshot::Sender<Result<Vec<AcceptOutcome>, StoreError>>,
+}
+
+impl std::fmt::Debug for AcceptJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AcceptJob")
+            .field("messages", &self.prepared.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn closed() -> StoreError {
+    StoreError::Unavailable("the store is closed".into())
+}
+
+/// Group commit: SQLite has one writer and a commit waits for the disk, so the
+/// accepts that queued while one transaction ran are committed together in the
+/// next, each caller answered only after that commit. A request's fault that is
+/// not the database's (a constraint its data breaks) fails only that request:
+/// the group is then committed one request at a time.
+async fn group_writer(
+    writer: SqlitePool,
+    clock: Arc<dyn Clock>,
+    mut jobs: mpsc::Receiver<AcceptJob>,
+) {
+    while let Some(first) = jobs.recv().await {
+        let mut records = first.prepared.len();
+        let mut group = vec![first];
+        while records < GROUP_RECORDS {
+            let Ok(job) = jobs.try_recv() else { break };
+            records += job.prepared.len();
+            group.push(job);
+        }
+        tracing::debug!(requests = group.len(), records, "group commit");
+        match commit_group(&writer, clock.now(), &mut group).await {
+            Ok(outcomes) => {
+                for (job, outcomes) in group.into_iter().zip(outcomes) {
+                    let _ = job.reply.send(Ok(outcomes));
+                }
+            }
+            Err(e) if group.len() == 1 => {
+                if let Some(job) = group.pop() {
+                    let _ = job.reply.send(Err(e));
+                }
+            }
+            Err(e) if e.is_transient() => {
+                let why = e.to_string();
+                for job in group {
+                    let _ = job
+                        .reply
+                        .send(Err(StoreError::Unavailable(why.clone().into())));
+                }
+            }
+            Err(_) => {
+                for mut job in group {
+                    let alone = commit_group(&writer, clock.now(), std::slice::from_mut(&mut job))
+                        .await
+                        .map(|mut outcomes| outcomes.pop().unwrap_or_default());
+                    let _ = job.reply.send(alone);
+                }
+            }
+        }
+    }
+}
+
+/// Copies the write-ahead log back into the database file every
+/// [`CHECKPOINT_EVERY`], on a reader connection: SQLite would otherwise do it in
+/// the committing writer, in the middle of the accepts' critical path. A
+/// `PASSIVE` checkpoint never blocks the writer. Ends with the store.
+async fn checkpointer(reader: SqlitePool, store: mpsc::WeakSender<AcceptJob>) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if store.upgrade().is_none() || reader.is_closed() {
+            return;
+        }
+        let passive: Result<(i64, i64, i64), _> = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&reader)
+            .await;
+        let restart = match passive {
+            Ok((_, frames, _)) => frames > WAL_RESTART_FRAMES,
+            Err(e) => {
+                tracing::debug!(error = %e, "checkpoint failed; the next one retries");
+                false
+            }
+        };
+        if restart {
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
+                .execute(&reader)
+                .await
+            {
+                tracing::warn!(error = %e, "the write-ahead log is large and could not be restarted");
+            }
+        }
+    }
+}
+
+/// One transaction for a group of accepts; their outcomes, per accept.
+async fn commit_group(
+    writer: &SqlitePool,
+    now: Millis,
+    group: &mut [AcceptJob],
+) -> Result<Vec<Vec<AcceptOutcome>>, StoreError> {
+    // The group is one batch: a message sent in two concurrent requests is a
+    // repeat within it, as within one request.
+    let mut seen = HashSet::new();
+    for p in group.iter_mut().flat_map(|job| job.prepared.iter_mut()) {
+        p.repeat_in_batch = !seen.insert(p.message_id);
+    }
+    let batch: Vec<&Prepared> = group.iter().flat_map(|job| &job.prepared).collect();
+    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await.db()?;
+    let (outcomes, deliveries) = insert_batch(&mut tx, &batch, now).await?;
+    let deliveries_of = deliveries_of(&deliveries);
+    let mut events = Vec::new();
+    let mut per_job = Vec::with_capacity(group.len());
+    let mut outcomes = outcomes.into_iter();
+    let mut start = 0;
+    for job in group.iter() {
+        let end = start + job.prepared.len();
+        let mine: Vec<AcceptOutcome> = outcomes.by_ref().take(job.prepared.len()).collect();
+        let prepared = batch.get(start..end).unwrap_or_default();
+        events.extend(accept_events(prepared, &mine, &deliveries_of, &job.origin));
+        per_job.push(mine);
+        start = end;
+    }
+    append(&mut tx, now, &events).await?;
+    tx.commit().await.db()?;
+    Ok(per_job)
+}
 
 /// The SQLite store. Cheap to share behind an `Arc`.
 #[derive(Debug, Clone)]
@@ -43,6 +197,8 @@ pub struct SqliteStore {
     /// Readers; the writer itself for an in-memory database.
     reader: SqlitePool,
     clock: Arc<dyn Clock>,
+    /// Accepts queue here for the [`group_writer`].
+    accepts: mpsc::Sender<AcceptJob>,
 }
 
 impl SqliteStore {
@@ -76,10 +232,18 @@ impl SqliteStore {
                 .db()?;
             (pool.clone(), pool)
         } else {
+            // The writer checkpoints nothing itself ([`checkpointer`] does, beside
+            // it); it keeps the pages it writes most (the indexes) cached, and
+            // its statement journals in memory.
+            let writer_connect = connect
+                .clone()
+                .pragma("wal_autocheckpoint", "0")
+                .pragma("cache_size", WRITER_CACHE_KIB)
+                .pragma("temp_store", "memory");
             let writer = SqlitePoolOptions::new()
                 .max_connections(1)
                 .acquire_timeout(options.busy_timeout)
-                .connect_with(connect.clone())
+                .connect_with(writer_connect)
                 .await
                 .db()?;
             let reader = SqlitePoolOptions::new()
@@ -92,10 +256,27 @@ impl SqliteStore {
             .run(&writer)
             .await
             .map_err(|e| StoreError::Migration(Box::new(e)))?;
+        let (accepts, jobs) = mpsc::channel(GROUP_QUEUE);
+        // The group writer has a thread of its own: each of its statements is a
+        // round trip to SQLite's thread, and on a busy runtime every round trip
+        // would also wait for a free worker while holding the write lock.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
+        let (group_pool, clock) = (writer.clone(), Arc::clone(&options.clock));
+        std::thread::Builder::new()
+            .name("sqlite-accepts".into())
+            .spawn(move || runtime.block_on(group_writer(group_pool, clock, jobs)))
+            .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
+        if !in_memory {
+            tokio::spawn(checkpointer(reader.clone(), accepts.downgrade()));
+        }
         Ok(SqliteStore {
             writer,
             reader,
             clock: options.clock,
+            accepts,
         })
     }
 
@@ -143,13 +324,14 @@ impl Store for SqliteStore {
         if prepared.is_empty() && origin.also.is_empty() {
             return Ok(Vec::new());
         }
-        let now = self.clock.now();
-        let mut tx = self.begin_write().await?;
-        let (outcomes, deliveries) = insert_batch(&mut tx, &prepared, now).await?;
-        let events = accept_events(&prepared, &outcomes, &deliveries, origin);
-        append(&mut tx, now, &events).await?;
-        tx.commit().await.db()?;
-        Ok(outcomes)
+        let (reply, answer) = oneshot::channel();
+        let job = AcceptJob {
+            prepared,
+            origin: origin.clone(),
+            reply,
+        };
+        self.accepts.send(job).await.map_err(|_| closed())?;
+        answer.await.map_err(|_| closed())?
     }
 
     async fn lookup_idempotency(
@@ -610,10 +792,14 @@ async fn append(
 /// Inserts a prepared batch inside the caller's write transaction.
 async fn insert_batch(
     conn: &mut SqliteConnection,
-    batch: &[Prepared<'_>],
+    batch: &[&Prepared],
     now: Millis,
 ) -> Result<(Vec<AcceptOutcome>, Vec<NewDelivery>), StoreError> {
-    let firsts: Vec<&Prepared<'_>> = batch.iter().filter(|p| !p.repeat_in_batch).collect();
+    let firsts: Vec<&Prepared> = batch
+        .iter()
+        .copied()
+        .filter(|p| !p.repeat_in_batch)
+        .collect();
 
     // Messages: what comes back was inserted; the rest repeats something stored.
     let mut accepted: HashMap<Uuid, i64> = HashMap::with_capacity(firsts.len());
@@ -624,7 +810,7 @@ async fn insert_batch(
             row.push_bind(p.message_id)
                 .push_bind(p.correlation_id)
                 .push_bind(p.kind)
-                .push_bind(p.source_partner.to_string())
+                .push_bind(p.source_partner.clone())
                 .push_bind(now)
                 .push_bind(p.ordering_key.clone())
                 .push_bind(key.map(|k| k.owner_country.clone()))
@@ -714,7 +900,7 @@ async fn insert_batch(
         .iter()
         .filter(|p| accepted.contains_key(&p.message_id))
     {
-        if let Some((trace_id, requesting, requested, due_at)) = p.trace {
+        if let Some((trace_id, requesting, requested, due_at)) = &p.trace {
             sqlx::query(sql::INSERT_TRACE)
                 .bind(trace_id)
                 .bind(p.message_id)
