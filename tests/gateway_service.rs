@@ -583,7 +583,11 @@ async fn traces_go_to_the_hub_by_route_and_their_state_is_visible() {
     assert_eq!(status, 200, "{reply}");
     let (status, trace) = get(&format!("{}/v1/traces/{trace_id}", gw.url), KEY_RS).await;
     assert_eq!(status, 200, "{trace}");
-    assert_eq!(trace["state"], "submitted");
+    // The forwarder may already have handed it to the hub.
+    assert!(
+        trace["state"] == "submitted" || trace["state"] == "delivered",
+        "{trace}"
+    );
 
     let mut response = ndjson("samples/trace-responses.ndjson");
     response["responding_country"] = json!("RS");
