@@ -1161,7 +1161,8 @@ pub(crate) struct Prepared {
     pub(crate) source_partner: String,
     pub(crate) ordering_key: String,
     pub(crate) natural_key: Option<NaturalKey>,
-    pub(crate) body: String,
+    /// Shared, so binding it to an INSERT copies no text.
+    pub(crate) body: Arc<str>,
     pub(crate) destinations: Vec<String>,
     /// Trace requests: (trace_id, requesting_country, requested_country, due_at).
     pub(crate) trace: Option<(String, String, String, Option<Millis>)>,
@@ -1212,7 +1213,7 @@ pub(crate) fn prepare(batch: &[NewMessage]) -> Result<Vec<Prepared>, StoreError>
                 source_partner: new.source_partner.clone(),
                 ordering_key: ordering_key(message),
                 natural_key: NaturalKey::of(message),
-                body,
+                body: body.into(),
                 destinations,
                 trace,
                 repeat_in_batch: !seen.insert(header.message_id),
@@ -1221,8 +1222,25 @@ pub(crate) fn prepare(batch: &[NewMessage]) -> Result<Vec<Prepared>, StoreError>
         .collect()
 }
 
-/// Rows per multi-row INSERT: well under both databases' bind-parameter limits.
-pub(crate) const INSERT_CHUNK: usize = 500;
+/// Rows per multi-row statement, largest first: the first is well under both
+/// databases' bind-parameter limits. A batch is cut into these sizes only, so
+/// a handful of statement texts serve every batch and stay in the connection's
+/// prepared-statement cache (a new size would be parsed and planned anew).
+pub(crate) const CHUNK_SIZES: [usize; 5] = [500, 100, 20, 5, 1];
+
+/// `items` in consecutive slices of [`CHUNK_SIZES`] rows.
+pub(crate) fn chunks<T>(items: &[T]) -> impl Iterator<Item = &[T]> {
+    let mut rest = items;
+    std::iter::from_fn(move || {
+        let size = CHUNK_SIZES
+            .iter()
+            .copied()
+            .find(|size| *size <= rest.len())?;
+        let (chunk, tail) = rest.split_at(size);
+        rest = tail;
+        Some(chunk)
+    })
+}
 
 pub(crate) fn version_i64(key: &NaturalKey) -> i64 {
     i64::from(key.version)

@@ -24,7 +24,7 @@ use super::{
     DeadDelivery, DeliveryRow, DeliveryState, DeliverySubject, Idempotency, MessageFilter,
     MessagePage, MessageRow, MessageView, Millis, NewDelivery, NewMessage, Prepared, QueueDepth,
     Settlement, Store, StoreError, StoreOptions, Trace, TraceRow, TraceState, Transition,
-    INSERT_CHUNK, MAX_PAGE,
+    chunks, MAX_PAGE,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("src/store/migrations/postgres");
@@ -553,7 +553,7 @@ async fn append(
         .await
         .db()?;
     let entries = audit::link(head, now, events);
-    for chunk in entries.chunks(INSERT_CHUNK) {
+    for chunk in chunks(&entries) {
         let mut query = QueryBuilder::<Postgres>::new(sql::INSERT_AUDIT_HEAD);
         query.push_values(chunk, |mut row, e| {
             row.push_bind(e.seq)
@@ -587,7 +587,7 @@ async fn insert_batch(
     // Messages: what comes back was inserted; the rest repeats something stored
     // (ON CONFLICT waits for a concurrent insert of the same key to finish).
     let mut accepted: HashMap<Uuid, i64> = HashMap::with_capacity(firsts.len());
-    for chunk in firsts.chunks(INSERT_CHUNK) {
+    for chunk in chunks(&firsts) {
         let mut query = QueryBuilder::<Postgres>::new(sql::INSERT_MESSAGES_HEAD);
         query.push_values(chunk, |mut row, p| {
             let key = p.natural_key.as_ref();
@@ -601,7 +601,7 @@ async fn insert_batch(
                 .push_bind(key.map(|k| k.owner_agency.clone()))
                 .push_bind(key.map(|k| k.record_id.clone()))
                 .push_bind(key.map(version_i64))
-                .push_bind(p.body.clone());
+                .push_bind(Arc::clone(&p.body));
         });
         query.push(sql::INSERT_MESSAGES_TAIL);
         let rows: Vec<(Uuid, i64)> = query.build_query_as().fetch_all(&mut *conn).await.db()?;
@@ -652,7 +652,7 @@ async fn insert_batch(
     let by_seq: HashMap<i64, Uuid> = accepted.iter().map(|(id, seq)| (*seq, *id)).collect();
     let deliveries = delivery_rows(&firsts, &accepted);
     let mut created: Vec<NewDelivery> = Vec::with_capacity(deliveries.len());
-    for chunk in deliveries.chunks(INSERT_CHUNK) {
+    for chunk in chunks(&deliveries) {
         let mut query = QueryBuilder::<Postgres>::new(sql::INSERT_DELIVERIES_HEAD);
         query.push_values(chunk, |mut row, (seq, destination, key)| {
             row.push_bind(*seq)

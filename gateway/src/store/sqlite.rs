@@ -30,7 +30,7 @@ use super::{
     DeadDelivery, DeliveryRow, DeliveryState, DeliverySubject, Idempotency, MessageFilter,
     MessagePage, MessageRow, MessageView, Millis, NewDelivery, NewMessage, Prepared, QueueDepth,
     Settlement, Store, StoreError, StoreOptions, Trace, TraceRow, TraceState, Transition,
-    INSERT_CHUNK, MAX_PAGE,
+    chunks, MAX_PAGE,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("src/store/migrations/sqlite");
@@ -239,7 +239,10 @@ impl SqliteStore {
                 .clone()
                 .pragma("wal_autocheckpoint", "0")
                 .pragma("cache_size", WRITER_CACHE_KIB)
-                .pragma("temp_store", "memory");
+                .pragma("temp_store", "memory")
+                // A group's RETURNING rows stream back without the SQLite
+                // thread stopping to wait for this side every 50 rows.
+                .row_buffer_size(2 * GROUP_RECORDS);
             let writer = SqlitePoolOptions::new()
                 .max_connections(1)
                 .acquire_timeout(options.busy_timeout)
@@ -770,7 +773,7 @@ async fn append(
         .await
         .db()?;
     let entries = audit::link(head, now, events);
-    for chunk in entries.chunks(INSERT_CHUNK) {
+    for chunk in chunks(&entries) {
         let mut query = QueryBuilder::<Sqlite>::new(sql::INSERT_AUDIT_HEAD);
         query.push_values(chunk, |mut row, e| {
             row.push_bind(e.seq)
@@ -803,7 +806,7 @@ async fn insert_batch(
 
     // Messages: what comes back was inserted; the rest repeats something stored.
     let mut accepted: HashMap<Uuid, i64> = HashMap::with_capacity(firsts.len());
-    for chunk in firsts.chunks(INSERT_CHUNK) {
+    for chunk in chunks(&firsts) {
         let mut query = QueryBuilder::<Sqlite>::new(sql::INSERT_MESSAGES_HEAD);
         query.push_values(chunk, |mut row, p| {
             let key = p.natural_key.as_ref();
@@ -817,7 +820,7 @@ async fn insert_batch(
                 .push_bind(key.map(|k| k.owner_agency.clone()))
                 .push_bind(key.map(|k| k.record_id.clone()))
                 .push_bind(key.map(version_i64))
-                .push_bind(p.body.clone());
+                .push_bind(Arc::clone(&p.body));
         });
         query.push(sql::INSERT_MESSAGES_TAIL);
         let rows: Vec<(Uuid, i64)> = query.build_query_as().fetch_all(&mut *conn).await.db()?;
@@ -831,7 +834,7 @@ async fn insert_batch(
         .filter(|id| !accepted.contains_key(id))
         .collect();
     let mut known_ids: HashSet<Uuid> = HashSet::new();
-    for chunk in refused.chunks(INSERT_CHUNK) {
+    for chunk in chunks(&refused) {
         let mut query =
             QueryBuilder::<Sqlite>::new("SELECT message_id FROM messages WHERE message_id IN (");
         let mut list = query.separated(", ");
@@ -874,7 +877,7 @@ async fn insert_batch(
     let by_seq: HashMap<i64, Uuid> = accepted.iter().map(|(id, seq)| (*seq, *id)).collect();
     let deliveries = delivery_rows(&firsts, &accepted);
     let mut created: Vec<NewDelivery> = Vec::with_capacity(deliveries.len());
-    for chunk in deliveries.chunks(INSERT_CHUNK) {
+    for chunk in chunks(&deliveries) {
         let mut query = QueryBuilder::<Sqlite>::new(sql::INSERT_DELIVERIES_HEAD);
         query.push_values(chunk, |mut row, (seq, destination, key)| {
             row.push_bind(*seq)

@@ -2170,3 +2170,22 @@ async fn audit_export_is_a_slice_that_verifies(f: &Fixture) {
         .expect("export none");
     assert!(nothing.entries.is_empty());
 }
+
+// ---------------------------------------------------------------------------
+// Statement chunking
+
+#[test]
+fn chunks_cover_every_item_in_order_with_few_sizes() {
+    for len in [0, 1, 4, 5, 6, 99, 100, 101, 499, 500, 501, 1234, 2000] {
+        let items: Vec<usize> = (0..len).collect();
+        let cut: Vec<&[usize]> = super::chunks(&items).collect();
+        assert_eq!(cut.concat(), items, "{len} items");
+        assert!(
+            cut.iter().all(|c| super::CHUNK_SIZES.contains(&c.len())),
+            "{len} items cut into {:?}",
+            cut.iter().map(|c| c.len()).collect::<Vec<_>>()
+        );
+        // Greedy: each size is used fewer times than the next larger one fits.
+        assert!(cut.windows(2).all(|w| w[0].len() >= w[1].len()));
+    }
+}
