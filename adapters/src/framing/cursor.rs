@@ -64,6 +64,23 @@ impl<R: Read> ByteCursor<R> {
         Ok(byte)
     }
 
+    /// The bytes read but not yet consumed, reading more if there are none;
+    /// empty only at the end of the input. Scanners that look at many bytes
+    /// go through this rather than [`next_byte`](Self::next_byte), one call
+    /// per byte being the cost that dominates framing.
+    pub fn buffered(&mut self) -> std::io::Result<&[u8]> {
+        self.fill()?;
+        Ok(&self.buf[self.start..self.end])
+    }
+
+    /// Consumes the first `n` bytes of [`buffered`](Self::buffered).
+    pub fn consume(&mut self, n: usize) {
+        let n = n.min(self.end - self.start);
+        self.position
+            .advance_over(&self.buf[self.start..self.start + n]);
+        self.start += n;
+    }
+
     /// Skips JSON whitespace (and a leading UTF-8 byte order mark at offset 0).
     pub fn skip_whitespace(&mut self) -> std::io::Result<Option<u8>> {
         if self.position.byte_offset == 0 {

@@ -160,60 +160,75 @@ impl<R: Read> JsonRecordFramer<R> {
         // Bytes of the string being scanned; a string over four bytes per
         // character of the field limit cannot fit it, whatever its escapes.
         let (mut string_bytes, mut too_long) = (0usize, false);
+        let max_record_bytes = self.limits.max_record_bytes;
+        let max_string_bytes = self.limits.max_field_chars * 4;
+        let max_depth = self.limits.max_depth;
         loop {
-            let Some(b) = self.cursor.peek().map_err(io)? else {
+            let chunk = self.cursor.buffered().map_err(io)?;
+            if chunk.is_empty() {
                 return Err(RecordError::new(
                     ErrorCode::Syntax,
                     "unexpected end of input inside a value",
                 )
                 .at(start.location())
                 .fatal());
-            };
-            if !in_string
-                && depth == 0
-                && size > 0
-                && matches!(b, b',' | b']' | b'}' | b' ' | b'\t' | b'\r' | b'\n')
-            {
-                break;
             }
-            self.cursor.next_byte().map_err(io)?;
-            size += 1;
+            // How many bytes of this chunk belong to the value, and whether it ends here.
+            let (mut used, mut ended) = (0usize, false);
+            for &b in chunk {
+                if !in_string
+                    && depth == 0
+                    && size + used > 0
+                    && matches!(b, b',' | b']' | b'}' | b' ' | b'\t' | b'\r' | b'\n')
+                {
+                    ended = true;
+                    break;
+                }
+                used += 1;
+                if in_string {
+                    string_bytes += 1;
+                    too_long |= string_bytes > max_string_bytes;
+                    if escaped {
+                        escaped = false;
+                    } else if b == b'\\' {
+                        escaped = true;
+                    } else if b == b'"' {
+                        in_string = false;
+                        if depth == 0 {
+                            ended = true;
+                            break;
+                        }
+                    }
+                    continue;
+                }
+                match b {
+                    b'"' => {
+                        in_string = true;
+                        string_bytes = 0;
+                    }
+                    b'{' | b'[' => {
+                        depth += 1;
+                        too_deep |= depth > max_depth;
+                    }
+                    b'}' | b']' => {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            ended = true;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
             if let Some(buf) = out.as_deref_mut() {
-                if size <= self.limits.max_record_bytes {
-                    buf.push(b);
-                }
+                // Beyond the record limit nothing more is kept; the size is still counted.
+                let room = max_record_bytes.saturating_sub(size);
+                buf.extend_from_slice(&chunk[..used.min(room)]);
             }
-            if in_string {
-                string_bytes += 1;
-                too_long |= string_bytes > self.limits.max_field_chars * 4;
-                if escaped {
-                    escaped = false;
-                } else if b == b'\\' {
-                    escaped = true;
-                } else if b == b'"' {
-                    in_string = false;
-                    if depth == 0 {
-                        break;
-                    }
-                }
-                continue;
-            }
-            match b {
-                b'"' => {
-                    in_string = true;
-                    string_bytes = 0;
-                }
-                b'{' | b'[' => {
-                    depth += 1;
-                    too_deep |= depth > self.limits.max_depth;
-                }
-                b'}' | b']' => {
-                    depth = depth.saturating_sub(1);
-                    if depth == 0 {
-                        break;
-                    }
-                }
-                _ => {}
+            size += used;
+            self.cursor.consume(used);
+            if ended {
+                break;
             }
         }
         if too_deep {
@@ -494,5 +509,55 @@ mod tests {
         );
         assert!(!error.fatal);
         assert!(frames[1].is_ok(), "{:?}", frames[1]);
+    }
+
+    /// A reader that hands out at most `step` bytes per read, so values straddle buffer ends.
+    struct Trickle<'a> {
+        rest: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.rest.len());
+            buf[..n].copy_from_slice(&self.rest[..n]);
+            self.rest = &self.rest[n..];
+            Ok(n)
+        }
+    }
+
+    proptest::proptest! {
+        /// Frames, their positions and their errors do not depend on how the input arrives.
+        #[test]
+        fn frames_do_not_depend_on_read_sizes(
+            items in proptest::collection::vec(
+                proptest::string::string_regex(r#"(\{"a":"[a-zé\\"\n ]{0,12}"\}|\[1, \[2\]\]|"x\\"y"|-?[0-9]{1,4}|true|null|\{"b":\{"c":\[\]\}\})"#)
+                    .map_err(|e| e.to_string())
+                    .unwrap_or_else(|e| panic!("{e}")),
+                0..8,
+            ),
+            step in 1usize..9,
+            truncate in proptest::option::of(0usize..200),
+        ) {
+            let mut doc = format!("{{\"pre\": 1,\n \"armas\": [\n{}\n]}}", items.join(",\n  "));
+            if let Some(at) = truncate {
+                let mut at = at.min(doc.len());
+                while !doc.is_char_boundary(at) {
+                    at -= 1;
+                }
+                doc.truncate(at);
+            }
+            let limits = Limits { max_depth: 3, ..Limits::default() };
+            let whole: Vec<_> =
+                JsonRecordFramer::new(doc.as_bytes(), "/armas", Vec::new(), limits.clone()).collect();
+            let trickled: Vec<_> = JsonRecordFramer::new(
+                Trickle { rest: doc.as_bytes(), step },
+                "/armas",
+                Vec::new(),
+                limits,
+            )
+            .collect();
+            proptest::prop_assert_eq!(format!("{whole:?}"), format!("{trickled:?}"));
+        }
     }
 }

@@ -34,6 +34,19 @@ impl TextPosition {
         }
     }
 
+    /// Advances over a run of bytes, as [`advance`](Self::advance) would one by one.
+    pub fn advance_over(&mut self, bytes: &[u8]) {
+        self.byte_offset += bytes.len() as u64;
+        let characters = |run: &[u8]| run.iter().filter(|b| **b & 0xC0 != 0x80).count() as u64;
+        match bytes.iter().rposition(|b| *b == b'\n') {
+            Some(last) => {
+                self.line += bytes.iter().filter(|b| **b == b'\n').count() as u64;
+                self.column = 1 + characters(&bytes[last + 1..]);
+            }
+            None => self.column += characters(bytes),
+        }
+    }
+
     pub fn location(&self) -> Location {
         Location {
             line: Some(self.line),
@@ -58,6 +71,29 @@ impl TextPosition {
                 column,
                 byte_offset: self.byte_offset,
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TextPosition;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Framers move over runs and single bytes alike; both must land on the same spot.
+        #[test]
+        fn advancing_over_a_run_equals_advancing_byte_by_byte(
+            before in proptest::collection::vec(any::<u8>(), 0..40),
+            run in proptest::collection::vec(prop_oneof![Just(b'\n'), Just(0xC3), Just(0xA9), any::<u8>()], 0..80),
+        ) {
+            let mut start = TextPosition::default();
+            before.iter().for_each(|b| start.advance(*b));
+            let mut by_byte = start;
+            run.iter().for_each(|b| by_byte.advance(*b));
+            let mut by_run = start;
+            by_run.advance_over(&run);
+            prop_assert_eq!(by_run, by_byte);
         }
     }
 }

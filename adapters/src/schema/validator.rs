@@ -61,9 +61,27 @@ pub fn validate(message: &Message) -> Vec<FieldIssue> {
     }
 }
 
+/// One step of the path to a value; names are borrowed, since the path is
+/// spelled out only for the rare value that has an issue.
+enum Segment<'v> {
+    Key(&'v str),
+    Index(usize),
+}
+
+fn dotted(path: &[Segment<'_>]) -> String {
+    let parts: Vec<String> = path
+        .iter()
+        .map(|segment| match segment {
+            Segment::Key(key) => key.to_string(),
+            Segment::Index(i) => i.to_string(),
+        })
+        .collect();
+    parts.join(".")
+}
+
 /// Control characters have no place in a firearm record and break XML and CSV
 /// consumers downstream (a NUL truncates C strings); tab and line breaks are allowed.
-fn text_issues(value: &Value, path: &mut Vec<String>, issues: &mut Vec<FieldIssue>) {
+fn text_issues<'v>(value: &'v Value, path: &mut Vec<Segment<'v>>, issues: &mut Vec<FieldIssue>) {
     match value {
         Value::String(text) => {
             if let Some(c) = text
@@ -72,7 +90,7 @@ fn text_issues(value: &Value, path: &mut Vec<String>, issues: &mut Vec<FieldIssu
             {
                 issues.push(FieldIssue::new(
                     ErrorCode::InvalidValue,
-                    path.join("."),
+                    dotted(path),
                     format!(
                         "control character U+{:04X} is not allowed in text",
                         c as u32
@@ -82,14 +100,14 @@ fn text_issues(value: &Value, path: &mut Vec<String>, issues: &mut Vec<FieldIssu
         }
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                path.push(i.to_string());
+                path.push(Segment::Index(i));
                 text_issues(item, path, issues);
                 path.pop();
             }
         }
         Value::Object(map) => {
             for (key, item) in map {
-                path.push(key.clone());
+                path.push(Segment::Key(key));
                 text_issues(item, path, issues);
                 path.pop();
             }

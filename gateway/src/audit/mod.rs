@@ -191,18 +191,21 @@ pub struct AuditEntry {
 impl AuditEntry {
     /// The canonical serialisation the hash covers (see the module documentation).
     pub fn canonical(&self) -> String {
-        serde_json::Value::Array(vec![
-            FORMAT.into(),
-            self.seq.into(),
-            self.at.into(),
-            self.actor.as_str().into(),
-            self.action.as_str().into(),
-            self.subject.as_deref().into(),
-            self.kind.as_deref().into(),
-            self.partner.as_deref().into(),
-            self.details.as_str().into(),
-        ])
-        .to_string()
+        // A tuple is written as the JSON array the chain is defined over
+        // (absent texts as null), without building a JSON value first; strings
+        // and integers always serialise, so the default is never taken.
+        serde_json::to_string(&(
+            FORMAT,
+            self.seq,
+            self.at,
+            &self.actor,
+            &self.action,
+            &self.subject,
+            &self.kind,
+            &self.partner,
+            &self.details,
+        ))
+        .unwrap_or_default()
     }
 
     /// The hash this entry should carry, given its `prev_hash`.
@@ -545,6 +548,40 @@ pub fn parse_time(text: &str) -> Result<Millis, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The chain is defined over this exact text: entries written by earlier
+    /// versions must still verify.
+    #[test]
+    fn canonical_text_is_the_documented_array() {
+        let entry = AuditEntry {
+            seq: 7,
+            at: 1_764_000_000_000,
+            actor: "partner:rs \"x\"".into(),
+            action: "accepted".into(),
+            subject: Some("m-ü\n".into()),
+            kind: None,
+            partner: Some("rs".into()),
+            details: r#"{"a":[1,"\u0007"]}"#.into(),
+            prev_hash: GENESIS.into(),
+            hash: String::new(),
+        };
+        let by_value = serde_json::Value::Array(vec![
+            FORMAT.into(),
+            entry.seq.into(),
+            entry.at.into(),
+            entry.actor.as_str().into(),
+            entry.action.as_str().into(),
+            entry.subject.as_deref().into(),
+            entry.kind.as_deref().into(),
+            entry.partner.as_deref().into(),
+            entry.details.as_str().into(),
+        ])
+        .to_string();
+        assert_eq!(entry.canonical(), by_value);
+        assert!(entry.canonical().starts_with(
+            r#"["iarms-audit/1",7,1764000000000,"partner:rs \"x\"","accepted","m-ü\n",null,"rs","#
+        ));
+    }
 
     fn events(n: usize) -> Vec<AuditEvent> {
         (0..n)

@@ -25,12 +25,12 @@ use uuid::Uuid;
 use crate::audit::{self, AuditEntry, AuditEvent, Origin};
 
 use super::{
-    accept_events, deliveries_of, delivery_rows, millis, outcomes, prepare, sql, version_i64,
-    views, AcceptOutcome, Backend, ClaimedDelivery, ClaimedRow, Clock, Cursor, DbResult,
-    DeadDelivery, DeliveryRow, DeliveryState, DeliverySubject, Idempotency, MessageFilter,
-    MessagePage, MessageRow, MessageView, Millis, NewDelivery, NewMessage, Prepared, QueueDepth,
-    Settlement, Store, StoreError, StoreOptions, Trace, TraceRow, TraceState, Transition,
-    chunks, MAX_PAGE,
+    accept_events, chunks, deliveries_of, delivery_rows, millis, outcomes, prepare, sql,
+    version_i64, views, AcceptOutcome, Backend, ClaimedDelivery, ClaimedRow, Clock, Cursor,
+    DbResult, DeadDelivery, DeliveryRow, DeliveryState, DeliverySubject, Idempotency,
+    MessageFilter, MessagePage, MessageRow, MessageView, Millis, NewDelivery, NewMessage, Prepared,
+    QueueDepth, Settlement, Store, StoreError, StoreOptions, Trace, TraceRow, TraceState,
+    Transition, MAX_PAGE,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("src/store/migrations/sqlite");
