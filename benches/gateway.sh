@@ -8,7 +8,9 @@
 # request (benches/records.lua):
 #   1. throughput, batches of 100 records per request: ceiling, then gateway;
 #   2. throughput, one record per request: ceiling, then gateway;
-#   3. latency p50/p99 at a fixed rate (single records, then batches): gateway
+#   3. forwarding: deliveries/s to the hub from the backlog the runs above
+#      left, with no ingest (the gateway's messages_delivered counter);
+#   4. latency p50/p99 at a fixed rate (single records, then batches): gateway
 #      and ceiling. wrk has no constant-rate mode (wrk2 has), so each connection
 #      pauses DELAY after every answer; the achieved rate is printed beside.
 # Records/s of the gateway are counted by the gateway itself (its
@@ -103,10 +105,13 @@ wait_ready() {
 wait_ready "http://127.0.0.1:$gateway_port/readyz" GET
 wait_ready "http://127.0.0.1:$ceiling_port/" POST
 
-accepted_total() {
+# counter NAME: the sum of a gateway counter over its labels.
+counter() {
   curl -sf "http://127.0.0.1:$gateway_port/metrics" |
-    awk '/^iarms_gateway_messages_in_total/ { n += $NF } END { printf "%d", n }'
+    awk -v name="$1" '$1 ~ "^"name"[{ ]" || $1 == name { n += $NF } END { printf "%d", n }'
 }
+accepted_total() { counter iarms_gateway_messages_in_total; }
+delivered_total() { counter iarms_gateway_messages_delivered_total; }
 
 run=$(( $(date +%s) % 100000 * 1000 ))
 declare -A result
@@ -158,6 +163,15 @@ load ceiling-single "$ceiling" 1 "$conns"
 load gateway-single "$gateway" 1 "$conns"
 
 # Fixed rate: 8 connections, each pausing 8000/RATE ms after every answer.
+# Forwarding: the runs above left a backlog in the outbox; with no ingest, the
+# forwarder sends it to the hub (the bare server) for one DURATION.
+echo "-- forwarding the backlog to the hub, no ingest"
+before="$(delivered_total)"; start="$(date +%s.%N)"
+sleep "$duration"
+after="$(delivered_total)"; end="$(date +%s.%N)"
+result[forwarded]="$(awk -v n=$(( after - before )) -v s="$start" -v e="$end" 'BEGIN { printf "%.0f", n / (e - s) }')"
+printf "%-22s %10s deliveries/s\n" "forwarding" "${result[forwarded]}"
+
 echo "-- latency at a fixed rate (8 connections, paced)"
 load "gateway-single@$rate_single" "$gateway" 1 8 $(( 8000 / rate_single ))
 load "ceiling-single@$rate_single" "$ceiling" 1 8 $(( 8000 / rate_single ))
@@ -170,4 +184,5 @@ echo "batched:  ${result[gateway-batch100.records]} records/s stored" \
   "(gateway ${result[gateway-batch100]} req/s = $(ratio "${result[gateway-batch100]}" "${result[ceiling-batch100]}") of the ceiling's ${result[ceiling-batch100]} req/s)"
 echo "single:   ${result[gateway-single.records]} records/s stored" \
   "(gateway ${result[gateway-single]} req/s = $(ratio "${result[gateway-single]}" "${result[ceiling-single]}") of the ceiling's ${result[ceiling-single]} req/s)"
+echo "forwarding: ${result[forwarded]} deliveries/s from the backlog, no ingest"
 echo "outputs:  $out/*.txt, logs $out/*.log"
