@@ -690,20 +690,27 @@ async fn inbound(
 /// A canonical body as an `iarms-json` document: one message is wrapped in
 /// `{"messages": [...]}`; a document or a top-level array is taken as it is.
 pub(crate) fn canonical_document(body: &[u8]) -> Result<Vec<u8>, ApiError> {
-    match serde_json::from_slice::<TopLevel>(body) {
-        Ok(TopLevel::Message) => {
+    let not_json = |e: serde_json::Error| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "syntax",
+            format!("the body is not JSON: {e}"),
+        )
+        .at(json!({"line": e.line(), "column": e.column()}))
+    };
+    match serde_json::from_slice::<TopLevel>(body).map_err(not_json)? {
+        TopLevel::Message => {
+            // One message is parsed in full here, so that its faults of encoding
+            // and nesting are the body's (400, at the body's own positions), not
+            // those of the wrapped document the framer would see. A batch's
+            // are its records' own: the framer reports each and keeps the rest.
+            serde_json::from_slice::<Value>(body).map_err(not_json)?;
             let mut wrapped = b"{\"messages\":[".to_vec();
             wrapped.extend_from_slice(body);
             wrapped.extend_from_slice(b"]}");
             Ok(wrapped)
         }
-        Ok(TopLevel::Document | TopLevel::Other) => Ok(body.to_vec()),
-        Err(e) => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "syntax",
-            format!("the body is not JSON: {e}"),
-        )
-        .at(json!({"line": e.line(), "column": e.column()}))),
+        TopLevel::Document | TopLevel::Other => Ok(body.to_vec()),
     }
 }
 
@@ -1286,15 +1293,19 @@ mod canonical_document_tests {
                 "{body:?}: {text}"
             );
         }
-        // Deep nesting is skipped without recursion (the framer then holds it
-        // to the depth limit): no stack is at risk here.
-        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-        assert!(canonical_document(deep.as_bytes()).is_ok());
+        // A batch's deep nesting and bad encoding are its records' faults (the
+        // framer reports them, keeping the other records); the skipping pass
+        // does not recurse, so no stack is at risk.
+        let deep = format!("[{{}}, {}{}]", "[".repeat(100_000), "]".repeat(100_000));
+        assert_eq!(document(&deep), deep);
+        assert!(canonical_document(b"{\"messages\": [{\"serial\": \"\xff\"}]}").is_ok());
+        // One message's are the body's.
         let deep = format!(
             "{{\"kind\":{}{}}}",
             "[".repeat(100_000),
             "]".repeat(100_000)
         );
-        assert!(document(&deep).starts_with("{\"messages\":["));
+        assert!(canonical_document(deep.as_bytes()).is_err());
+        assert!(canonical_document(b"{\"serial\": \"\xff\"}").is_err());
     }
 }
