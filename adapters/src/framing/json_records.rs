@@ -549,7 +549,7 @@ mod tests {
             }
             let limits = Limits { max_depth: 3, ..Limits::default() };
             let whole: Vec<_> =
-                JsonRecordFramer::new(doc.as_bytes(), "/armas", Vec::new(), limits.clone()).collect();
+                JsonRecordFramer::new(doc.as_bytes(), "/armas", Vec::new(), limits).collect();
             let trickled: Vec<_> = JsonRecordFramer::new(
                 Trickle { rest: doc.as_bytes(), step },
                 "/armas",
