@@ -1,6 +1,7 @@
 //! The forwarder: one worker task per destination (the hub, and each partner with
 //! an `outbound`) loops `claim -> encode -> send -> settle`, sending a round of
-//! `[forward] concurrency` deliveries at once and settling the round in one commit.
+//! `[forward] concurrency` deliveries at once and settling the round in one commit
+//! while the claim's next round is sent.
 //!
 //! Outcomes: 2xx is delivered (receipt: status and the receiver's message id if
 //! it gave one); 408, 429, 5xx, timeouts and connection errors are retried with
@@ -9,11 +10,13 @@
 //! reason. Directory sinks write a temporary file and rename it into place.
 //! A kind a partner's format cannot carry goes to it in canonical JSON ([`FALLBACK`]).
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::join_all;
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use iarms_adapters::{Adapter, Message, MessageKind};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -227,12 +230,28 @@ async fn run_worker<H: Host>(
         }
         // A claim holds at most one delivery per record key, so a round's
         // deliveries may go out at once without an update overtaking its create.
-        for round in claimed.chunks(forward.concurrency.max(1) as usize) {
+        // Each round's settlement commits while the next round is on the wire:
+        // on SQLite every commit waits its turn at the one writer, and waiting
+        // for it between rounds held a busy gateway's forwarding to one round
+        // per turn.
+        let claimed_at = tokio::time::Instant::now();
+        let mut settling = FuturesUnordered::new();
+        for (i, round) in claimed
+            .chunks(forward.concurrency.max(1) as usize)
+            .enumerate()
+        {
             if *stop.borrow() {
                 break;
             }
-            settle_round(shared.as_ref(), &worker, &client, round).await;
+            if !round_fits(i, claimed_at.elapsed(), &forward) {
+                tracing::warn!(destination = %worker.destination, unsent = claimed.len() - i * forward.concurrency.max(1) as usize, "claim's leases run short; the rest is claimed again when they expire");
+                break;
+            }
+            let attempts = join_all(round.iter().map(|c| deliver(&worker.sink, &client, c)));
+            let attempts = while_settling(attempts, &mut settling).await;
+            settling.push(settle_round(shared.as_ref(), &worker, round, attempts));
         }
+        while settling.next().await.is_some() {}
     }
     match shared.store().release(&worker.worker_id).await {
         Ok(n) => {
@@ -242,15 +261,36 @@ async fn run_worker<H: Host>(
     }
 }
 
-/// Sends one round of claimed deliveries at once, then records how each ended
-/// in one store commit.
+/// Whether round `i` of a claim may still start `elapsed` after the claim. A
+/// later round that could outlast the claim's leases is not started: another
+/// worker may claim its deliveries once the leases run out, and a late send
+/// would then be a second one. The first round always starts, whatever the
+/// configured timeout and lease, so that a worker always makes progress.
+fn round_fits(i: usize, elapsed: Duration, forward: &Forward) -> bool {
+    i == 0 || elapsed + forward.timeout < forward.lease
+}
+
+/// Awaits `work` while the settlements already under way make progress too.
+async fn while_settling<T, S: Future<Output = ()>>(
+    work: impl Future<Output = T>,
+    settling: &mut FuturesUnordered<S>,
+) -> T {
+    let mut work = std::pin::pin!(work);
+    loop {
+        tokio::select! {
+            done = &mut work => return done,
+            Some(()) = settling.next(), if !settling.is_empty() => {}
+        }
+    }
+}
+
+/// Records how each delivery of a sent round ended, in one store commit.
 async fn settle_round<H: Host>(
     shared: &H,
     worker: &Worker,
-    client: &reqwest::Client,
     round: &[ClaimedDelivery],
+    attempts: Vec<Attempt>,
 ) {
-    let attempts = join_all(round.iter().map(|c| deliver(&worker.sink, client, c))).await;
     let outcomes: Vec<(i64, Settlement)> = round
         .iter()
         .zip(attempts)
@@ -540,6 +580,25 @@ mod tests {
             let late = backoff(&retry, 20);
             assert!(late >= Duration::from_secs(5) && late <= Duration::from_secs(10));
         }
+    }
+
+    #[test]
+    fn a_round_starts_only_if_it_ends_within_the_leases() {
+        let forward = Forward {
+            lease: Duration::from_secs(60),
+            timeout: Duration::from_secs(30),
+            ..Forward::default()
+        };
+        assert!(round_fits(1, Duration::from_secs(29), &forward));
+        assert!(!round_fits(1, Duration::from_secs(30), &forward));
+        assert!(!round_fits(5, Duration::from_secs(45), &forward));
+        // A timeout as long as the lease still lets the first round out.
+        let tight = Forward {
+            timeout: Duration::from_secs(60),
+            ..forward
+        };
+        assert!(round_fits(0, Duration::ZERO, &tight));
+        assert!(!round_fits(1, Duration::ZERO, &tight));
     }
 
     #[test]
