@@ -1166,14 +1166,23 @@ pub(crate) struct Prepared {
     pub(crate) destinations: Vec<String>,
     /// Trace requests: (trace_id, requesting_country, requested_country, due_at).
     pub(crate) trace: Option<(String, String, String, Option<Millis>)>,
-    /// An earlier message of the same batch has the same id.
+    /// An earlier message of the same batch has the same id ([`mark_repeats`]).
     pub(crate) repeat_in_batch: bool,
+}
+
+/// Marks each message whose id an earlier message of the batch already has. The
+/// batch is what one transaction inserts: one request, or on SQLite a group of
+/// concurrent requests.
+pub(crate) fn mark_repeats<'a>(batch: impl IntoIterator<Item = &'a mut Prepared>) {
+    let mut seen = HashSet::new();
+    for p in batch {
+        p.repeat_in_batch = !seen.insert(p.message_id);
+    }
 }
 
 /// Serialises and keys a batch before any transaction starts. Owned, so that it
 /// can wait for the SQLite group writer.
 pub(crate) fn prepare(batch: &[NewMessage]) -> Result<Vec<Prepared>, StoreError> {
-    let mut seen = HashSet::with_capacity(batch.len());
     batch
         .iter()
         .map(|new| {
@@ -1216,7 +1225,7 @@ pub(crate) fn prepare(batch: &[NewMessage]) -> Result<Vec<Prepared>, StoreError>
                 body: body.into(),
                 destinations,
                 trace,
-                repeat_in_batch: !seen.insert(header.message_id),
+                repeat_in_batch: false,
             })
         })
         .collect()

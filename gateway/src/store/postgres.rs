@@ -19,8 +19,8 @@ use uuid::Uuid;
 use crate::audit::{self, AuditEntry, AuditEvent, Origin};
 
 use super::{
-    accept_events, chunks, deliveries_of, delivery_rows, millis, outcomes, prepare, sql,
-    version_i64, views, AcceptOutcome, Backend, ClaimedDelivery, ClaimedRow, Clock, Cursor,
+    accept_events, chunks, deliveries_of, delivery_rows, mark_repeats, millis, outcomes, prepare,
+    sql, version_i64, views, AcceptOutcome, Backend, ClaimedDelivery, ClaimedRow, Clock, Cursor,
     DbResult, DeadDelivery, DeliveryRow, DeliveryState, DeliverySubject, Idempotency,
     MessageFilter, MessagePage, MessageRow, MessageView, Millis, NewDelivery, NewMessage, Prepared,
     QueueDepth, Settlement, Store, StoreError, StoreOptions, Trace, TraceRow, TraceState,
@@ -107,10 +107,11 @@ impl Store for PgStore {
         batch: &[NewMessage],
         origin: &Origin,
     ) -> Result<Vec<AcceptOutcome>, StoreError> {
-        let prepared = prepare(batch)?;
+        let mut prepared = prepare(batch)?;
         if prepared.is_empty() && origin.also.is_empty() {
             return Ok(Vec::new());
         }
+        mark_repeats(&mut prepared);
         let now = self.clock.now();
         let mut tx = self.pool.begin().await.db()?;
         let batch: Vec<&Prepared> = prepared.iter().collect();

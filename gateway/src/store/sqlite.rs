@@ -25,8 +25,8 @@ use uuid::Uuid;
 use crate::audit::{self, AuditEntry, AuditEvent, Origin};
 
 use super::{
-    accept_events, chunks, deliveries_of, delivery_rows, millis, outcomes, prepare, sql,
-    version_i64, views, AcceptOutcome, Backend, ClaimedDelivery, ClaimedRow, Clock, Cursor,
+    accept_events, chunks, deliveries_of, delivery_rows, mark_repeats, millis, outcomes, prepare,
+    sql, version_i64, views, AcceptOutcome, Backend, ClaimedDelivery, ClaimedRow, Clock, Cursor,
     DbResult, DeadDelivery, DeliveryRow, DeliveryState, DeliverySubject, Idempotency,
     MessageFilter, MessagePage, MessageRow, MessageView, Millis, NewDelivery, NewMessage, Prepared,
     QueueDepth, Settlement, Store, StoreError, StoreOptions, Trace, TraceRow, TraceState,
@@ -163,10 +163,7 @@ async fn commit_group(
 ) -> Result<Vec<Vec<AcceptOutcome>>, StoreError> {
     // The group is one batch: a message sent in two concurrent requests is a
     // repeat within it, as within one request.
-    let mut seen = HashSet::new();
-    for p in group.iter_mut().flat_map(|job| job.prepared.iter_mut()) {
-        p.repeat_in_batch = !seen.insert(p.message_id);
-    }
+    mark_repeats(group.iter_mut().flat_map(|job| job.prepared.iter_mut()));
     let batch: Vec<&Prepared> = group.iter().flat_map(|job| &job.prepared).collect();
     let mut tx = writer.begin_with("BEGIN IMMEDIATE").await.db()?;
     let (outcomes, deliveries) = insert_batch(&mut tx, &batch, now).await?;
