@@ -690,6 +690,11 @@ async fn inbound(
 /// A canonical body as an `iarms-json` document: one message is wrapped in
 /// `{"messages": [...]}`; a document or a top-level array is taken as it is.
 pub(crate) fn canonical_document(body: &[u8]) -> Result<Vec<u8>, ApiError> {
+    canonical_submission(body).map(|(document, _)| document)
+}
+
+/// [`canonical_document`], and whether the body was one message (wrapped).
+pub(crate) fn canonical_submission(body: &[u8]) -> Result<(Vec<u8>, bool), ApiError> {
     let not_json = |e: serde_json::Error| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -708,9 +713,9 @@ pub(crate) fn canonical_document(body: &[u8]) -> Result<Vec<u8>, ApiError> {
             let mut wrapped = b"{\"messages\":[".to_vec();
             wrapped.extend_from_slice(body);
             wrapped.extend_from_slice(b"]}");
-            Ok(wrapped)
+            Ok((wrapped, true))
         }
-        TopLevel::Document | TopLevel::Other => Ok(body.to_vec()),
+        TopLevel::Document | TopLevel::Other => Ok((body.to_vec(), false)),
     }
 }
 

@@ -29,7 +29,7 @@ use super::{Hub, HubError};
 use crate::api::auth::{Keys, Principal};
 use crate::api::metrics::Metrics;
 use crate::api::openapi::{CanonicalMessages, ErrorBody};
-use crate::api::{authenticate, canonical_document, idempotent, with_limits, ApiError};
+use crate::api::{authenticate, canonical_submission, idempotent, with_limits, ApiError};
 use crate::config::Forward;
 use crate::forward::{Host, Sink, Worker};
 use crate::net::Peer;
@@ -458,11 +458,7 @@ async fn receive_all(
     kinds: &'static [MessageKind],
     trace_id: Option<String>,
 ) -> Result<(StatusCode, Value), ApiError> {
-    let single = matches!(
-        serde_json::from_slice::<Value>(body),
-        Ok(Value::Object(ref map)) if !map.contains_key("messages")
-    );
-    let document = canonical_document(body)?;
+    let (document, single) = canonical_submission(body)?;
     let messages = decode(&state.registry, document, kinds).await?;
     if let Some(id) = &trace_id {
         for (i, m) in messages.iter().enumerate() {
