@@ -13,6 +13,7 @@
 pub mod api;
 pub mod audit;
 pub mod config;
+pub mod domain;
 pub mod forward;
 pub mod hub;
 pub mod inbox;

@@ -11,7 +11,8 @@ use iarms_adapters::Registry;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::api::auth::{Keys, Principal};
+use crate::api::auth::Keys;
+use crate::domain::principal::Principal;
 use crate::api::metrics::Metrics;
 use crate::config::Config;
 use crate::store::{self, Millis, Store};

@@ -19,17 +19,29 @@
 
 use std::sync::Arc;
 
+use iarms_adapters::model::TraceOutcome;
 use iarms_adapters::Message;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::config::{Outbound, HUB};
-use crate::hub::routing::state_after_response;
+use crate::config::Outbound;
+use crate::domain::routing::HUB;
 use crate::service::Shared;
 use crate::store::{ClaimedDelivery, StoreError, Trace, TraceState};
 
 /// How many traces one round of the job tells the hub about.
 const TELL_BATCH: u32 = 100;
+
+/// The state a response moves its trace to: `declined` for a declined outcome,
+/// `answered` for any other. The same rule holds at the gateway and at the hub.
+pub fn state_after_response(outcome: TraceOutcome) -> TraceState {
+    match outcome {
+        TraceOutcome::Declined => TraceState::Declined,
+        TraceOutcome::Traced | TraceOutcome::PartiallyTraced | TraceOutcome::NotFound => {
+            TraceState::Answered
+        }
+    }
+}
 
 /// After a message was accepted (new or a duplicate, so that a crash between
 /// accepting and moving heals on the resend): a trace response closes its trace.
@@ -211,6 +223,26 @@ async fn tell_hub(shared: &Shared, client: &reqwest::Client) {
             } else {
                 tracing::info!(trace_id = %trace.trace_id, state = %trace.state, "hub told");
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcome_to_state() {
+        assert_eq!(
+            state_after_response(TraceOutcome::Declined),
+            TraceState::Declined
+        );
+        for outcome in [
+            TraceOutcome::Traced,
+            TraceOutcome::PartiallyTraced,
+            TraceOutcome::NotFound,
+        ] {
+            assert_eq!(state_after_response(outcome), TraceState::Answered);
         }
     }
 }

@@ -9,7 +9,6 @@
 //! it here, after authentication (token buckets of the `governor` crate).
 
 use std::collections::HashMap;
-use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -20,26 +19,8 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use sha2::{Digest, Sha256};
 
+use crate::domain::principal::{Principal, RateLimit};
 use crate::tls::{CertRule, PeerIdentity};
-
-/// Who a key belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Principal {
-    Partner(String),
-    /// The hub calling `/v1/inbound`.
-    Hub,
-    /// An operator: replay, retry-dead, every message.
-    Operator,
-    /// A country gateway calling the reference hub (its country code).
-    Gateway(String),
-}
-
-/// A partner's sustained rate and burst, in requests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateLimit {
-    pub per_second: NonZeroU32,
-    pub burst: NonZeroU32,
-}
 
 /// The key holders and their hashes, with the cache of verified keys.
 #[derive(Default)]

@@ -9,7 +9,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::audit::{self, Action, AuditEvent, Origin};
-use crate::config::HUB;
+use crate::domain::routing::HUB;
 use crate::service::Shared;
 use crate::store::{AcceptOutcome, DuplicateReason, NewMessage, StoreError};
 

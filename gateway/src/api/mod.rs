@@ -29,7 +29,9 @@ use tower_http::timeout::TimeoutLayer;
 use utoipa::OpenApi;
 use uuid::Uuid;
 
-use self::auth::{Keys, Principal};
+use self::auth::Keys;
+use crate::domain::principal::Principal;
+use crate::domain::routing::HUB;
 use self::ingest::{ingest_routed, IngestError, IngestReport, Route};
 use crate::net::Peer;
 use crate::service::Shared;
@@ -666,7 +668,7 @@ async fn inbound(
     let work = async {
         let report = ingest_routed(
             &shared,
-            crate::config::HUB,
+            HUB,
             "iarms-json",
             document,
             "request:hub".to_string(),
@@ -679,7 +681,7 @@ async fn inbound(
     };
     idempotent(
         shared.store.as_ref(),
-        crate::config::HUB,
+        HUB,
         &headers,
         (&method, &uri, &body),
         work,

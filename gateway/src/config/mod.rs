@@ -12,11 +12,9 @@ use iarms_adapters::{Limits, MessageKind, Registry};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::api::auth::RateLimit;
+use crate::domain::principal::RateLimit;
+use crate::domain::routing::HUB;
 use crate::tls::{CertRule, ClientTls, ServerTls};
-
-/// The destination name of the hub in the outbox.
-pub const HUB: &str = "hub";
 
 /// One fault in a configuration file.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,7 +22,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::api::metrics::Metrics;
-use crate::config::{Forward, Outbound, Retry, HUB};
+use crate::config::{Forward, Outbound, Retry};
+use crate::domain::routing::HUB;
 use crate::service::Shared;
 use crate::store::{ClaimedDelivery, NextStep, Receipt, Settlement, Store};
 use crate::tls::ClientTls;

@@ -24,9 +24,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use super::config::HubConfig;
-use super::routing::{gateway_destination, same_country};
+use crate::domain::routing::{gateway_destination, same_country};
 use super::{Hub, HubError};
-use crate::api::auth::{Keys, Principal};
+use crate::api::auth::Keys;
+use crate::domain::principal::Principal;
 use crate::api::metrics::Metrics;
 use crate::api::openapi::{CanonicalMessages, ErrorBody};
 use crate::api::{authenticate, canonical_submission, idempotent, with_limits, ApiError};

@@ -37,7 +37,8 @@ use crate::store::{
 use matching::{find_matches, hit_notifications, NoMatchReason};
 use register::Register;
 pub use register::{RegisterOutcome, RegisteredRecord};
-use routing::{gateway_destination, route_trace_response, same_country};
+use crate::domain::routing::{gateway_destination, same_country, trace_request_destination};
+use routing::route_trace_response;
 
 /// The source partner of the messages the hub itself produces.
 pub const HUB_PARTNER: &str = "hub";
@@ -351,7 +352,7 @@ impl Hub {
                         });
                     }
                 }
-                let destination = routing::trace_request_destination(&request);
+                let destination = trace_request_destination(&request);
                 let trace_id = request.trace_id.clone();
                 let stored = self
                     .accept_one(
@@ -406,7 +407,7 @@ impl Hub {
         let Message::TraceRequest(request) = message else {
             return Ok(None);
         };
-        if destination != routing::trace_request_destination(request) {
+        if destination != trace_request_destination(request) {
             return Ok(None);
         }
         match self.store.get_trace(&request.trace_id).await? {

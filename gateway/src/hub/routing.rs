@@ -1,7 +1,5 @@
-//! Where the hub sends what, as destinations of the store's deliveries.
-//!
-//! A destination is `gateway:XX`: the gateway of country `XX` (ISO 3166-1 alpha-2,
-//! upper case). The delivery layer maps it to that gateway's URL.
+//! Where the hub sends what, as destinations of the store's deliveries
+//! (`gateway:XX`, named by [`crate::domain::routing`]):
 //! - a trace request goes to the gateway of its `requested_country`;
 //! - a trace response goes back to the gateway of the trace's requesting country,
 //!   looked up from the trace table (never from the response itself), and only
@@ -15,47 +13,12 @@
 //! or `declined` (a `declined` outcome) on a response, `cancelled` by the
 //! requester, `expired` by [`Store::expire_due`].
 
-use iarms_adapters::model::{TraceOutcome, TraceRequest, TraceResponse};
+use iarms_adapters::model::TraceResponse;
 
 use super::HubError;
+use crate::domain::routing::{gateway_destination, same_country};
 use crate::store::{Store, Trace, TraceState};
-
-/// The prefix of a country gateway's destination.
-pub const GATEWAY_PREFIX: &str = "gateway:";
-
-/// `gateway:XX` for country `XX` (upper-cased).
-pub fn gateway_destination(country: &str) -> String {
-    format!("{GATEWAY_PREFIX}{}", country.trim().to_ascii_uppercase())
-}
-
-/// The country of a `gateway:XX` destination.
-pub fn destination_country(destination: &str) -> Option<&str> {
-    destination
-        .strip_prefix(GATEWAY_PREFIX)
-        .filter(|c| !c.is_empty())
-}
-
-/// Whether two country codes name the same country (codes are canonical
-/// alpha-2; case is forgiven).
-pub fn same_country(a: &str, b: &str) -> bool {
-    a.trim().eq_ignore_ascii_case(b.trim())
-}
-
-/// A trace request goes to the requested country's gateway.
-pub fn trace_request_destination(request: &TraceRequest) -> String {
-    gateway_destination(&request.requested_country)
-}
-
-/// The state a response moves its trace to: `declined` for a declined outcome,
-/// `answered` for any other.
-pub fn state_after_response(outcome: TraceOutcome) -> TraceState {
-    match outcome {
-        TraceOutcome::Declined => TraceState::Declined,
-        TraceOutcome::Traced | TraceOutcome::PartiallyTraced | TraceOutcome::NotFound => {
-            TraceState::Answered
-        }
-    }
-}
+use crate::traces::state_after_response;
 
 /// A trace response, checked against its trace: where it goes and what it does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,33 +67,4 @@ pub async fn route_trace_response(
         next_state,
         trace,
     })
-}
-
-#[cfg(test)]
-mod unit {
-    use super::*;
-
-    #[test]
-    fn destinations() {
-        assert_eq!(gateway_destination("rs"), "gateway:RS");
-        assert_eq!(destination_country("gateway:BR"), Some("BR"));
-        assert_eq!(destination_country("gateway:"), None);
-        assert_eq!(destination_country("partner:x"), None);
-        assert!(same_country("rs", "RS "));
-    }
-
-    #[test]
-    fn outcome_to_state() {
-        assert_eq!(
-            state_after_response(TraceOutcome::Declined),
-            TraceState::Declined
-        );
-        for outcome in [
-            TraceOutcome::Traced,
-            TraceOutcome::PartiallyTraced,
-            TraceOutcome::NotFound,
-        ] {
-            assert_eq!(state_after_response(outcome), TraceState::Answered);
-        }
-    }
 }
