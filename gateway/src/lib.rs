@@ -11,15 +11,18 @@
 //! The command-line interface (`src/main.rs`, `src/cli/`) is the binary's own.
 
 pub mod api;
+pub mod app;
 pub mod audit;
 pub mod config;
 pub mod domain;
 pub mod forward;
+pub mod http;
 pub mod hub;
 pub mod inbox;
-pub mod net;
-pub mod service;
+pub mod ingest;
+pub mod shared;
 pub mod store;
+pub mod telemetry;
 #[cfg(test)]
 mod test_support;
 pub mod tls;

@@ -1,7 +1,7 @@
 //! Test fixtures shared by the store and hub suites: a PostgreSQL schema per
 //! test (dropped afterwards, even after a panic), store options with a manual
-//! clock, the macro that runs one suite against every backend, and one request
-//! through a router for the API tests.
+//! clock, the macro that runs one suite against every backend, one request
+//! through a router for the API tests, and a reference hub to send it to.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -171,4 +171,43 @@ pub(crate) async fn call(
         status,
         serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
     )
+}
+
+/// A reference hub on SQLite in `dir`, with the gateways of RS, BR and DE
+/// (each calls with the key `<country>-key`; the hub's own deliveries go nowhere).
+pub(crate) async fn hub_state(dir: &std::path::Path) -> Arc<crate::hub::state::HubState> {
+    use crate::config::{Forward, Retry, Secret};
+    use crate::hub::config::{GatewayPeer, HubConfig};
+    use crate::hub::state::HubState;
+    use crate::hub::Hub;
+
+    let hub = Hub::open(
+        &dir.join("hub.db").display().to_string(),
+        StoreOptions::default(),
+    )
+    .await
+    .unwrap();
+    let peer = |country: &str| GatewayPeer {
+        country: country.to_string(),
+        url: "http://127.0.0.1:9".to_string(),
+        key_hashes: vec![crate::http::keys::hash_key(&format!("{country}-key")).unwrap()],
+        key: Secret::new("unused".to_string()),
+        client_certs: Vec::new(),
+        client_tls: crate::tls::ClientTls::default(),
+        retry: Retry::default(),
+    };
+    let config = HubConfig {
+        file: dir.join("hub.toml"),
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        body_limit: 1 << 20,
+        request_timeout: Duration::from_secs(30),
+        header_timeout: Duration::from_secs(10),
+        idle_timeout: Duration::from_secs(60),
+        tls: None,
+        expire_interval: Duration::from_secs(60),
+        store_url: String::new(),
+        forward: Forward::default(),
+        gateways: vec![peer("RS"), peer("BR"), peer("DE")],
+    };
+    Arc::new(HubState::new(config, hub))
 }

@@ -26,7 +26,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::Outbound;
 use crate::domain::routing::HUB;
-use crate::service::Shared;
+use crate::shared::Shared;
 use crate::store::{ClaimedDelivery, StoreError, Trace, TraceState};
 
 /// How many traces one round of the job tells the hub about.

@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use iarms_gateway::audit::{self, AuditEntry, Bundle};
 use iarms_gateway::hub::config::HubConfig;
-use iarms_gateway::store::{self, Store};
+use iarms_gateway::store::{self, Clock, Store};
 
 use super::Status;
 
@@ -184,8 +184,7 @@ async fn act(store: &dyn Store, action: Action) -> anyhow::Result<Status> {
         Action::Export { from, to, out } => {
             let from = from.as_deref().map(parse_time).transpose()?;
             let to = to.as_deref().map(parse_time).transpose()?;
-            let bundle =
-                audit::export(store, from, to, iarms_gateway::service::now_millis()).await?;
+            let bundle = audit::export(store, from, to, store::SystemClock.now()).await?;
             // A slice that does not verify is not worth handing to anybody.
             if let Err(broken) = bundle.verify() {
                 eprintln!("error: the exported entries do not verify: {broken}; nothing written");

@@ -54,7 +54,7 @@ pub fn hash_key(_args: HashKeyArgs) -> anyhow::Result<Status> {
     if key.is_empty() {
         anyhow::bail!("no key on standard input");
     }
-    let hash = iarms_gateway::api::auth::hash_key(key)
+    let hash = iarms_gateway::http::keys::hash_key(key)
         .map_err(|e| anyhow::anyhow!("cannot hash the key: {e}"))?;
     println!("{hash}");
     Ok(Status::Ok)

@@ -418,7 +418,7 @@ fn simulate(args: SimulateArgs, mappings: &[PathBuf]) -> anyhow::Result<Status> 
         .build()
         .context("cannot start the async runtime")?;
     runtime
-        .block_on(simulated.serve(args.listen, iarms_gateway::service::shutdown_signal()))
+        .block_on(simulated.serve(args.listen, iarms_gateway::app::runtime::shutdown_signal()))
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     Ok(Status::Ok)
 }

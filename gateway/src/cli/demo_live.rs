@@ -115,7 +115,7 @@ in this process\n"
             println!("demo FAILED: {e:#}");
         } else if keep_running {
             print_how_to_use(&running, &keys);
-            iarms_gateway::service::shutdown_signal().await;
+            iarms_gateway::app::runtime::shutdown_signal().await;
         }
         timeline.say("stopping the hub and both gateways");
         let stopped = running.shut_down().await;
@@ -138,7 +138,7 @@ in this process\n"
 async fn start(dir: &Path, timeline: &Timeline) -> anyhow::Result<(Running, DemoKeys)> {
     let keys = DemoKeys::generate();
     let hash = |key: &str| {
-        iarms_gateway::api::auth::hash_key(key).map_err(|e| anyhow!("cannot hash a key: {e}"))
+        iarms_gateway::http::keys::hash_key(key).map_err(|e| anyhow!("cannot hash a key: {e}"))
     };
     let hub_listener = bind().await?;
     let rs_listener = bind().await?;
@@ -253,7 +253,7 @@ outbound = {{ directory = "outbox" }}
     let tasks = vec![
         (
             "hub",
-            tokio::spawn(iarms_gateway::hub::http::run_on(
+            tokio::spawn(iarms_gateway::app::hub::run_on(
                 hub_listener,
                 hub_config,
                 stopped(stop_rx.clone()),
@@ -261,7 +261,7 @@ outbound = {{ directory = "outbox" }}
         ),
         (
             "RS gateway",
-            tokio::spawn(iarms_gateway::service::run_on(
+            tokio::spawn(iarms_gateway::app::gateway::run_on(
                 rs_listener,
                 rs_config,
                 rs_registry,
@@ -270,7 +270,7 @@ outbound = {{ directory = "outbox" }}
         ),
         (
             "BR gateway",
-            tokio::spawn(iarms_gateway::service::run_on(
+            tokio::spawn(iarms_gateway::app::gateway::run_on(
                 br_listener,
                 br_config,
                 br_registry,

@@ -51,9 +51,9 @@ pub fn run(args: HubArgs) -> anyhow::Result<Status> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(iarms_gateway::hub::http::run(
+    runtime.block_on(iarms_gateway::app::hub::run(
         config,
-        iarms_gateway::service::shutdown_signal(),
+        iarms_gateway::app::runtime::shutdown_signal(),
     ))?;
     Ok(Status::Ok)
 }

@@ -44,10 +44,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Status> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(iarms_gateway::service::run(
+    runtime.block_on(iarms_gateway::app::gateway::run(
         config,
         registry,
-        iarms_gateway::service::shutdown_signal(),
+        iarms_gateway::app::runtime::shutdown_signal(),
     ))?;
     Ok(Status::Ok)
 }

@@ -21,11 +21,12 @@ use iarms_adapters::{Adapter, Message, MessageKind};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::api::metrics::Metrics;
 use crate::config::{Forward, Outbound, Retry};
 use crate::domain::routing::HUB;
-use crate::service::Shared;
-use crate::store::{ClaimedDelivery, NextStep, Receipt, Settlement, Store};
+use crate::shared::Shared;
+use crate::store::{ClaimedDelivery, Clock, NextStep, Receipt, Settlement, Store, SystemClock};
+use crate::telemetry::events::{Delivered, DeliveryDead, DeliveryRetried};
+use crate::telemetry::Metrics;
 use crate::tls::ClientTls;
 
 /// What the workers run against: the gateway service ([`Shared`]) or the
@@ -327,25 +328,37 @@ fn judge<H: Host>(
     let message_id = d.message_id;
     match attempt {
         Attempt::Delivered(receipt) => {
-            let latency = (crate::service::now_millis() - d.created_at).max(0) as f64 / 1000.0;
-            shared
-                .metrics()
-                .delivered(&worker.destination, claimed.kind.tag(), latency);
-            tracing::info!(%message_id, destination = %worker.destination, status = ?receipt.status, "delivered");
+            let latency = (SystemClock.now() - d.created_at).max(0) as f64 / 1000.0;
+            shared.metrics().emit(Delivered {
+                message_id,
+                destination: &worker.destination,
+                kind: claimed.kind.tag(),
+                status: receipt.status,
+                latency_seconds: latency,
+            });
             Settlement::Delivered(receipt)
         }
         Attempt::Retry(reason) if d.attempts < worker.retry.max_attempts => {
             let wait = backoff(&worker.retry, d.attempts);
-            shared.metrics().failure(&worker.destination, "retry");
-            tracing::warn!(%message_id, destination = %worker.destination, attempt = d.attempts, retry_in_ms = wait.as_millis() as u64, %reason, "delivery failed");
+            shared.metrics().emit(DeliveryRetried {
+                message_id,
+                destination: &worker.destination,
+                attempt: d.attempts,
+                retry_in: wait,
+                reason: &reason,
+            });
             Settlement::Failed {
                 error: reason,
                 next: NextStep::RetryAfter(wait),
             }
         }
         Attempt::Retry(reason) | Attempt::Permanent(reason) => {
-            shared.metrics().failure(&worker.destination, "dead");
-            tracing::warn!(%message_id, destination = %worker.destination, attempt = d.attempts, %reason, "delivery dead");
+            shared.metrics().emit(DeliveryDead {
+                message_id,
+                destination: &worker.destination,
+                attempt: d.attempts,
+                reason: &reason,
+            });
             Settlement::Failed {
                 error: reason,
                 next: NextStep::Dead,

@@ -319,7 +319,7 @@ mod tests {
     fn loads_and_locates_errors() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("rs.key"), "k\n").unwrap();
-        let hash = crate::api::auth::hash_key("x").unwrap();
+        let hash = crate::http::keys::hash_key("x").unwrap();
         let good = format!(
             "[hub]\nlisten = \"127.0.0.1:0\"\n\n[[gateway]]\ncountry = \"RS\"\n\
              url = \"http://127.0.0.1:1/\"\nkey_hashes = [\"{hash}\"]\nkey_file = \"rs.key\"\n"

@@ -6,20 +6,23 @@
 //! - [`matching`]: searches against the register, exact and partial hits, and
 //!   the hit notifications they produce;
 //! - [`routing`]: destinations (`gateway:XX`) and the trace lifecycle;
-//! - [`Hub::receive`]: what the hub's HTTP layer calls for every message a
-//!   country gateway submits.
+//! - [`Hub::receive`]: what the hub's routes ([`routes`]) call for every message
+//!   a country gateway submits; [`state`] is what they share with the
+//!   delivery workers ([`delivery`]).
 //!
 //! Outgoing messages are queued as deliveries in the [`Store`] (source partner
 //! [`HUB_PARTNER`], destinations `gateway:XX`); the forwarder delivers them and
 //! reports success through [`Hub::delivered`].
 
 pub mod config;
+pub mod delivery;
 pub mod fault;
-pub mod http;
 pub mod matching;
 pub mod openapi;
 pub mod register;
+pub mod routes;
 pub mod routing;
+pub mod state;
 #[cfg(test)]
 mod tests;
 
@@ -30,6 +33,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::audit::{Action, AuditEvent, Origin};
+use crate::domain::routing::{gateway_destination, same_country, trace_request_destination};
 use crate::store::{
     self, AcceptOutcome, Clock, Millis, NewMessage, Store, StoreError, StoreOptions, TraceState,
     Transition,
@@ -37,7 +41,6 @@ use crate::store::{
 use matching::{find_matches, hit_notifications, NoMatchReason};
 use register::Register;
 pub use register::{RegisterOutcome, RegisteredRecord};
-use crate::domain::routing::{gateway_destination, same_country, trace_request_destination};
 use routing::route_trace_response;
 
 /// The source partner of the messages the hub itself produces.

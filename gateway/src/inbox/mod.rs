@@ -13,9 +13,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::api::ingest::{ingest_as, IngestReport, Route, Submission};
 use crate::config::Inbound;
-use crate::service::Shared;
+use crate::ingest::{ingest_as, IngestReport, Route, Submission};
+use crate::shared::Shared;
 
 /// One watched folder.
 #[derive(Debug, Clone)]

@@ -1,4 +1,6 @@
 //! Prometheus metrics (prometheus-client), rendered as text at `GET /metrics`.
+//! They are counted through the typed events of [`super::events`] only, so
+//! that every count goes with its log line.
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -96,13 +98,13 @@ impl Metrics {
         }
     }
 
-    pub fn accepted(&self, partner: &str, kind: &str) {
+    pub(super) fn accepted(&self, partner: &str, kind: &str) {
         self.messages_in
             .get_or_create(&labels(&[("partner", partner), ("kind", kind)]))
             .inc();
     }
 
-    pub fn rejected(&self, partner: &str, n: u64) {
+    pub(super) fn rejected(&self, partner: &str, n: u64) {
         if n > 0 {
             self.rejected
                 .get_or_create(&labels(&[("partner", partner)]))
@@ -110,13 +112,13 @@ impl Metrics {
         }
     }
 
-    pub fn duplicate(&self, partner: &str) {
+    pub(super) fn duplicate(&self, partner: &str) {
         self.duplicates
             .get_or_create(&labels(&[("partner", partner)]))
             .inc();
     }
 
-    pub fn delivered(&self, destination: &str, kind: &str, latency_seconds: f64) {
+    pub(super) fn delivered(&self, destination: &str, kind: &str, latency_seconds: f64) {
         self.delivered
             .get_or_create(&labels(&[("destination", destination), ("kind", kind)]))
             .inc();
@@ -125,13 +127,18 @@ impl Metrics {
             .observe(latency_seconds.max(0.0));
     }
 
-    pub fn failure(&self, destination: &str, outcome: &str) {
+    pub(super) fn failure(&self, destination: &str, outcome: &str) {
         self.failures
             .get_or_create(&labels(&[
                 ("destination", destination),
                 ("outcome", outcome),
             ]))
             .inc();
+    }
+
+    /// Logs and counts `event`.
+    pub fn emit(&self, event: impl super::events::Event) {
+        event.emit(self);
     }
 
     /// The text exposition, with the queue depth just read from the store.

@@ -1,9 +1,10 @@
-//! Deny by default, table-driven: every route of [`ROUTES`] and of the hub's
-//! router is tried with every wrong identity (no credential, an unknown key,
+//! Deny by default, table-driven: every route of the gateway's router and of
+//! the hub's is tried with every wrong identity (no credential, an unknown key,
 //! another partner, the hub's key on partner routes, a partner on operator
 //! routes, another country's gateway at the hub); each must be refused with
 //! 401, 403 or 404 (404 where existence must not leak). The table must name
-//! every route of [`ROUTES`], so that no route can be added without its row.
+//! every route of the gateway's document (which is its router's, see
+//! `http::door`), so that no route can be added without its row.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -12,10 +13,10 @@ use std::sync::Arc;
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::auth::hash_key;
-use super::ROUTES;
 use crate::config::Config;
-use crate::service::Shared;
+use crate::http::keys::hash_key;
+use crate::http::openapi::documented_routes;
+use crate::shared::Shared;
 use crate::test_support::call;
 
 const OPS: &str = "ops-key";
@@ -41,7 +42,8 @@ enum Allowed {
     Hub,
 }
 
-async fn gateway(dir: &Path) -> (Router, Arc<Shared>) {
+/// The gateway's router, its document, and what its roads share.
+async fn gateway(dir: &Path) -> (Router, utoipa::openapi::OpenApi, Arc<Shared>) {
     let text = format!(
         r#"[gateway]
 country = "RS"
@@ -76,7 +78,8 @@ api_key_hashes = ["{br}"]
     let (config, registry) = Config::parse(&text, &dir.join("gateway.toml")).unwrap();
     let store = crate::store::open(&config.store_url).await.unwrap();
     let shared = Arc::new(Shared::new(config, registry, store));
-    (super::router(Arc::clone(&shared)), shared)
+    let (router, document) = crate::api::router_and_document(Arc::clone(&shared));
+    (router, document, shared)
 }
 
 fn header(n: u32) -> Value {
@@ -136,10 +139,25 @@ fn allowed(rule: Allowed, identity: &str) -> bool {
     }
 }
 
+/// The gateway's router serves exactly the routes of the document it serves,
+/// and the document names both ways of presenting a key.
+#[tokio::test]
+async fn the_gateway_router_and_its_document_are_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, document, _) = gateway(dir.path()).await;
+    crate::http::door::assert_serves_its_document(&app, &document).await;
+    let (status, served) = call(&app, "GET", "/openapi.json", None, &Value::Null).await;
+    assert_eq!(status, 200);
+    assert_eq!(served, serde_json::to_value(&document).unwrap());
+    let schemes = &served["components"]["securitySchemes"];
+    assert_eq!(schemes["bearer"]["scheme"], "bearer");
+    assert_eq!(schemes["api_key"]["name"], "X-Api-Key");
+}
+
 #[tokio::test]
 async fn every_gateway_route_refuses_every_wrong_identity() {
     let dir = tempfile::tempdir().unwrap();
-    let (app, _shared) = gateway(dir.path()).await;
+    let (app, document, _shared) = gateway(dir.path()).await;
 
     // A message of `rs` and a trace it requested, so that other callers have
     // something to be refused.
@@ -287,8 +305,11 @@ async fn every_gateway_route_refuses_every_wrong_identity() {
         ),
     ];
 
-    let table: BTreeSet<(&str, &str)> = rows.iter().map(|r| (r.0, r.1)).collect();
-    let routes: BTreeSet<(&str, &str)> = ROUTES.iter().copied().collect();
+    let table: BTreeSet<(String, String)> = rows
+        .iter()
+        .map(|r| (r.0.to_string(), r.1.to_string()))
+        .collect();
+    let routes = documented_routes(&document);
     assert_eq!(table, routes, "every route needs its row in this table");
 
     for (method, _, path, rule, body) in rows {
@@ -320,7 +341,7 @@ async fn every_gateway_route_refuses_every_wrong_identity() {
 #[tokio::test]
 async fn partners_submit_only_for_their_owner_and_country() {
     let dir = tempfile::tempdir().unwrap();
-    let (app, _) = gateway(dir.path()).await;
+    let (app, _, _) = gateway(dir.path()).await;
     let batch = json!({"messages": [
         record(1, "RS", "RS-MUP"),
         record(2, "RS", "RS-BIA"),
@@ -379,42 +400,9 @@ async fn partners_submit_only_for_their_owner_and_country() {
 
 mod hub {
     use super::*;
-    use crate::config::{Forward, Retry, Secret};
-    use crate::hub::config::{GatewayPeer, HubConfig};
-    use crate::hub::http::{router, HubState};
-    use crate::hub::Hub;
-    use crate::store::StoreOptions;
 
     async fn hub(dir: &Path) -> Router {
-        let hub = Hub::open(
-            &dir.join("hub.db").display().to_string(),
-            StoreOptions::default(),
-        )
-        .await
-        .unwrap();
-        let peer = |country: &str| GatewayPeer {
-            country: country.to_string(),
-            url: "http://127.0.0.1:9".to_string(),
-            key_hashes: vec![hash_key(&format!("{country}-key")).unwrap()],
-            key: Secret::new("unused".to_string()),
-            client_certs: Vec::new(),
-            client_tls: crate::tls::ClientTls::default(),
-            retry: Retry::default(),
-        };
-        let config = HubConfig {
-            file: dir.join("hub.toml"),
-            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-            body_limit: 1 << 20,
-            request_timeout: std::time::Duration::from_secs(30),
-            header_timeout: std::time::Duration::from_secs(10),
-            idle_timeout: std::time::Duration::from_secs(60),
-            tls: None,
-            expire_interval: std::time::Duration::from_secs(60),
-            store_url: String::new(),
-            forward: Forward::default(),
-            gateways: vec![peer("RS"), peer("BR"), peer("DE")],
-        };
-        router(Arc::new(HubState::new(config, hub)))
+        crate::hub::routes::router(crate::test_support::hub_state(dir).await)
     }
 
     /// Every hub route: none and an unknown key get 401 everywhere; another

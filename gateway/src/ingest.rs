@@ -10,8 +10,9 @@ use uuid::Uuid;
 
 use crate::audit::{self, Action, AuditEvent, Origin};
 use crate::domain::routing::HUB;
-use crate::service::Shared;
+use crate::shared::Shared;
 use crate::store::{AcceptOutcome, DuplicateReason, NewMessage, StoreError};
+use crate::telemetry::events::{Accepted, Duplicate, Rejected};
 
 /// What happened to one record of a request or file.
 #[derive(Debug, Clone, Serialize)]
@@ -344,8 +345,11 @@ pub async fn ingest_as(
                 match outcomes.next() {
                     Some(AcceptOutcome::Accepted { message_id }) => {
                         report.accepted += 1;
-                        shared.metrics.accepted(partner, kind);
-                        tracing::info!(%message_id, partner, kind, "accepted");
+                        shared.metrics.emit(Accepted {
+                            message_id,
+                            partner,
+                            kind,
+                        });
                         RecordResult {
                             index,
                             outcome: "accepted",
@@ -363,8 +367,11 @@ pub async fn ingest_as(
                         reason,
                     }) => {
                         report.duplicates += 1;
-                        shared.metrics.duplicate(partner);
-                        tracing::info!(%message_id, %original_message_id, partner, "duplicate");
+                        shared.metrics.emit(Duplicate {
+                            message_id,
+                            original_message_id,
+                            partner,
+                        });
                         RecordResult {
                             index,
                             outcome: "duplicate",
@@ -399,7 +406,10 @@ pub async fn ingest_as(
         };
         report.results.push(item);
     }
-    shared.metrics.rejected(partner, report.rejected);
+    shared.metrics.emit(Rejected {
+        partner,
+        count: report.rejected,
+    });
     Ok(report)
 }
 

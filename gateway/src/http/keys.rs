@@ -1,12 +1,12 @@
-//! API keys: `Authorization: Bearer <key>` or `X-Api-Key: <key>`, checked against
-//! the argon2 hashes in the config. A verified key is remembered by its SHA-256
-//! (never the key itself), so argon2 runs once per key, not once per request; a
-//! refused key is answered from memory for a minute.
+//! Who holds which credential: API keys checked against the argon2 hashes of the
+//! config, client-certificate rules and rate limits. A verified key is
+//! remembered by its SHA-256 (never the key itself), so argon2 runs once per
+//! key, not once per request; a refused key is answered from memory for a minute.
 //!
-//! A verified TLS client certificate ([`crate::net::Peer`]) maps to its holder by
-//! the `client_certs` rules ([`CertRule`]); a certificate that maps to nobody is
-//! refused even when a key is sent too. Partners with a `rate_limit` are held to
-//! it here, after authentication (token buckets of the `governor` crate).
+//! A verified TLS client certificate ([`super::serve::Peer`]) maps to its holder
+//! by the `client_certs` rules ([`CertRule`]). Partners with a `rate_limit` are
+//! held to it (token buckets of the `governor` crate). How a request presents
+//! its credential is the extractors' business ([`super::auth`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use argon2::password_hash::{PasswordHash, PasswordVerifier};
 use argon2::Argon2;
-use axum::http::HeaderMap;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use sha2::{Digest, Sha256};
@@ -98,21 +97,6 @@ impl Keys {
                 .check()
                 .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now())),
         }
-    }
-
-    /// The presented key, if any.
-    pub fn presented(headers: &HeaderMap) -> Option<String> {
-        if let Some(v) = headers.get(axum::http::header::AUTHORIZATION) {
-            let v = v.to_str().ok()?;
-            let (scheme, key) = v.split_once(' ')?;
-            return scheme
-                .eq_ignore_ascii_case("bearer")
-                .then(|| key.trim().to_string());
-        }
-        headers
-            .get("x-api-key")
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.trim().to_string())
     }
 
     /// Whose key this is, or `None`.

@@ -1,0 +1,87 @@
+//! The reference hub as a service: opens its register and store, serves its
+//! routes, delivers its messages to the gateways, expires overdue traces, and
+//! stops gracefully ([`super::runtime`]).
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use super::runtime::{self, Service};
+use crate::http::serve::ServeOptions;
+use crate::hub::config::HubConfig;
+use crate::hub::state::HubState;
+use crate::hub::Hub;
+use crate::store::StoreOptions;
+
+/// Runs the hub until `shutdown` completes, then stops gracefully: no new
+/// requests, in-flight ones finish, the workers stop after their current
+/// delivery and give their leases back, the store closes.
+pub async fn run(
+    config: HubConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let listener = runtime::bind(config.listen).await?;
+    run_on(listener, config, shutdown).await
+}
+
+/// Like [`run`], on a listener bound by the caller (the in-process demo binds
+/// `127.0.0.1:0` first to learn its ports); `config.listen` is not used.
+pub async fn run_on(
+    listener: TcpListener,
+    config: HubConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let tls = runtime::acceptor(config.tls.as_ref())?;
+    let hub = Hub::open(&config.store_url, StoreOptions::default())
+        .await
+        .with_context(|| format!("cannot open the store {}", config.store_url))?;
+    let addr = listener.local_addr()?;
+    let state = Arc::new(HubState::new(config, hub));
+    let instance = format!("hub-{}", uuid::Uuid::new_v4().simple());
+    let (stop, stop_rx) = watch::channel(false);
+    let mut tasks = crate::forward::spawn(
+        Arc::clone(&state),
+        crate::hub::delivery::workers(&state.config, &instance),
+        stop_rx.clone(),
+    );
+    tasks.push(tokio::spawn(expire_job(Arc::clone(&state), stop_rx)));
+    let options = ServeOptions {
+        tls,
+        header_timeout: state.config.header_timeout,
+        idle_timeout: state.config.idle_timeout,
+        drain_timeout: state.config.request_timeout + std::time::Duration::from_secs(1),
+    };
+    let scheme = runtime::scheme(&options);
+    tracing::info!(%addr, gateways = state.config.gateways.len(), scheme, "hub listening");
+    let service = Service {
+        name: "iarms-gateway hub",
+        router: crate::hub::routes::router(Arc::clone(&state)),
+        options,
+        tasks,
+        stop,
+    };
+    let closing = Arc::clone(&state);
+    service
+        .run(listener, shutdown, async move { closing.hub.close().await })
+        .await
+}
+
+/// Expires open traces past their due date every `expire_interval`.
+async fn expire_job(state: Arc<HubState>, mut stop: watch::Receiver<bool>) {
+    let every = state.config.expire_interval;
+    while !*stop.borrow() {
+        match state.hub.expire_due().await {
+            Ok(expired) if !expired.is_empty() => {
+                tracing::info!(?expired, "traces expired")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "the expiry job failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}

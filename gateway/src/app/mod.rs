@@ -1,0 +1,10 @@
+//! The top of the library: the runtime that starts and stops a service
+//! ([`runtime`]), and how the gateway ([`gateway`]) and the reference hub
+//! ([`hub`]) are put together from the layers below.
+
+pub mod gateway;
+pub mod hub;
+pub mod runtime;
+
+#[cfg(test)]
+mod authz_tests;

@@ -1,0 +1,106 @@
+//! Starting and stopping a service, the same for the gateway and the hub:
+//! serve the router on the listener until `shutdown`, then stop gracefully:
+//! no new connections, in-flight requests finish, the background tasks stop
+//! after their current piece of work (the forwarders give their leases back),
+//! and the store closes.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::http::serve::{serve, ServeOptions};
+use crate::tls::{Acceptor, ServerTls};
+
+/// A service ready to serve.
+pub struct Service {
+    /// How the service names itself on stderr (`iarms-gateway`, `iarms-gateway hub`).
+    pub name: &'static str,
+    pub router: Router,
+    pub options: ServeOptions,
+    /// The background tasks; they stop when [`Service::stop`] turns true.
+    pub tasks: Vec<JoinHandle<()>>,
+    pub stop: watch::Sender<bool>,
+}
+
+impl Service {
+    /// Serves until `shutdown` completes, stops the tasks, then runs `close`.
+    pub async fn run(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+        close: impl Future<Output = ()>,
+    ) -> anyhow::Result<()> {
+        let Service {
+            name,
+            router,
+            options,
+            tasks,
+            stop,
+        } = self;
+        let addr: SocketAddr = listener.local_addr()?;
+        eprintln!("{name} listening on {}://{addr}", scheme(&options));
+        let served = serve(listener, router, options, shutdown).await;
+        tracing::info!("stopping: no new requests; stopping the workers");
+        let _ = stop.send(true);
+        for task in tasks {
+            let _ = task.await;
+        }
+        close.await;
+        eprintln!("{name} stopped");
+        served.context("the HTTP server failed")
+    }
+}
+
+/// `https` when the service has TLS.
+pub fn scheme(options: &ServeOptions) -> &'static str {
+    if options.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    }
+}
+
+/// The TLS acceptor of `[tls]`, if configured.
+pub fn acceptor(tls: Option<&ServerTls>) -> anyhow::Result<Option<Arc<Acceptor>>> {
+    tls.map(|tls| {
+        Acceptor::new(tls)
+            .map(Arc::new)
+            .context("cannot set up TLS ([tls])")
+    })
+    .transpose()
+}
+
+/// Binds `listen`, naming the address when it cannot.
+pub async fn bind(listen: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

@@ -1,0 +1,262 @@
+//! The routes country gateways submit messages to: records, searches, trace
+//! requests and responses, and hits (which the hub refuses: it issues them).
+//!
+//! Every message is validated like at a gateway (decoded with `iarms-json`, then
+//! [`pipeline::prepare`]) and handed to [`Hub::receive`](crate::hub::Hub::receive) with the country of the
+//! authenticated key (never what the body claims). A 2xx reply is sent only after
+//! `receive` returned, so it is durable. Resends are recognised by message id,
+//! and an `Idempotency-Key` gets the first answer again (the front door's layer).
+
+use std::io::Cursor;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use iarms_adapters::{pipeline, Limits, Message, MessageKind, Registry};
+use serde_json::{json, Value};
+
+use super::hub_error;
+use crate::http::auth::GatewayCountry;
+use crate::http::canonical::canonical_submission;
+use crate::http::error::ApiError;
+use crate::http::idempotency::Outcome;
+use crate::http::openapi::{CanonicalMessages, ErrorBody};
+use crate::hub::state::HubState;
+
+const RECORDS: &[MessageKind] = &[MessageKind::Record];
+const SEARCHES: &[MessageKind] = &[MessageKind::Search];
+const TRACES: &[MessageKind] = &[MessageKind::TraceRequest, MessageKind::TraceResponse];
+const RESPONSES: &[MessageKind] = &[MessageKind::TraceResponse];
+const HITS: &[MessageKind] = &[MessageKind::HitNotification];
+
+/// Records of the caller's country.
+#[utoipa::path(post, path = "/v1/records", params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters; the same request gets the first answer again")),
+    request_body(content = CanonicalMessages, content_type = "application/json"),
+    responses(
+        (status = 200, description = "what the hub did: one outcome, or `{\"results\": [...]}` for a batch", body = Object),
+        (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: a record of another country", body = ErrorBody),
+        (status = 409, description = "`idempotency_conflict`", body = ErrorBody),
+        (status = 422, description = "`invalid` (located errors), `wrong_endpoint`, `empty`", body = ErrorBody),
+        (status = 503, description = "`store_unavailable`", body = ErrorBody),
+))]
+pub(super) async fn records(
+    State(state): State<Arc<HubState>>,
+    GatewayCountry(country): GatewayCountry,
+    body: Bytes,
+) -> Result<Outcome, ApiError> {
+    receive_all(&state, &country, &body, RECORDS, None).await
+}
+
+/// Searches of the caller's country; the outcome lists the hits and the
+/// notifications queued for the searching and the owner country.
+#[utoipa::path(post, path = "/v1/searches", params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters; the same request gets the first answer again")),
+    request_body(content = CanonicalMessages, content_type = "application/json"),
+    responses(
+        (status = 200, description = "the search's hits and queued notifications", body = Object),
+        (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: a search of another country", body = ErrorBody),
+        (status = 409, description = "`idempotency_conflict`", body = ErrorBody),
+        (status = 422, description = "`invalid`, `wrong_endpoint`, `empty`", body = ErrorBody),
+        (status = 503, description = "`store_unavailable`", body = ErrorBody),
+))]
+pub(super) async fn searches(
+    State(state): State<Arc<HubState>>,
+    GatewayCountry(country): GatewayCountry,
+    body: Bytes,
+) -> Result<Outcome, ApiError> {
+    receive_all(&state, &country, &body, SEARCHES, None).await
+}
+
+/// Trace requests of the caller's country (routed to the requested country's
+/// gateway) and trace responses.
+#[utoipa::path(post, path = "/v1/traces", params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters; the same request gets the first answer again")),
+    request_body(content = CanonicalMessages, content_type = "application/json"),
+    responses(
+        (status = 200, description = "the trace's destination (a `warnings` list when no gateway is configured for it)", body = Object),
+        (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`, `not_asked`", body = ErrorBody),
+        (status = 409, description = "`trace_conflict`, `trace_closed`, `idempotency_conflict`", body = ErrorBody),
+        (status = 422, description = "`invalid`, `wrong_endpoint`, `empty`", body = ErrorBody),
+        (status = 503, description = "`store_unavailable`", body = ErrorBody),
+))]
+pub(super) async fn traces(
+    State(state): State<Arc<HubState>>,
+    GatewayCountry(country): GatewayCountry,
+    body: Bytes,
+) -> Result<Outcome, ApiError> {
+    receive_all(&state, &country, &body, TRACES, None).await
+}
+
+/// Hit notifications come from the hub only: [`Hub::receive`](crate::hub::Hub::receive) answers 403.
+#[utoipa::path(post, path = "/v1/hits", params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters; the same request gets the first answer again")),
+    request_body(content = CanonicalMessages, content_type = "application/json"),
+    responses(
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: hit notifications are issued by the hub", body = ErrorBody),
+        (status = 422, description = "`invalid`, `wrong_endpoint`, `empty`", body = ErrorBody),
+))]
+pub(super) async fn hits(
+    State(state): State<Arc<HubState>>,
+    GatewayCountry(country): GatewayCountry,
+    body: Bytes,
+) -> Result<Outcome, ApiError> {
+    receive_all(&state, &country, &body, HITS, None).await
+}
+
+/// The requested country's answers to trace `id`.
+#[utoipa::path(post, path = "/v1/traces/{id}/responses",
+    params(("id" = String, Path, description = "the trace id"), ("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters; the same request gets the first answer again")),
+    request_body(content = CanonicalMessages, content_type = "application/json"),
+    responses(
+        (status = 200, description = "the destination and the trace's transition", body = Object),
+        (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`not_asked`: the trace was not addressed to the caller's country", body = ErrorBody),
+        (status = 404, description = "`unknown_trace`", body = ErrorBody),
+        (status = 409, description = "`trace_closed`, `trace_transition`, `idempotency_conflict`", body = ErrorBody),
+        (status = 422, description = "`trace_mismatch`, `invalid`, `wrong_endpoint`, `empty`", body = ErrorBody),
+        (status = 503, description = "`store_unavailable`", body = ErrorBody),
+))]
+pub(super) async fn trace_responses(
+    State(state): State<Arc<HubState>>,
+    Path(trace_id): Path<String>,
+    GatewayCountry(country): GatewayCountry,
+    body: Bytes,
+) -> Result<Outcome, ApiError> {
+    receive_all(&state, &country, &body, RESPONSES, Some(trace_id)).await
+}
+
+/// Decodes and validates the whole body first (nothing is received when any
+/// message is invalid), then receives each message in order. One message
+/// answers with its outcome; a `{"messages": [...]}` batch with `{"results": [...]}`,
+/// each an outcome or an error, and the status of the first error, if any.
+async fn receive_all(
+    state: &HubState,
+    country: &str,
+    body: &[u8],
+    kinds: &'static [MessageKind],
+    trace_id: Option<String>,
+) -> Result<Outcome, ApiError> {
+    let (document, single) = canonical_submission(body)?;
+    let messages = decode(&state.registry, document, kinds).await?;
+    if let Some(id) = &trace_id {
+        for (i, m) in messages.iter().enumerate() {
+            if !matches!(m, Message::TraceResponse(r) if r.trace_id == *id) {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "trace_mismatch",
+                    format!("message {} does not answer trace `{id}`", i + 1),
+                )
+                .at(json!({ "pointer": format!("/messages/{i}/trace_id") })));
+            }
+        }
+    }
+    if single && messages.len() == 1 {
+        let message = messages.into_iter().next().ok_or_else(internal)?;
+        let outcome = state
+            .hub
+            .receive(country, message)
+            .await
+            .map_err(hub_error)?;
+        return Ok(Outcome {
+            status: StatusCode::OK,
+            body: state.reply(country, &outcome),
+        });
+    }
+    let mut status = StatusCode::OK;
+    let mut results = Vec::with_capacity(messages.len());
+    for message in messages {
+        match state.hub.receive(country, message).await {
+            Ok(outcome) => results.push(state.reply(country, &outcome)),
+            Err(e) => {
+                let e = hub_error(e);
+                if status == StatusCode::OK {
+                    status = e.status;
+                }
+                results.push(json!({"error": {"code": e.code, "message": e.message}}));
+            }
+        }
+    }
+    Ok(Outcome {
+        status,
+        body: json!({ "results": results }),
+    })
+}
+
+fn internal() -> ApiError {
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "the message was lost in decoding",
+    )
+}
+
+/// Every message of an `iarms-json` document, normalised and validated; the
+/// first invalid one refuses the request with its located errors.
+async fn decode(
+    registry: &Registry,
+    document: Vec<u8>,
+    kinds: &'static [MessageKind],
+) -> Result<Vec<Message>, ApiError> {
+    let adapter = registry.get("iarms-json").ok_or_else(|| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the iarms-json format is missing",
+        )
+    })?;
+    let invalid = |index: usize, errors: Vec<iarms_adapters::RecordError>| {
+        let first = errors
+            .first()
+            .map(|e| e.to_string())
+            .unwrap_or_else(|| "invalid".to_string());
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            format!("message {index} is invalid: {first}"),
+        )
+        .at(json!({
+            "index": index,
+            "errors": serde_json::to_value(&errors).unwrap_or(Value::Null),
+        }))
+    };
+    tokio::task::spawn_blocking(move || {
+        let stream = adapter
+            .decode(Box::new(Cursor::new(document)), Limits::default())
+            .map_err(|e| invalid(1, vec![e]))?;
+        let mut out = Vec::new();
+        for (i, item) in stream.enumerate() {
+            let index = i + 1;
+            let message = item
+                .map_err(|e| invalid(index, vec![e]))
+                .and_then(|decoded| pipeline::prepare(decoded).map_err(|e| invalid(index, e)))?;
+            if !kinds.contains(&message.kind()) {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "wrong_endpoint",
+                    format!(
+                        "message {index}: a {} message does not belong at this endpoint",
+                        message.kind().tag()
+                    ),
+                )
+                .at(json!({ "index": index })));
+            }
+            out.push(message);
+        }
+        if out.is_empty() {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "empty",
+                "the body holds no message",
+            ));
+        }
+        Ok(out)
+    })
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+}

@@ -1,0 +1,155 @@
+//! Typed internal events. Each one writes its log line and moves its metric
+//! in one place, so a count and the line that explains it cannot drift apart;
+//! the roads only say what happened (`metrics.emit(Accepted { .. })`).
+
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use super::Metrics;
+
+/// Something that happened, logged and counted by [`Metrics::emit`].
+pub trait Event {
+    fn emit(self, metrics: &Metrics);
+}
+
+/// A message of `partner` was accepted and stored.
+#[derive(Debug, Clone, Copy)]
+pub struct Accepted<'a> {
+    pub message_id: Uuid,
+    pub partner: &'a str,
+    pub kind: &'a str,
+}
+
+impl Event for Accepted<'_> {
+    fn emit(self, metrics: &Metrics) {
+        let Accepted {
+            message_id,
+            partner,
+            kind,
+        } = self;
+        tracing::info!(%message_id, partner, kind, "accepted");
+        metrics.accepted(partner, kind);
+    }
+}
+
+/// A resent message was recognised as a duplicate of one already stored.
+#[derive(Debug, Clone, Copy)]
+pub struct Duplicate<'a> {
+    pub message_id: Uuid,
+    pub original_message_id: Uuid,
+    pub partner: &'a str,
+}
+
+impl Event for Duplicate<'_> {
+    fn emit(self, metrics: &Metrics) {
+        let Duplicate {
+            message_id,
+            original_message_id,
+            partner,
+        } = self;
+        tracing::info!(%message_id, %original_message_id, partner, "duplicate");
+        metrics.duplicate(partner);
+    }
+}
+
+/// Records of one request or file were rejected (each is reported to the
+/// sender with its located errors; the log carries no record contents).
+#[derive(Debug, Clone, Copy)]
+pub struct Rejected<'a> {
+    pub partner: &'a str,
+    pub count: u64,
+}
+
+impl Event for Rejected<'_> {
+    fn emit(self, metrics: &Metrics) {
+        metrics.rejected(self.partner, self.count);
+    }
+}
+
+/// A delivery reached its destination.
+#[derive(Debug, Clone, Copy)]
+pub struct Delivered<'a> {
+    pub message_id: Uuid,
+    pub destination: &'a str,
+    pub kind: &'a str,
+    /// The destination's HTTP status (none for a directory).
+    pub status: Option<u16>,
+    /// From acceptance to delivery.
+    pub latency_seconds: f64,
+}
+
+impl Event for Delivered<'_> {
+    fn emit(self, metrics: &Metrics) {
+        let Delivered {
+            message_id,
+            destination,
+            kind,
+            status,
+            latency_seconds,
+        } = self;
+        tracing::info!(%message_id, destination = %destination, ?status, "delivered");
+        metrics.delivered(destination, kind, latency_seconds);
+    }
+}
+
+/// A delivery attempt failed and will be retried after `retry_in`.
+#[derive(Debug, Clone, Copy)]
+pub struct DeliveryRetried<'a> {
+    pub message_id: Uuid,
+    pub destination: &'a str,
+    pub attempt: u32,
+    pub retry_in: Duration,
+    pub reason: &'a str,
+}
+
+impl Event for DeliveryRetried<'_> {
+    fn emit(self, metrics: &Metrics) {
+        let DeliveryRetried {
+            message_id,
+            destination,
+            attempt,
+            retry_in,
+            reason,
+        } = self;
+        let retry_in_ms = retry_in.as_millis() as u64;
+        tracing::warn!(%message_id, destination = %destination, attempt, retry_in_ms, %reason, "delivery failed");
+        metrics.failure(destination, "retry");
+    }
+}
+
+/// A delivery failed for good: a permanent refusal, or its last attempt.
+#[derive(Debug, Clone, Copy)]
+pub struct DeliveryDead<'a> {
+    pub message_id: Uuid,
+    pub destination: &'a str,
+    pub attempt: u32,
+    pub reason: &'a str,
+}
+
+impl Event for DeliveryDead<'_> {
+    fn emit(self, metrics: &Metrics) {
+        let DeliveryDead {
+            message_id,
+            destination,
+            attempt,
+            reason,
+        } = self;
+        tracing::warn!(%message_id, destination = %destination, attempt, %reason, "delivery dead");
+        metrics.failure(destination, "dead");
+    }
+}
+
+/// The hub answered a message of a country's gateway (`gateway:XX`), counted
+/// per gateway and kind; the hub's handlers log nothing per message.
+#[derive(Debug, Clone, Copy)]
+pub struct HubReceived<'a> {
+    pub gateway: &'a str,
+    pub kind: &'a str,
+}
+
+impl Event for HubReceived<'_> {
+    fn emit(self, metrics: &Metrics) {
+        metrics.accepted(self.gateway, self.kind);
+    }
+}
