@@ -20,6 +20,8 @@ pub mod http;
 pub mod hub;
 pub mod inbox;
 pub mod ingest;
+#[cfg(test)]
+mod layers;
 pub mod shared;
 pub mod store;
 pub mod telemetry;
