@@ -1,5 +1,5 @@
 //! `hub.toml`: the reference hub's configuration, checked with located errors
-//! (file, line, key) by the same [`Checker`] as `gateway.toml`.
+//! (file, line, key) by the same [`Checker`] and table checks as `gateway.toml`.
 //! See `gateway/examples/hub.toml` and `docs/gateway.md`.
 
 use std::collections::HashSet;
@@ -10,10 +10,12 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::config::{
-    Checker, ConfigError, ConfigErrors, Forward, RawCertRule, RawForward, RawRetry, RawTls, Retry,
-    Secret,
-};
+use crate::config::check::{resolve_path, Checker};
+use crate::config::diagnostics::{self, ConfigErrors};
+use crate::config::forward::{RawForward, RawRetry};
+use crate::config::store::store_url;
+use crate::config::tls::{RawCertRule, RawTls};
+use crate::config::{Forward, Retry, Secret};
 use crate::tls::{CertRule, ClientTls, ServerTls};
 
 /// The checked hub configuration.
@@ -58,43 +60,19 @@ pub struct GatewayPeer {
 impl HubConfig {
     /// Reads and checks a file; every fault comes back located.
     pub fn load(path: &Path) -> Result<HubConfig, ConfigErrors> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            ConfigErrors(vec![ConfigError {
-                file: path.display().to_string(),
-                line: None,
-                key: None,
-                message: format!("cannot read: {e}"),
-            }])
-        })?;
-        HubConfig::parse(&text, path)
+        HubConfig::parse(&diagnostics::read(path)?, path)
     }
 
     /// Parses `text` as the file `path` (relative paths resolve against its folder).
     pub fn parse(text: &str, path: &Path) -> Result<HubConfig, ConfigErrors> {
-        let mut checker = Checker {
-            file: path.display().to_string(),
-            text,
-            errors: Vec::new(),
-        };
-        let raw: RawHubConfig = match toml::from_str(text) {
-            Ok(raw) => raw,
-            Err(e) => {
-                let line = e.span().map(|s| checker.line_of(s.start));
-                return Err(ConfigErrors(vec![ConfigError {
-                    file: checker.file.clone(),
-                    line,
-                    key: None,
-                    message: e.message().to_string(),
-                }]));
-            }
-        };
+        let mut checker = Checker::new(path, text);
+        let raw: RawHubConfig = diagnostics::parse_toml(text, &checker.file)?;
         let base = path
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
         let config = build(&mut checker, raw, &base);
-        let mut errors = checker.errors;
-        errors.sort_by_key(|e| e.line.unwrap_or(usize::MAX));
+        let errors = checker.into_errors();
         if errors.is_empty() {
             Ok(config)
         } else {
@@ -162,54 +140,26 @@ struct RawGateway {
 }
 
 fn build(c: &mut Checker<'_>, raw: RawHubConfig, base: &Path) -> HubConfig {
-    let resolve = |p: &str| -> PathBuf {
-        let p = PathBuf::from(p);
-        if p.is_absolute() {
-            p
-        } else {
-            base.join(p)
-        }
-    };
     let h = &raw.hub;
-    let listen = match h.listen.get_ref().parse::<SocketAddr>() {
-        Ok(a) => a,
-        Err(_) => {
-            c.error(
-                h.listen.span(),
-                "hub.listen",
-                format!(
-                    "`{}` is not a socket address (e.g. 127.0.0.1:8090)",
-                    h.listen.get_ref()
-                ),
-            );
-            SocketAddr::from(([127, 0, 0, 1], 8090))
-        }
-    };
-    let body_limit = match &h.body_limit_mib {
-        Some(v) if *v.get_ref() == 0 => {
-            c.error(v.span(), "hub.body_limit_mib", "must be at least 1");
-            10 << 20
-        }
-        Some(v) => (*v.get_ref() as usize) << 20,
-        None => 10 << 20,
-    };
-    let mut duration = |v: &Option<Spanned<String>>, key: &str, default: Duration| {
-        v.as_ref()
-            .and_then(|v| c.duration(v.get_ref(), v.span(), key))
-            .unwrap_or(default)
-    };
-    let request_timeout = duration(
-        &h.request_timeout,
+    let listen = c.listen(
+        &h.listen,
+        "hub.listen",
+        "127.0.0.1:8090",
+        SocketAddr::from(([127, 0, 0, 1], 8090)),
+    );
+    let body_limit = c.body_limit(h.body_limit_mib.as_ref(), "hub.body_limit_mib");
+    let request_timeout = c.duration_or(
+        h.request_timeout.as_ref(),
         "hub.request_timeout",
         Duration::from_secs(30),
     );
-    let header_timeout = duration(
-        &h.header_timeout,
+    let header_timeout = c.duration_or(
+        h.header_timeout.as_ref(),
         "hub.header_timeout",
         Duration::from_secs(10),
     );
-    let expire_interval = duration(
-        &h.expire_interval,
+    let expire_interval = c.duration_or(
+        h.expire_interval.as_ref(),
         "hub.expire_interval",
         Duration::from_secs(60),
     );
@@ -219,11 +169,7 @@ fn build(c: &mut Checker<'_>, raw: RawHubConfig, base: &Path) -> HubConfig {
             c.error(v.span(), "hub.expire_interval", "must be longer than 0");
         }
     }
-    let store_url = match &raw.store.url {
-        Some(url) if url.contains("://") || url.starts_with("sqlite:") => url.clone(),
-        Some(path) => resolve(path).display().to_string(),
-        None => base.join("hub.db").display().to_string(),
-    };
+    let store_url = store_url(raw.store.url.as_deref(), base, "hub.db");
     let forward = c.forward(&raw.forward);
     let tls = c.tls(raw.tls.as_ref(), base);
     let mut seen = HashSet::new();
@@ -231,13 +177,9 @@ fn build(c: &mut Checker<'_>, raw: RawHubConfig, base: &Path) -> HubConfig {
     for (i, g) in raw.gateway.iter().enumerate() {
         let key = format!("gateway[{}]", i + 1);
         let country = g.country.get_ref().trim().to_string();
-        if country.len() != 2 || !country.chars().all(|ch| ch.is_ascii_uppercase()) {
-            c.error(
-                g.country.span(),
-                format!("{key}.country"),
-                format!("`{country}` is not an ISO 3166-1 alpha-2 code (e.g. RS)"),
-            );
-        } else if !seen.insert(country.clone()) {
+        if c.country(&country, g.country.span(), &format!("{key}.country"))
+            && !seen.insert(country.clone())
+        {
             c.error(
                 g.country.span(),
                 format!("{key}.country"),
@@ -267,7 +209,7 @@ fn build(c: &mut Checker<'_>, raw: RawHubConfig, base: &Path) -> HubConfig {
             g.client_cert_file.as_deref(),
             g.client_key_file.as_deref(),
         );
-        let secret = match std::fs::read_to_string(resolve(g.key_file.get_ref())) {
+        let secret = match std::fs::read_to_string(resolve_path(base, g.key_file.get_ref())) {
             Ok(k) if !k.trim().is_empty() => Secret::new(k.trim().to_string()),
             Ok(_) => {
                 c.error(
