@@ -12,6 +12,7 @@
 
 pub mod api;
 pub mod app;
+pub mod atomic_file;
 pub mod audit;
 pub mod config;
 pub mod domain;

@@ -2,7 +2,7 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
 use std::collections::VecDeque;
@@ -11,6 +11,7 @@ use iarms_adapters::adapter::{DecodeResult, MessageStream};
 use iarms_adapters::error::EncodeError;
 use iarms_adapters::pipeline::prepare;
 use iarms_adapters::{ErrorCode, Location, Message, RecordError};
+use iarms_gateway::atomic_file::{AtomicFile, Step};
 
 /// An opened input and the name errors use for it.
 pub struct Input {
@@ -61,10 +62,7 @@ fn stdin_input() -> Input {
 pub enum Output {
     Stdout(BufWriter<std::io::Stdout>),
     Special(BufWriter<std::fs::File>),
-    File {
-        temp: BufWriter<tempfile::NamedTempFile>,
-        target: PathBuf,
-    },
+    File(AtomicFile),
 }
 
 impl Output {
@@ -80,18 +78,14 @@ impl Output {
                 Ok(Output::Special(BufWriter::new(file)))
             }
             Some(p) => {
-                let dir = match p.parent() {
-                    Some(d) if !d.as_os_str().is_empty() => d,
-                    _ => Path::new("."),
-                };
-                let temp = tempfile::Builder::new()
-                    .prefix(".iarms-")
-                    .tempfile_in(dir)
-                    .with_context(|| format!("cannot create a file in {}", dir.display()))?;
-                Ok(Output::File {
-                    temp: BufWriter::with_capacity(256 * 1024, temp),
-                    target: p.to_path_buf(),
-                })
+                let file = AtomicFile::create(p).with_context(|| {
+                    let dir = p.parent().filter(|d| !d.as_os_str().is_empty());
+                    format!(
+                        "cannot create a file in {}",
+                        dir.unwrap_or(Path::new(".")).display()
+                    )
+                })?;
+                Ok(Output::File(file))
             }
         }
     }
@@ -100,7 +94,7 @@ impl Output {
         match self {
             Output::Stdout(w) => w,
             Output::Special(w) => w,
-            Output::File { temp, .. } => temp,
+            Output::File(file) => file,
         }
     }
 
@@ -109,18 +103,14 @@ impl Output {
         match self {
             Output::Stdout(mut w) => w.flush().context("cannot write to standard output"),
             Output::Special(mut w) => w.flush().context("cannot write the output"),
-            Output::File { temp, target } => {
-                let temp = temp
-                    .into_inner()
-                    .map_err(|e| e.into_error())
-                    .context("cannot write the output file")?;
-                temp.as_file()
-                    .sync_all()
-                    .context("cannot sync the output file")?;
-                temp.persist(&target)
-                    .with_context(|| format!("cannot write {}", target.display()))?;
-                Ok(())
-            }
+            Output::File(file) => file.commit().map_err(|e| {
+                let context = match e.step {
+                    Step::Write => "cannot write the output file".to_string(),
+                    Step::Sync => "cannot sync the output file".to_string(),
+                    Step::Rename => format!("cannot write {}", e.target.display()),
+                };
+                anyhow::Error::new(e.source).context(context)
+            }),
         }
     }
 }

@@ -7,11 +7,12 @@
 //! it gave one); 408, 429, 5xx, timeouts and connection errors are retried with
 //! exponential backoff and jitter up to `max_attempts`, then dead; any other 4xx,
 //! and a message the destination's format cannot carry, is dead at once with the
-//! reason. Directory sinks write a temporary file and rename it into place.
+//! reason. Directory sinks write a temporary file and rename it into place
+//! ([`crate::atomic_file`]).
 //! A kind a partner's format cannot carry goes to it in canonical JSON ([`FALLBACK`]).
 
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,6 +22,7 @@ use iarms_adapters::{Adapter, Message, MessageKind};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::atomic_file;
 use crate::config::{Forward, Outbound, Retry};
 use crate::domain::routing::HUB;
 use crate::shared::Shared;
@@ -440,14 +442,18 @@ pub async fn deliver(sink: &Sink, client: &reqwest::Client, claimed: &ClaimedDel
                     claimed.kind.tag(),
                     extension(&bytes)
                 );
-                let dir = dir.clone();
-                match tokio::task::spawn_blocking(move || write_atomic(&dir, &name, &bytes)).await {
-                    Ok(Ok(path)) => Attempt::Delivered(Receipt {
+                let path = dir.join(name);
+                let target = path.clone();
+                match tokio::task::spawn_blocking(move || atomic_file::write(&target, &bytes)).await
+                {
+                    Ok(Ok(())) => Attempt::Delivered(Receipt {
                         remote_id: None,
                         status: None,
                         detail: Some(path.display().to_string()),
                     }),
-                    Ok(Err(e)) => Attempt::Retry(format!("cannot write the outbox file: {e}")),
+                    Ok(Err(e)) => {
+                        Attempt::Retry(format!("cannot write the outbox file: {}", e.source))
+                    }
                     Err(e) => Attempt::Retry(e.to_string()),
                 }
             }
@@ -515,21 +521,6 @@ fn extension(bytes: &[u8]) -> &'static str {
     } else {
         "txt"
     }
-}
-
-/// Writes `dir/.name.tmp`, syncs it, renames it to `dir/name`.
-pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
-    use std::io::Write;
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let path = dir.join(name);
-    {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-    }
-    std::fs::rename(&tmp, &path)?;
-    Ok(path)
 }
 
 async fn send(request: reqwest::RequestBuilder) -> Attempt {
@@ -613,14 +604,5 @@ mod tests {
         };
         assert!(round_fits(0, Duration::ZERO, &tight));
         assert!(!round_fits(1, Duration::ZERO, &tight));
-    }
-
-    #[test]
-    fn atomic_write_leaves_no_temp_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = write_atomic(dir.path(), "a.csv", b"x").unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), b"x");
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
-        assert_eq!(names.len(), 1);
     }
 }
