@@ -509,27 +509,16 @@ fn allow(allowed: bool, reason: impl FnOnce() -> String) -> Result<(), HubError>
     }
 }
 
-/// `2024-03-01T00:00:00.000Z` for epoch milliseconds (UTC).
+/// `2024-03-01T00:00:00.000Z` for epoch milliseconds (UTC), by `jiff`; a time
+/// beyond jiff's range (the years -9999 to 9999) is clamped to it. (To move
+/// into the crate's time module beside the other conversions.)
 pub fn rfc3339(at: Millis) -> String {
-    let days = at.div_euclid(86_400_000);
-    let ms = at.rem_euclid(86_400_000);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        ms / 3_600_000,
-        ms / 60_000 % 60,
-        ms / 1000 % 60,
-        ms % 1000
-    )
+    let at = jiff::Timestamp::from_millisecond(at).unwrap_or(if at < 0 {
+        jiff::Timestamp::MIN
+    } else {
+        jiff::Timestamp::MAX
+    });
+    format!("{at:.3}")
 }
 
 #[cfg(test)]
@@ -542,6 +531,12 @@ mod unit {
         assert_eq!(rfc3339(1_709_251_200_000), "2024-03-01T00:00:00.000Z");
         assert_eq!(rfc3339(1_709_164_799_999), "2024-02-28T23:59:59.999Z");
         assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(rfc3339(-1), "1969-12-31T23:59:59.999Z");
+        assert!(
+            rfc3339(i64::MAX).starts_with("9999-12-"),
+            "{}",
+            rfc3339(i64::MAX)
+        );
     }
 
     #[test]
