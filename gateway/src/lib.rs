@@ -1,12 +1,11 @@
-//! `iarms-gateway` as a library: the parts of the gateway service that the binary,
-//! the black-box tests and benchmarks share.
+//! `iarms-gateway` as a library: the gateway service, the reference hub and the
+//! parts the binary, the black-box tests and benchmarks share.
 //!
-//! - [`store`]: the durable store behind one [`store::Store`] trait, with an
-//!   embedded SQLite implementation (the default, a file in WAL mode) and a
-//!   PostgreSQL one that several gateway replicas can share. It holds accepted
-//!   messages, the delivery outbox (claims with leases, retries, dead letters,
-//!   per-record ordering, receipts), idempotency keys and the trace lifecycle.
-//! - [`audit`]: the tamper-evident, hash-chained audit trail kept in the store.
+//! The modules are layers, bottom to top (the table and its test are in
+//! `layers.rs`; `docs/architecture.md` draws them): [`domain`], [`atomic_file`],
+//! [`tls`], [`audit`], [`store`], [`telemetry`], [`config`], [`shared`],
+//! [`traces`], [`ingest`], [`forward`], [`inbox`], [`http`], [`api`], [`hub`],
+//! [`app`]. A module uses only its own layer and those below it.
 //!
 //! The command-line interface (`src/main.rs`, `src/cli/`) is the binary's own.
 

@@ -3,10 +3,10 @@
 //! `docs/gateway.md`), every caller is authenticated by an extractor, and the
 //! routes and the OpenAPI document come from the same `routes!` list below.
 //!
-//! - [`submit`]: what partners and the hub send (native, canonical, inbound);
-//! - [`traces`]: a trace's state, acknowledgements and cancellations;
-//! - [`messages`]: stored messages, replay and retry (operators);
-//! - [`audit`]: the audit trail (operators).
+//! - `submit`: what partners and the hub send (native, canonical, inbound);
+//! - `traces`: a trace's state, acknowledgements and cancellations;
+//! - `messages`: stored messages, replay and retry (operators);
+//! - `audit`: the audit trail (operators).
 
 mod audit;
 mod messages;

@@ -1,4 +1,4 @@
-//! The [`Checker`] a raw configuration is checked with, shared by `gateway.toml`
+//! The `Checker` a raw configuration is checked with, shared by `gateway.toml`
 //! and `hub.toml`: it collects every fault with its line and key instead of
 //! stopping at the first, and checks the values both files have (durations,
 //! URLs, key hashes, listen addresses, limits). The tables' own checks are

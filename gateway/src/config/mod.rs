@@ -3,7 +3,7 @@
 //!
 //! One module per table, each with its raw (serde) shape, its checked type and
 //! its checks: [`gateway`], [`store`], [`hub`], [`forward`] (with the retry
-//! policies), [`partner`] and [`tls`]; [`check`] holds the [`Checker`] they all
+//! policies), [`partner`] and [`tls`]; [`check`] holds the `Checker` they all
 //! use (and `hub.toml` too), [`diagnostics`] the located errors.
 
 pub mod check;

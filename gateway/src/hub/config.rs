@@ -1,5 +1,5 @@
 //! `hub.toml`: the reference hub's configuration, checked with located errors
-//! (file, line, key) by the same [`Checker`] and table checks as `gateway.toml`.
+//! (file, line, key) by the same `Checker` and table checks as `gateway.toml`.
 //! See `gateway/examples/hub.toml` and `docs/gateway.md`.
 
 use std::collections::HashSet;
