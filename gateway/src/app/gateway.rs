@@ -11,7 +11,6 @@ use tokio::sync::watch;
 
 use super::runtime::{self, Service};
 use crate::config::Config;
-use crate::http::serve::ServeOptions;
 use crate::shared::Shared;
 use crate::store;
 
@@ -63,12 +62,12 @@ pub async fn run_on(
         hub_client,
         stop_rx,
     ));
-    let options = ServeOptions {
+    let options = runtime::serve_options(
         tls,
-        header_timeout: shared.config.header_timeout,
-        idle_timeout: shared.config.idle_timeout,
-        drain_timeout: shared.config.request_timeout + std::time::Duration::from_secs(1),
-    };
+        shared.config.header_timeout,
+        shared.config.idle_timeout,
+        shared.config.request_timeout,
+    );
     let scheme = runtime::scheme(&options);
     tracing::info!(%addr, country = %shared.config.country, scheme, "gateway listening");
     let service = Service {

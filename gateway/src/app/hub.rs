@@ -9,7 +9,6 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use super::runtime::{self, Service};
-use crate::http::serve::ServeOptions;
 use crate::hub::config::HubConfig;
 use crate::hub::state::HubState;
 use crate::hub::Hub;
@@ -47,12 +46,12 @@ pub async fn run_on(
         stop_rx.clone(),
     );
     tasks.push(tokio::spawn(expire_job(Arc::clone(&state), stop_rx)));
-    let options = ServeOptions {
+    let options = runtime::serve_options(
         tls,
-        header_timeout: state.config.header_timeout,
-        idle_timeout: state.config.idle_timeout,
-        drain_timeout: state.config.request_timeout + std::time::Duration::from_secs(1),
-    };
+        state.config.header_timeout,
+        state.config.idle_timeout,
+        state.config.request_timeout,
+    );
     let scheme = runtime::scheme(&options);
     tracing::info!(%addr, gateways = state.config.gateways.len(), scheme, "hub listening");
     let service = Service {

@@ -7,6 +7,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
@@ -54,6 +55,22 @@ impl Service {
         close.await;
         eprintln!("{name} stopped");
         served.context("the HTTP server failed")
+    }
+}
+
+/// How a service serves: a graceful stop lets in-flight requests run to their
+/// request timeout (and a second more for the answer to leave).
+pub fn serve_options(
+    tls: Option<Arc<Acceptor>>,
+    header_timeout: Duration,
+    idle_timeout: Duration,
+    request_timeout: Duration,
+) -> ServeOptions {
+    ServeOptions {
+        tls,
+        header_timeout,
+        idle_timeout,
+        drain_timeout: request_timeout + Duration::from_secs(1),
     }
 }
 
