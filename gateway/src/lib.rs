@@ -5,7 +5,7 @@
 //! `layers.rs`; `docs/architecture.md` draws them): [`domain`], [`atomic_file`],
 //! [`tls`], [`audit`], [`store`], [`telemetry`], [`config`], [`shared`],
 //! [`traces`], [`ingest`], [`forward`], [`inbox`], [`http`], [`api`], [`hub`],
-//! [`app`]. A module uses only its own layer and those below it.
+//! [`app`]. A module uses only the layers below its own.
 //!
 //! The command-line interface (`src/main.rs`, `src/cli/`) is the binary's own.
 
