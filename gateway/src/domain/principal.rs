@@ -1,6 +1,7 @@
-//! Who calls the gateway or the hub, and the rate a caller is held to. The
-//! HTTP front door ([`crate::http`]) finds the principal of a request; the
-//! configuration names the holders.
+//! The gateway's vocabulary, below every other layer: who calls the gateway or
+//! the hub, and the rate a caller is held to. The HTTP front door
+//! ([`crate::http`]) finds the principal of a request; the configuration names
+//! the holders.
 
 use std::num::NonZeroU32;
 
