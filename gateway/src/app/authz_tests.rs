@@ -44,12 +44,22 @@ enum Allowed {
 
 /// The gateway's router, its document, and what its roads share.
 async fn gateway(dir: &Path) -> (Router, utoipa::openapi::OpenApi, Arc<Shared>) {
+    gateway_with(dir, "", "").await
+}
+
+/// [`gateway`], with more keys in `[gateway]` and in partner `br`.
+async fn gateway_with(
+    dir: &Path,
+    gateway_keys: &str,
+    br_keys: &str,
+) -> (Router, utoipa::openapi::OpenApi, Arc<Shared>) {
     let text = format!(
         r#"[gateway]
 country = "RS"
 agency = "MUP"
 listen = "127.0.0.1:0"
 operator_key_hashes = ["{ops}"]
+{gateway_keys}
 
 [store]
 url = "gateway.db"
@@ -69,6 +79,7 @@ outbound = {{ directory = "out-rs" }}
 id = "br"
 format = "iarms-json"
 api_key_hashes = ["{br}"]
+{br_keys}
 "#,
         ops = hash_key(OPS).unwrap(),
         hub = hash_key(HUB).unwrap(),
@@ -137,6 +148,69 @@ fn allowed(rule: Allowed, identity: &str) -> bool {
         Allowed::Operator => identity == "operator",
         Allowed::Hub => identity == "hub",
     }
+}
+
+/// One request with a body that arrives in chunks (no `Content-Length`), so that
+/// only reading it finds it over the limit.
+async fn streamed(app: &Router, path: &str, key: Option<&str>, body: Vec<u8>) -> (u16, Value) {
+    use tower::ServiceExt;
+    let chunk = futures_util::stream::once(async move {
+        Ok::<_, std::io::Error>(axum::body::Bytes::from(body))
+    });
+    let mut request = axum::http::Request::post(path);
+    if let Some(key) = key {
+        request = request.header("authorization", format!("Bearer {key}"));
+    }
+    let request = request.body(axum::body::Body::from_stream(chunk)).unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// A stranger is refused before its body is read; a partner's over-long body
+/// is then refused by the limit.
+#[tokio::test]
+async fn strangers_are_refused_before_their_body_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _, _) = gateway_with(dir.path(), "body_limit_mib = 1", "").await;
+    let big = vec![b' '; 2 << 20];
+    for key in [None, Some(UNKNOWN), Some(OPS)] {
+        let (status, reply) = streamed(&app, "/v1/records", key, big.clone()).await;
+        assert!([401, 403].contains(&status), "{key:?}: {status} {reply}");
+    }
+    let (status, reply) = streamed(&app, "/v1/records", Some(RS), big).await;
+    assert_eq!(status, 413, "{reply}");
+    assert_eq!(reply["error"]["code"], "body_too_large", "{reply}");
+}
+
+/// A request is authenticated once, whether the idempotency layer or the
+/// handler asks first: with a burst of one, one request passes, the next waits.
+#[tokio::test]
+async fn a_request_counts_once_against_its_rate_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _, _) =
+        gateway_with(dir.path(), "", "rate_limit = { per_second = 1, burst = 1 }").await;
+    let send = |key: &'static str| {
+        let app = app.clone();
+        async move {
+            let request = axum::http::Request::post("/v1/searches")
+                .header("authorization", format!("Bearer {BR}"))
+                .header("idempotency-key", key)
+                .body(axum::body::Body::from("{}"))
+                .unwrap();
+            let response = tower::ServiceExt::oneshot(app, request).await.unwrap();
+            response.status().as_u16()
+        }
+    };
+    // `{}` is no message: a 422 report, past the limiter.
+    assert_eq!(send("first").await, 422);
+    assert_eq!(send("second").await, 429);
 }
 
 /// The gateway's router serves exactly the routes of the document it serves,
