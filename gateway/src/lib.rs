@@ -7,12 +7,15 @@
 //!   messages, the delivery outbox (claims with leases, retries, dead letters,
 //!   per-record ordering, receipts), idempotency keys and the trace lifecycle.
 //! - [`audit`]: the tamper-evident, hash-chained audit trail kept in the store.
+//! - [`time`] and [`domain`], at the bottom: epoch milliseconds, clocks and
+//!   civil dates; the delivery and trace states.
 //!
 //! The command-line interface (`src/main.rs`, `src/cli/`) is the binary's own.
 
 pub mod api;
 pub mod audit;
 pub mod config;
+pub mod domain;
 pub mod forward;
 pub mod hub;
 pub mod inbox;
@@ -21,5 +24,6 @@ pub mod service;
 pub mod store;
 #[cfg(test)]
 mod test_support;
+pub mod time;
 pub mod tls;
 pub mod traces;

@@ -2,6 +2,36 @@
 //! sqlx's SQLite driver binds by number as PostgreSQL does. What differs (claiming,
 //! how a write transaction starts, list binds) lives in `sqlite.rs` and `postgres.rs`.
 
+/// Column lists as macros, so that statements built with `concat!` stay `&'static str`.
+/// Every integer column is 64-bit in both schemas.
+macro_rules! delivery_columns {
+    () => {
+        "d.id, m.message_id, d.destination, d.ordering_key, d.state, d.attempts, d.due_at, \
+         d.lease_owner, d.lease_expires_at, d.last_error, d.created_at, d.updated_at, \
+         d.delivered_at, d.receipt_remote_id, d.receipt_status, d.receipt_detail"
+    };
+}
+
+macro_rules! claimed_columns {
+    () => {
+        concat!(delivery_columns!(), ", m.kind, m.correlation_id, m.body")
+    };
+}
+
+macro_rules! message_columns {
+    () => {
+        "m.seq, m.message_id, m.correlation_id, m.kind, m.source_partner, m.received_at, \
+         m.ordering_key, m.owner_country, m.owner_agency, m.record_id, m.record_version, m.body"
+    };
+}
+
+macro_rules! trace_columns {
+    () => {
+        "trace_id, request_message_id, requesting_country, requested_country, state, due_at, \
+         submitted_at, delivered_at, acknowledged_at, closed_at, updated_at"
+    };
+}
+
 pub(crate) const PING: &str = "SELECT 1";
 
 // -- accepting ----------------------------------------------------------------

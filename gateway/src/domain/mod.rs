@@ -1,0 +1,5 @@
+//! The gateway's domain states, below every layer that stores or moves them.
+
+pub mod delivery;
+pub mod state;
+pub mod trace;
