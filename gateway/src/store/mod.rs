@@ -11,6 +11,25 @@
 //! [`open`] picks one from the URL and runs the embedded migrations
 //! (`store/migrations/{sqlite,postgres}/`).
 //!
+//! # One store, two dialects
+//! What both databases share is written once, generic over a `Dialect` (as
+//! sqlx's own code is over `Database`): the [`Store`] operations (`shared.rs`),
+//! the transaction steps that insert a batch and append to the audit chain
+//! (`dialect.rs`), and the statement texts (`sql.rs`: one text for both, `$N`
+//! parameters). `sqlite.rs` and `postgres.rs` keep only what differs: opening,
+//! claiming (`BEGIN IMMEDIATE` and two statements vs `FOR UPDATE SKIP LOCKED`
+//! in one), how a write transaction starts, the audit chain lock, how a list is
+//! bound, and on SQLite the group commit with its writer thread and the
+//! checkpoints.
+//!
+//! The rest is one module per concept: the trait (`interface.rs`), messages and
+//! their outcomes (`messages.rs`), accepting (`accept.rs`), deliveries and
+//! settling (`deliveries.rs`), traces (`traces.rs`), idempotency keys
+//! (`idempotency.rs`), operator listing (`listing.rs`), the audit trail's
+//! entries and reads (`audit_log.rs`), rows (`rows.rs`), errors (`error.rs`),
+//! opening (`open.rs`, `pools.rs`). Time and the delivery and trace states live
+//! below the store ([`crate::time`], [`crate::domain`]) and are re-exported here.
+//!
 //! # Time
 //! Every timestamp is an integer count of milliseconds since the Unix epoch
 //! ([`Millis`], from [`crate::time`]), so both databases compare and index them
@@ -37,14 +56,17 @@
 mod accept;
 mod audit_log;
 mod deliveries;
+mod dialect;
 mod error;
 mod idempotency;
 mod interface;
 mod listing;
 mod messages;
 mod open;
+mod pools;
 mod postgres;
 mod rows;
+mod shared;
 mod sql;
 mod sqlite;
 #[cfg(test)]
@@ -54,7 +76,7 @@ mod traces;
 pub use crate::domain::delivery::DeliveryState;
 pub use crate::domain::trace::TraceState;
 pub use crate::time::{
-    end_of_date as due_date_end, millis, Clock, ManualClock, Millis, SystemClock,
+    end_of_date as due_date_end, millis, now_millis, Clock, ManualClock, Millis, SystemClock,
 };
 pub use audit_log::record_key_digest;
 pub use deliveries::{ClaimedDelivery, Delivery, NextStep, QueueDepth, Receipt, Settlement};
