@@ -24,7 +24,7 @@ use tokio::task::JoinHandle;
 use crate::api::metrics::Metrics;
 use crate::config::{Forward, Outbound, Retry, HUB};
 use crate::service::Shared;
-use crate::store::{ClaimedDelivery, NextStep, Receipt, Settlement, Store};
+use crate::store::{ClaimedDelivery, Failure, NextStep, Receipt, Settlement, Store};
 use crate::tls::ClientTls;
 
 /// What the workers run against: the gateway service ([`Shared`]) or the
@@ -112,8 +112,8 @@ impl PartnerFormats {
 #[derive(Debug)]
 pub enum Attempt {
     Delivered(Receipt),
-    Retry(String),
-    Permanent(String),
+    Retry(Failure),
+    Permanent(Failure),
 }
 
 /// One destination's worker.
@@ -386,7 +386,7 @@ fn hub_path(message: &Message) -> String {
 pub async fn deliver(sink: &Sink, client: &reqwest::Client, claimed: &ClaimedDelivery) -> Attempt {
     let message = match claimed.message() {
         Ok(m) => m,
-        Err(e) => return Attempt::Permanent(format!("stored message unreadable: {e}")),
+        Err(e) => return Attempt::Permanent(format!("stored message unreadable: {e}").into()),
     };
     let id = claimed.delivery.message_id.to_string();
     match sink {
@@ -416,7 +416,7 @@ pub async fn deliver(sink: &Sink, client: &reqwest::Client, claimed: &ClaimedDel
                     .body(bytes);
                 send(request).await
             }
-            Err(reason) => Attempt::Permanent(reason),
+            Err(reason) => Attempt::Permanent(reason.into()),
         },
         Sink::Directory { dir, formats } => match encode(formats.pick(message.kind()), &message) {
             Ok(bytes) => {
@@ -433,11 +433,13 @@ pub async fn deliver(sink: &Sink, client: &reqwest::Client, claimed: &ClaimedDel
                         status: None,
                         detail: Some(path.display().to_string()),
                     }),
-                    Ok(Err(e)) => Attempt::Retry(format!("cannot write the outbox file: {e}")),
-                    Err(e) => Attempt::Retry(e.to_string()),
+                    Ok(Err(e)) => {
+                        Attempt::Retry(format!("cannot write the outbox file: {e}").into())
+                    }
+                    Err(e) => Attempt::Retry(e.to_string().into()),
                 }
             }
-            Err(reason) => Attempt::Permanent(reason),
+            Err(reason) => Attempt::Permanent(reason.into()),
         },
     }
 }
@@ -522,13 +524,13 @@ async fn send(request: reqwest::RequestBuilder) -> Attempt {
     let response = match request.send().await {
         Ok(r) => r,
         Err(e) => {
-            return Attempt::Retry(if e.is_timeout() {
+            return Attempt::Retry(Failure::from(if e.is_timeout() {
                 "timed out".to_string()
             } else if e.is_connect() {
                 "cannot connect".to_string()
             } else {
                 format!("request failed: {e}")
-            })
+            }))
         }
     };
     let status = response.status();
@@ -548,7 +550,7 @@ async fn send(request: reqwest::RequestBuilder) -> Attempt {
             detail: None,
         });
     }
-    let reason = format!("HTTP {}: {short}", status.as_u16());
+    let reason = Failure::http(status.as_u16(), short);
     if status.as_u16() == 408 || status.as_u16() == 429 || status.is_server_error() {
         Attempt::Retry(reason)
     } else {

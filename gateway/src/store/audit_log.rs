@@ -6,7 +6,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::accept::{DeliveriesOf, Prepared};
-use super::{AcceptOutcome, NaturalKey, NextStep, Receipt, Settlement, Store, StoreError};
+use super::{AcceptOutcome, Failure, NaturalKey, NextStep, Receipt, Settlement, Store, StoreError};
 use crate::audit::{self, Action, AuditEntry, AuditEvent, AuditLog, Origin};
 use crate::time::{millis, Millis};
 
@@ -125,13 +125,13 @@ impl DeliverySubject {
         event
     }
 
-    /// The error is free text (it may quote the receiver): only its HTTP status
-    /// and its digest are kept.
+    /// The error's text may quote the receiver: only its HTTP status and the
+    /// digest of its text are kept.
     pub(crate) fn failed(
         &self,
         worker_id: &str,
         delivery_id: i64,
-        error: &str,
+        error: &Failure,
         next: NextStep,
     ) -> AuditEvent {
         let action = match next {
@@ -140,23 +140,17 @@ impl DeliverySubject {
         };
         let mut event = self.event(worker_id, action, delivery_id);
         if let serde_json::Value::Object(details) = &mut event.details {
-            if let Some(status) = http_status_of(error) {
+            if let Some(status) = error.http_status() {
                 details.insert("http_status".into(), status.into());
             }
-            details.insert("error_sha256".into(), audit::digest(error).into());
+            let text = error.to_string();
+            details.insert("error_sha256".into(), audit::digest(&text).into());
             if let NextStep::RetryAfter(delay) = next {
                 details.insert("retry_in_ms".into(), millis(delay).into());
             }
         }
         event
     }
-}
-
-/// The status of a forwarder error of the form `HTTP 503: …`.
-fn http_status_of(error: &str) -> Option<u16> {
-    let rest = error.strip_prefix("HTTP ")?;
-    let code = rest.split(|c: char| !c.is_ascii_digit()).next()?;
-    code.parse().ok().filter(|c| (100..600).contains(c))
 }
 
 /// The `replayed` entry of an operator's replay.

@@ -1,6 +1,7 @@
 //! Deliveries: one message on its way to one destination, claimed with a
 //! lease, settled by how its attempt ended.
 
+use std::fmt;
 use std::time::Duration;
 
 use iarms_adapters::model::Message;
@@ -63,15 +64,66 @@ pub struct Receipt {
     pub detail: Option<String>,
 }
 
-/// How one delivery attempt ended, for [`Store::settle`].
+/// How one delivery attempt ended, for [`Store::settle`](super::Store::settle).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Settlement {
     Delivered(Receipt),
     /// The attempt failed with `error`; `next` says whether to retry.
     Failed {
-        error: String,
+        error: Failure,
         next: NextStep,
     },
+}
+
+/// Why a delivery attempt failed. Its text is kept as the delivery's last
+/// error; the audit trail keeps only the HTTP status and the text's digest (the
+/// text may quote the receiver).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The receiver answered with a status that is not a success.
+    Http { status: u16, reason: String },
+    /// No answer to judge by: a timeout, a refused connection, a message that
+    /// cannot be encoded for the destination, a file that cannot be written.
+    Other(String),
+}
+
+impl Failure {
+    pub fn http(status: u16, reason: impl Into<String>) -> Failure {
+        Failure::Http {
+            status,
+            reason: reason.into(),
+        }
+    }
+
+    /// The receiver's HTTP status, when it answered.
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            Failure::Http { status, .. } => Some(*status),
+            Failure::Other(_) => None,
+        }
+    }
+}
+
+/// `HTTP 503: reason` for an answer, the reason alone otherwise.
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Http { status, reason } => write!(f, "HTTP {status}: {reason}"),
+            Failure::Other(reason) => f.write_str(reason),
+        }
+    }
+}
+
+impl From<String> for Failure {
+    fn from(reason: String) -> Failure {
+        Failure::Other(reason)
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(reason: &str) -> Failure {
+        Failure::Other(reason.to_string())
+    }
 }
 
 /// What happens after a failed attempt; the forwarder's retry policy decides.
@@ -113,4 +165,23 @@ pub(crate) fn queue_depths(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The text kept as the delivery's last error is the one operators saw
+    /// before failures were typed.
+    #[test]
+    fn a_failure_reads_as_its_status_and_reason() {
+        let answered = Failure::http(503, "busy");
+        assert_eq!(answered.to_string(), "HTTP 503: busy");
+        assert_eq!(answered.http_status(), Some(503));
+        let silent = Failure::from("timed out");
+        assert_eq!(silent.to_string(), "timed out");
+        assert_eq!(silent.http_status(), None);
+        // A text that looks like an answer is not taken for one.
+        assert_eq!(Failure::from("HTTP 400: x").http_status(), None);
+    }
 }

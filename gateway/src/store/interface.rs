@@ -7,6 +7,8 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 #[cfg(doc)]
+use super::Failure;
+#[cfg(doc)]
 use super::MAX_PAGE;
 use super::{
     AcceptOutcome, Backend, ClaimedDelivery, Cursor, Idempotency, MessageFilter, MessagePage,
@@ -108,7 +110,8 @@ pub trait Store: Send + Sync + fmt::Debug {
         Ok(self.settle(worker_id, &[outcome]).await?.contains(&true))
     }
 
-    /// [`Store::settle`] for one failed attempt: retry later or dead.
+    /// [`Store::settle`] for one failed attempt that got no HTTP answer
+    /// ([`Failure::Other`]): retry later or dead.
     async fn mark_failed(
         &self,
         delivery_id: i64,
@@ -117,7 +120,7 @@ pub trait Store: Send + Sync + fmt::Debug {
         next: NextStep,
     ) -> Result<bool, StoreError> {
         let outcome = Settlement::Failed {
-            error: error.to_string(),
+            error: error.into(),
             next,
         };
         Ok(self

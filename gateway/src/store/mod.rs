@@ -79,7 +79,9 @@ pub use crate::time::{
     end_of_date as due_date_end, millis, now_millis, Clock, ManualClock, Millis, SystemClock,
 };
 pub use audit_log::record_key_digest;
-pub use deliveries::{ClaimedDelivery, Delivery, NextStep, QueueDepth, Receipt, Settlement};
+pub use deliveries::{
+    ClaimedDelivery, Delivery, Failure, NextStep, QueueDepth, Receipt, Settlement,
+};
 pub use error::{BoxError, StoreError};
 pub use idempotency::Idempotency;
 pub use interface::Store;

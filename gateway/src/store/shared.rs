@@ -165,7 +165,7 @@ where
                     sqlx::query(sql::MARK_FAILED)
                         .bind(state.as_str())
                         .bind(due_at)
-                        .bind(error.as_str())
+                        .bind(error.to_string())
                         .bind(now)
                         .bind(*delivery_id)
                         .bind(worker_id)
