@@ -12,7 +12,7 @@ use iarms_adapters::MessageKind;
 
 use super::{DeliveryState, MessageView, StoreError};
 
-/// The largest page [`Store::list_messages`] returns.
+/// The largest page [`Store::list_messages`](super::Store::list_messages) returns.
 pub const MAX_PAGE: u32 = 1000;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -23,7 +23,7 @@ pub struct MessageFilter {
     pub partner: Option<String>,
 }
 
-/// Where a page of [`Store::list_messages`] stopped; opaque to callers.
+/// Where a page of [`Store::list_messages`](super::Store::list_messages) stopped; opaque to callers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor(pub(crate) i64);
 

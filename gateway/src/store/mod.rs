@@ -27,7 +27,7 @@
 //! settling (`deliveries.rs`), traces (`traces.rs`), idempotency keys
 //! (`idempotency.rs`), operator listing (`listing.rs`), the audit trail's
 //! entries and reads (`audit_log.rs`), rows (`rows.rs`), errors (`error.rs`),
-//! opening (`open.rs`, `pools.rs`). Time and the delivery and trace states live
+//! opening (`opening.rs`, `pools.rs`). Time and the delivery and trace states live
 //! below the store ([`crate::time`], [`crate::domain`]) and are re-exported here.
 //!
 //! # Time
@@ -62,7 +62,7 @@ mod idempotency;
 mod interface;
 mod listing;
 mod messages;
-mod open;
+mod opening;
 mod pools;
 mod postgres;
 mod rows;
@@ -90,7 +90,7 @@ pub use messages::{
     ordering_key, AcceptOutcome, DuplicateReason, MessageView, NaturalKey, NewMessage,
     StoredMessage,
 };
-pub use open::{backend_of, open, open_with, Backend, StoreOptions};
+pub use opening::{backend_of, open, open_with, Backend, StoreOptions};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use traces::{Trace, Transition};
