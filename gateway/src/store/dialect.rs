@@ -108,6 +108,7 @@ where
     const DEAD_DELIVERIES_ALL: &'static str;
     const DEAD_DELIVERIES_DESTINATION: &'static str;
 
+    /// The backend's pools and clock.
     fn pools(&self) -> &Pools<Self::Db>;
 
     /// Starts a transaction that writes.
@@ -120,7 +121,9 @@ where
     /// Leases the due deliveries a claim asks for and reads them with their messages.
     async fn claim_due(&self, claim: &Claim<'_>) -> Result<Vec<ClaimedRow>, StoreError>;
 
-    /// Appends `(v1, v2, …)`, the values bound, as the right side of `IN`.
+    /// Appends the right side of an `IN` that holds `seqs`, bound: `(?, ?, …)`
+    /// on SQLite, which binds no arrays; one array on PostgreSQL, so one
+    /// statement text serves every length.
     fn push_in_seqs(query: &mut QueryBuilder<Self::Db>, seqs: &[i64]);
 
     /// [`Dialect::push_in_seqs`] for message ids.

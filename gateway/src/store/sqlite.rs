@@ -334,7 +334,7 @@ impl Dialect for SqliteStore {
     }
 }
 
-/// `(?, ?, …)`: SQLite binds no arrays.
+/// `(?, ?, …)`, one parameter per item.
 fn push_list<T>(query: &mut QueryBuilder<Sqlite>, items: &[T])
 where
     T: Copy + for<'q> sqlx::Encode<'q, Sqlite> + sqlx::Type<Sqlite>,
