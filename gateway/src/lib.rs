@@ -2,7 +2,7 @@
 //! parts the binary, the black-box tests and benchmarks share.
 //!
 //! The modules are layers, bottom to top (the table and its test are in
-//! `layers.rs`; `docs/architecture.md` draws them): [`domain`], [`atomic_file`],
+//! `layers.rs`; `docs/architecture.md` draws them): [`time`], [`domain`], [`atomic_file`],
 //! [`tls`], [`audit`], [`store`], [`telemetry`], [`config`], [`shared`],
 //! [`traces`], [`ingest`], [`forward`], [`inbox`], [`http`], [`api`], [`hub`],
 //! [`app`]. A module uses only the layers below its own.
@@ -27,5 +27,6 @@ pub mod store;
 pub mod telemetry;
 #[cfg(test)]
 mod test_support;
+pub mod time;
 pub mod tls;
 pub mod traces;

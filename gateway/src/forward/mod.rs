@@ -26,7 +26,9 @@ use crate::atomic_file;
 use crate::config::{Forward, Outbound, Retry};
 use crate::domain::routing::HUB;
 use crate::shared::Shared;
-use crate::store::{ClaimedDelivery, Clock, NextStep, Receipt, Settlement, Store, SystemClock};
+use crate::store::{
+    ClaimedDelivery, Clock, Failure, NextStep, Receipt, Settlement, Store, SystemClock,
+};
 use crate::telemetry::events::{Delivered, DeliveryDead, DeliveryRetried};
 use crate::telemetry::Metrics;
 use crate::tls::ClientTls;
@@ -116,8 +118,8 @@ impl PartnerFormats {
 #[derive(Debug)]
 pub enum Attempt {
     Delivered(Receipt),
-    Retry(String),
-    Permanent(String),
+    Retry(Failure),
+    Permanent(Failure),
 }
 
 /// One destination's worker.
@@ -402,7 +404,7 @@ fn hub_path(message: &Message) -> String {
 pub async fn deliver(sink: &Sink, client: &reqwest::Client, claimed: &ClaimedDelivery) -> Attempt {
     let message = match claimed.message() {
         Ok(m) => m,
-        Err(e) => return Attempt::Permanent(format!("stored message unreadable: {e}")),
+        Err(e) => return Attempt::Permanent(format!("stored message unreadable: {e}").into()),
     };
     let id = claimed.delivery.message_id.to_string();
     match sink {
@@ -432,7 +434,7 @@ pub async fn deliver(sink: &Sink, client: &reqwest::Client, claimed: &ClaimedDel
                     .body(bytes);
                 send(request).await
             }
-            Err(reason) => Attempt::Permanent(reason),
+            Err(reason) => Attempt::Permanent(reason.into()),
         },
         Sink::Directory { dir, formats } => match encode(formats.pick(message.kind()), &message) {
             Ok(bytes) => {
@@ -452,12 +454,12 @@ pub async fn deliver(sink: &Sink, client: &reqwest::Client, claimed: &ClaimedDel
                         detail: Some(path.display().to_string()),
                     }),
                     Ok(Err(e)) => {
-                        Attempt::Retry(format!("cannot write the outbox file: {}", e.source))
+                        Attempt::Retry(format!("cannot write the outbox file: {}", e.source).into())
                     }
-                    Err(e) => Attempt::Retry(e.to_string()),
+                    Err(e) => Attempt::Retry(e.to_string().into()),
                 }
             }
-            Err(reason) => Attempt::Permanent(reason),
+            Err(reason) => Attempt::Permanent(reason.into()),
         },
     }
 }
@@ -527,13 +529,13 @@ async fn send(request: reqwest::RequestBuilder) -> Attempt {
     let response = match request.send().await {
         Ok(r) => r,
         Err(e) => {
-            return Attempt::Retry(if e.is_timeout() {
+            return Attempt::Retry(Failure::from(if e.is_timeout() {
                 "timed out".to_string()
             } else if e.is_connect() {
                 "cannot connect".to_string()
             } else {
                 format!("request failed: {e}")
-            })
+            }))
         }
     };
     let status = response.status();
@@ -553,7 +555,7 @@ async fn send(request: reqwest::RequestBuilder) -> Attempt {
             detail: None,
         });
     }
-    let reason = format!("HTTP {}: {short}", status.as_u16());
+    let reason = Failure::http(status.as_u16(), short);
     if status.as_u16() == 408 || status.as_u16() == 429 || status.is_server_error() {
         Attempt::Retry(reason)
     } else {

@@ -35,8 +35,7 @@ use uuid::Uuid;
 use crate::audit::{Action, AuditEvent, Origin};
 use crate::domain::routing::{gateway_destination, same_country, trace_request_destination};
 use crate::store::{
-    self, AcceptOutcome, Clock, Millis, NewMessage, Store, StoreError, StoreOptions, TraceState,
-    Transition,
+    self, AcceptOutcome, Clock, NewMessage, Store, StoreError, StoreOptions, TraceState, Transition,
 };
 use matching::{find_matches, hit_notifications, NoMatchReason};
 use register::Register;
@@ -286,7 +285,7 @@ impl Hub {
                     )
                 })?;
                 let report = find_matches(&self.register, &search.firearm).await?;
-                let notified_at = rfc3339(self.clock.now());
+                let notified_at = crate::time::rfc3339(self.clock.now());
                 let mut batch = vec![NewMessage {
                     message: Message::Search(search.clone()),
                     source_partner: source.clone(),
@@ -509,35 +508,9 @@ fn allow(allowed: bool, reason: impl FnOnce() -> String) -> Result<(), HubError>
     }
 }
 
-/// `2024-03-01T00:00:00.000Z` for epoch milliseconds (UTC), by `jiff`; a time
-/// beyond jiff's range (the years -9999 to 9999) is clamped to it. (To move
-/// into the crate's time module beside the other conversions.)
-pub fn rfc3339(at: Millis) -> String {
-    let at = jiff::Timestamp::from_millisecond(at).unwrap_or(if at < 0 {
-        jiff::Timestamp::MIN
-    } else {
-        jiff::Timestamp::MAX
-    });
-    format!("{at:.3}")
-}
-
 #[cfg(test)]
 mod unit {
     use super::*;
-
-    #[test]
-    fn rfc3339_formats_utc() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339(1_709_251_200_000), "2024-03-01T00:00:00.000Z");
-        assert_eq!(rfc3339(1_709_164_799_999), "2024-02-28T23:59:59.999Z");
-        assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00.000Z");
-        assert_eq!(rfc3339(-1), "1969-12-31T23:59:59.999Z");
-        assert!(
-            rfc3339(i64::MAX).starts_with("9999-12-"),
-            "{}",
-            rfc3339(i64::MAX)
-        );
-    }
 
     #[test]
     fn error_codes_and_statuses() {

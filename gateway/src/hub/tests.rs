@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::matching::{hit_message_id, NoMatchReason};
 use super::*;
-use crate::store::ManualClock;
+use crate::store::{ManualClock, Millis};
 use crate::test_support::{backend_suite, options, SchemaGuard};
 
 /// 2024-03-01T00:00:00Z.

@@ -1,6 +1,38 @@
-//! Statements whose text is the same in both dialects. Parameters are `$N`, which
-//! sqlx's SQLite driver binds by number as PostgreSQL does. What differs (claiming,
-//! how a write transaction starts, list binds) lives in `sqlite.rs` and `postgres.rs`.
+//! The statements, as text. Most are one text for both dialects: parameters are
+//! `$N`, which sqlx's SQLite driver binds by number as PostgreSQL does. The few
+//! that differ (claiming, rows locked `FOR UPDATE`, the chain's advisory lock)
+//! carry their dialect in their name and are picked by `sqlite.rs` and
+//! `postgres.rs` (`Dialect`'s statement constants).
+
+/// Column lists as macros, so that statements built with `concat!` stay `&'static str`.
+/// Every integer column is 64-bit in both schemas.
+macro_rules! delivery_columns {
+    () => {
+        "d.id, m.message_id, d.destination, d.ordering_key, d.state, d.attempts, d.due_at, \
+         d.lease_owner, d.lease_expires_at, d.last_error, d.created_at, d.updated_at, \
+         d.delivered_at, d.receipt_remote_id, d.receipt_status, d.receipt_detail"
+    };
+}
+
+macro_rules! claimed_columns {
+    () => {
+        concat!(delivery_columns!(), ", m.kind, m.correlation_id, m.body")
+    };
+}
+
+macro_rules! message_columns {
+    () => {
+        "m.seq, m.message_id, m.correlation_id, m.kind, m.source_partner, m.received_at, \
+         m.ordering_key, m.owner_country, m.owner_agency, m.record_id, m.record_version, m.body"
+    };
+}
+
+macro_rules! trace_columns {
+    () => {
+        "trace_id, request_message_id, requesting_country, requested_country, state, due_at, \
+         submitted_at, delivered_at, acknowledged_at, closed_at, updated_at"
+    };
+}
 
 pub(crate) const PING: &str = "SELECT 1";
 
@@ -21,6 +53,10 @@ pub(crate) const INSERT_DELIVERIES_HEAD: &str =
 
 /// The created deliveries, for their `forwarded` audit entries.
 pub(crate) const INSERT_DELIVERIES_TAIL: &str = " RETURNING id, message_seq, destination";
+
+/// Which of a list of refused ids are stored; the list (`IN …`) is the dialect's.
+pub(crate) const KNOWN_MESSAGE_IDS_HEAD: &str =
+    "SELECT message_id FROM messages WHERE message_id IN ";
 
 pub(crate) const FIND_BY_NATURAL_KEY: &str = "SELECT message_id FROM messages \
      WHERE owner_country = $1 AND owner_agency = $2 AND record_id = $3 AND record_version = $4";
@@ -224,9 +260,6 @@ pub(crate) const GET_TRACE_FOR_UPDATE: &str = concat!(
     trace_columns!(),
     " FROM traces WHERE trace_id = $1 FOR UPDATE"
 );
-
-pub(crate) const KNOWN_MESSAGE_IDS_POSTGRES: &str =
-    "SELECT message_id FROM messages WHERE message_id = ANY($1)";
 
 /// Traces whose latest state this gateway must still tell the hub: its own
 /// acknowledgements (it was asked) and cancellations (it asked), oldest first.

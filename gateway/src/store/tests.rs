@@ -1923,15 +1923,17 @@ async fn audit_records_the_lifecycle_without_personal_data(f: &Fixture) {
     let claimed = claim(store, "worker-1", 10).await;
     assert_eq!(claimed_ids(&claimed), vec![id_of(&delivered), id_of(&dies)]);
     deliver(store, "worker-1", &claimed[0]).await;
-    assert!(store
-        .mark_failed(
-            claimed[1].delivery.id,
-            "worker-1",
-            "HTTP 400: serial SN-R-AUDIT-2 unknown",
-            NextStep::Dead,
-        )
-        .await
-        .expect("dead"));
+    let rejected = Settlement::Failed {
+        error: Failure::http(400, "serial SN-R-AUDIT-2 unknown"),
+        next: NextStep::Dead,
+    };
+    assert_eq!(
+        store
+            .settle("worker-1", &[(claimed[1].delivery.id, rejected)])
+            .await
+            .expect("dead"),
+        [true]
+    );
     assert_eq!(
         store
             .retry_dead(Some(HUB), "operator")

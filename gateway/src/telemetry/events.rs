@@ -7,6 +7,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::Metrics;
+use crate::store::Failure;
 
 /// Something that happened, logged and counted by [`Metrics::emit`].
 pub trait Event {
@@ -100,7 +101,7 @@ pub struct DeliveryRetried<'a> {
     pub destination: &'a str,
     pub attempt: u32,
     pub retry_in: Duration,
-    pub reason: &'a str,
+    pub reason: &'a Failure,
 }
 
 impl Event for DeliveryRetried<'_> {
@@ -124,7 +125,7 @@ pub struct DeliveryDead<'a> {
     pub message_id: Uuid,
     pub destination: &'a str,
     pub attempt: u32,
-    pub reason: &'a str,
+    pub reason: &'a Failure,
 }
 
 impl Event for DeliveryDead<'_> {

@@ -1,0 +1,58 @@
+//! Where one message stands on its way to one destination.
+//!
+//! `queued -> delivering -> delivered`, or from `delivering` to `retry_wait`
+//! (claimable again when its time comes) or `dead` (until an operator replays it).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use super::state::UnknownState;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    Queued,
+    Delivering,
+    RetryWait,
+    Delivered,
+    Dead,
+}
+
+impl DeliveryState {
+    pub const ALL: [DeliveryState; 5] = [
+        DeliveryState::Queued,
+        DeliveryState::Delivering,
+        DeliveryState::RetryWait,
+        DeliveryState::Delivered,
+        DeliveryState::Dead,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Queued => "queued",
+            DeliveryState::Delivering => "delivering",
+            DeliveryState::RetryWait => "retry_wait",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Dead => "dead",
+        }
+    }
+}
+
+impl fmt::Display for DeliveryState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for DeliveryState {
+    type Err = UnknownState;
+
+    fn from_str(s: &str) -> Result<DeliveryState, UnknownState> {
+        DeliveryState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == s)
+            .ok_or_else(|| UnknownState::new("delivery state", s))
+    }
+}

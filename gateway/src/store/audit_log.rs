@@ -1,0 +1,205 @@
+//! The audit trail in the store: the entries each operation appends in its own
+//! transaction, and the log read back for verification, export and listing.
+
+use async_trait::async_trait;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::accept::{DeliveriesOf, Prepared};
+use super::{AcceptOutcome, Failure, NaturalKey, NextStep, Receipt, Settlement, Store, StoreError};
+use crate::audit::{self, Action, AuditEntry, AuditEvent, AuditLog, Origin};
+use crate::time::{millis, Millis};
+
+/// The entries of an accepted batch, in batch order: per message `accepted` (with
+/// the format it was translated from, when the origin names one, and the
+/// deliveries it was queued for) or `duplicate`; then the origin's own entries.
+pub(crate) fn accept_events(
+    batch: &[&Prepared],
+    outcomes: &[AcceptOutcome],
+    deliveries_of: &DeliveriesOf<'_>,
+    origin: &Origin,
+) -> Vec<AuditEvent> {
+    let mut events = Vec::with_capacity(batch.len() + origin.also.len());
+    let actor = origin.actor.as_str();
+    for (p, outcome) in batch.iter().zip(outcomes) {
+        let subject = p.message_id.to_string();
+        let base = |action| {
+            AuditEvent::new(actor, action)
+                .subject(subject.clone())
+                .kind(p.kind)
+                .partner(p.source_partner.as_str())
+        };
+        match outcome {
+            AcceptOutcome::Accepted { .. } => {
+                // One entry per message records it accepted, the format it was
+                // translated from and where it was queued: all three happen in
+                // this one transaction.
+                let mut details = serde_json::Map::new();
+                if let Some(format) = &origin.format {
+                    details.insert("format".into(), format.as_str().into());
+                }
+                let forwarded: Vec<serde_json::Value> = deliveries_of
+                    .get(&p.message_id)
+                    .into_iter()
+                    .flatten()
+                    .map(|(delivery_id, destination)| {
+                        json!({ "destination": destination, "delivery_id": delivery_id })
+                    })
+                    .collect();
+                details.insert("forwarded".into(), forwarded.into());
+                if let Some(key) = &p.natural_key {
+                    details.insert("record_key_sha256".into(), record_key_digest(key).into());
+                    details.insert("version".into(), key.version.into());
+                }
+                if let Some((trace_id, ..)) = &p.trace {
+                    details.insert("trace_id_sha256".into(), audit::digest(trace_id).into());
+                }
+                events.push(base(Action::Accepted).details(details.into()));
+            }
+            AcceptOutcome::Duplicate {
+                original_message_id,
+                reason,
+                ..
+            } => events.push(base(Action::Duplicate).details(json!({
+                "original_message_id": original_message_id,
+                "reason": reason,
+            }))),
+        }
+    }
+    events.extend(origin.also.iter().cloned());
+    events
+}
+
+/// SHA-256 of a record's identity (owner country, owner agency, record id as a
+/// JSON array), shared by all its versions.
+pub fn record_key_digest(key: &NaturalKey) -> String {
+    audit::digest(&json!([key.owner_country, key.owner_agency, key.record_id]).to_string())
+}
+
+/// The message a delivery carries, for its audit entries.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct DeliverySubject {
+    message_id: Uuid,
+    kind: String,
+    destination: String,
+    attempts: i64,
+}
+
+impl DeliverySubject {
+    fn event(&self, actor: &str, action: Action, delivery_id: i64) -> AuditEvent {
+        AuditEvent::new(actor, action)
+            .subject(self.message_id.to_string())
+            .kind(self.kind.clone())
+            .partner(self.destination.clone())
+            .details(json!({ "delivery_id": delivery_id, "attempts": self.attempts }))
+    }
+
+    /// The audit entry of a settled attempt.
+    pub(crate) fn settled(
+        &self,
+        worker_id: &str,
+        delivery_id: i64,
+        outcome: &Settlement,
+    ) -> AuditEvent {
+        match outcome {
+            Settlement::Delivered(receipt) => self.delivered(worker_id, delivery_id, receipt),
+            Settlement::Failed { error, next } => self.failed(worker_id, delivery_id, error, *next),
+        }
+    }
+
+    pub(crate) fn delivered(
+        &self,
+        worker_id: &str,
+        delivery_id: i64,
+        receipt: &Receipt,
+    ) -> AuditEvent {
+        let mut event = self.event(worker_id, Action::Delivered, delivery_id);
+        if let serde_json::Value::Object(details) = &mut event.details {
+            if let Some(status) = receipt.status {
+                details.insert("http_status".into(), status.into());
+            }
+            if let Some(remote_id) = &receipt.remote_id {
+                details.insert("remote_id_sha256".into(), audit::digest(remote_id).into());
+            }
+        }
+        event
+    }
+
+    /// The error's text may quote the receiver: only its HTTP status and the
+    /// digest of its text are kept.
+    pub(crate) fn failed(
+        &self,
+        worker_id: &str,
+        delivery_id: i64,
+        error: &Failure,
+        next: NextStep,
+    ) -> AuditEvent {
+        let action = match next {
+            NextStep::RetryAfter(_) => Action::Failed,
+            NextStep::Dead => Action::Dead,
+        };
+        let mut event = self.event(worker_id, action, delivery_id);
+        if let serde_json::Value::Object(details) = &mut event.details {
+            if let Some(status) = error.http_status() {
+                details.insert("http_status".into(), status.into());
+            }
+            let text = error.to_string();
+            details.insert("error_sha256".into(), audit::digest(&text).into());
+            if let NextStep::RetryAfter(delay) = next {
+                details.insert("retry_in_ms".into(), millis(delay).into());
+            }
+        }
+        event
+    }
+}
+
+/// The `replayed` entry of an operator's replay.
+pub(crate) fn replay_event(actor: &str, message_id: Uuid, kind: &str, queued: u64) -> AuditEvent {
+    AuditEvent::new(actor, Action::Replayed)
+        .subject(message_id.to_string())
+        .kind(kind)
+        .details(json!({ "queued": queued }))
+}
+
+/// A dead delivery about to be queued again: (delivery id, message id, kind, destination).
+pub(crate) type DeadDelivery = (i64, Uuid, String, String);
+
+/// The `retry_dead` entries: one per delivery queued again, or one saying none was.
+pub(crate) fn retry_dead_events(
+    actor: &str,
+    destination: Option<&str>,
+    dead: &[DeadDelivery],
+) -> Vec<AuditEvent> {
+    if dead.is_empty() {
+        let mut event = AuditEvent::new(actor, Action::RetryDead).details(json!({ "queued": 0 }));
+        event.partner = destination.map(str::to_string);
+        return vec![event];
+    }
+    dead.iter()
+        .map(|(delivery_id, message_id, kind, destination)| {
+            AuditEvent::new(actor, Action::RetryDead)
+                .subject(message_id.to_string())
+                .kind(kind.clone())
+                .partner(destination.clone())
+                .details(json!({ "delivery_id": delivery_id }))
+        })
+        .collect()
+}
+
+/// Verification, export and listing read a store's log through its own reads.
+#[async_trait]
+impl<S: Store + ?Sized> AuditLog for S {
+    type Error = StoreError;
+
+    async fn entries_after(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        self.audit_entries(after_seq, limit).await
+    }
+
+    async fn seq_span(&self, from: Millis, to: Millis) -> Result<Option<(i64, i64)>, StoreError> {
+        self.audit_span(from, to).await
+    }
+}
