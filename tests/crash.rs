@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use support::load::{post_batch, Load, Posted};
 use support::receiver::Receiver;
-use support::service::{forwarding_gateway_config, free_port, Running};
+use support::service::{forwarding_gateway_config, Running};
 use support::store::TestStore;
 
 const KEY_PARTNER: &str = "rs-partner-key";
@@ -50,10 +50,8 @@ async fn crash_and_restart(store: TestStore) {
     let label = format!("crash ({})", store.name());
     let receiver = Receiver::start(Duration::from_millis(2)).await;
     let dir = support::tempdir();
-    let port = free_port();
     let config = dir.path().join("gateway.toml");
     let text = forwarding_gateway_config(
-        port,
         &store.toml(),
         &receiver.url,
         (KEY_PARTNER, KEY_OPS),
@@ -61,7 +59,7 @@ async fn crash_and_restart(store: TestStore) {
     );
     std::fs::write(&config, text).unwrap();
     let log = dir.path().join("gateway.log");
-    let gateway = Running::start(&["serve"], &config, port, &log).await;
+    let gateway = Running::start(&["serve"], &config, &log).await;
     let url = gateway.url.clone();
 
     // The partner sends batches one after another until the gateway stops answering.
@@ -107,7 +105,7 @@ async fn crash_and_restart(store: TestStore) {
     );
 
     // Restarted on the same store, it still holds every record it had accepted.
-    let gateway = Running::start(&["serve"], &config, port, &log).await;
+    let gateway = Running::start(&["serve"], &config, &log).await;
     assert_stored(&client, &gateway.url, &stored_before_kill, &label).await;
 
     // The partner sends again what went unanswered (a resend of a record stored

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use support::load::{post_batch, Load, Posted};
 use support::receiver::Receiver;
-use support::service::{forwarding_gateway_config, free_port, Running};
+use support::service::{forwarding_gateway_config, Running};
 use support::store::TestStore;
 
 const KEY_PARTNER: &str = "rs-partner-key";
@@ -38,10 +38,8 @@ async fn three_replicas_on_postgres_deliver_everything_once_when_one_is_killed()
     let dirs: Vec<tempfile::TempDir> = (0..REPLICAS).map(|_| support::tempdir()).collect();
     let mut replicas: Vec<Option<Running>> = Vec::new();
     for dir in &dirs {
-        let port = free_port();
         let config = dir.path().join("gateway.toml");
         let text = forwarding_gateway_config(
-            port,
             &store.toml(),
             &receiver.url,
             (KEY_PARTNER, KEY_OPS),
@@ -49,7 +47,7 @@ async fn three_replicas_on_postgres_deliver_everything_once_when_one_is_killed()
         );
         std::fs::write(&config, text).unwrap();
         let log = dir.path().join("gateway.log");
-        replicas.push(Some(Running::start(&["serve"], &config, port, &log).await));
+        replicas.push(Some(Running::start(&["serve"], &config, &log).await));
     }
     let urls: Vec<String> = replicas.iter().flatten().map(|r| r.url.clone()).collect();
 
