@@ -4,6 +4,9 @@
 //! faulty targets (a faulty mapping, `hub --fault`, a late simulated registry),
 //! each of which must fail exactly the listed cases. The reports are checked too.
 
+// A test's unwrap, expect or index is its assertion (clippy cannot tell this file is a test).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 mod support;
 
 use std::collections::BTreeSet;

@@ -13,6 +13,9 @@
 //! arrive in order; and the raw resends are no more than one claim batch (what a
 //! worker can hold when it dies). The figures are printed.
 
+// A test's unwrap, expect or index is its assertion (clippy cannot tell this file is a test).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 mod support;
 
 use std::sync::Arc;

@@ -1,6 +1,9 @@
 //! Black-box tests of `iarms-gateway serve`: the binary runs with a temporary
 //! config on an ephemeral port, against a fake hub (axum, inside the test).
 
+// A test's unwrap, expect or index is its assertion (clippy cannot tell this file is a test).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 mod support;
 
 use std::path::PathBuf;

@@ -5,6 +5,9 @@
 //! (VmRSS, and the peak VmHWM, read from /proc/<pid>/status) must stay under
 //! [`MEMORY_BOUND_MIB`] through the whole catalogue, the 2 GiB bodies included.
 
+// A test's unwrap, expect or index is its assertion (clippy cannot tell this file is a test).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 mod support;
 
 use std::io::{Read, Write};
