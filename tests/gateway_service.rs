@@ -658,6 +658,8 @@ async fn graceful_shutdown_on_sigterm_exits_zero() {
     .await;
     let exit = exit.unwrap();
     assert_eq!(exit.code(), Some(0));
+    // Stopped, it no longer says where it listens.
+    assert!(!gw.dir.path().join("ready.json").exists());
 
     // The operator's CLI works on the store the service left behind.
     let config = gw.dir.path().join("gateway.toml");
