@@ -3,19 +3,23 @@
 //! `audit verify` passes and `audit list` shows who did what; a tampered entry
 //! is named by `audit verify`; `audit export` bundles verify offline.
 
+// A test's unwrap, expect or index is its assertion (clippy cannot tell this file is a test).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 mod support;
 
 use std::path::Path;
 use std::process::{Child, Output, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
 use serde_json::{json, Value};
-use support::service::{cheap_hash, free_port};
+use support::service::{cheap_hash, spawn_ready};
+use support::wait::wait_until;
 use support::{bin, data, path_str};
 
 const KEY_RS: &str = "rs-partner-key";
@@ -45,14 +49,16 @@ async fn fake_hub() -> (Arc<Mutex<Vec<String>>>, String) {
 }
 
 async fn wait_for(received: &Arc<Mutex<Vec<String>>>, n: usize) -> usize {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let got = received.lock().unwrap().len();
-        if got >= n || Instant::now() > deadline {
-            return got;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until(
+        Duration::from_secs(20),
+        format!("{n} messages at the hub"),
+        || {
+            let got = received.lock().unwrap().len() >= n;
+            async move { got }
+        },
+    )
+    .await;
+    received.lock().unwrap().len()
 }
 
 struct Gateway {
@@ -68,12 +74,11 @@ impl Drop for Gateway {
 }
 
 async fn start_gateway(dir: &Path, hub_url: &str) -> Gateway {
-    let port = free_port();
     let config = format!(
         r#"[gateway]
 country = "RS"
 agency = "MUP"
-listen = "127.0.0.1:{port}"
+listen = "127.0.0.1:0"
 operator_key_hashes = ["{ops}"]
 
 [store]
@@ -105,30 +110,16 @@ inbound = {{ directory = "inbox", poll_interval = "100ms" }}
         hubkey = cheap_hash(KEY_HUB),
     );
     std::fs::write(dir.join("gateway.toml"), config).unwrap();
-    let child = bin()
+    let mut command = bin();
+    command
         .args(["serve", "--config", path_str(&dir.join("gateway.toml"))])
         .env("IARMS_TEST_HUB_KEY", "our-hub-key")
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let gateway = Gateway {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Ok(r) = client.get(format!("{}/readyz", gateway.url)).send().await {
-            if r.status() == 200 {
-                return gateway;
-            }
-        }
-        assert!(Instant::now() < deadline, "the gateway did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        .stderr(Stdio::null());
+    let (child, _, url) = spawn_ready(command, &dir.join("ready.json"), None).await;
+    Gateway { child, url }
 }
 
 async fn post_as(url: &str, key: &str, body: Vec<u8>) -> (u16, Value) {
@@ -202,11 +193,15 @@ async fn the_service_keeps_a_verifiable_audit_trail_and_tampering_is_named() {
     .unwrap();
     std::fs::rename(inbox.join(".bad.csv"), inbox.join("bad.csv")).unwrap();
     let failed = inbox.join("failed/bad.csv");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !failed.exists() {
-        assert!(Instant::now() < deadline, "the inbox did not take the file");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until(
+        Duration::from_secs(20),
+        "the inbox to take the file",
+        || {
+            let taken = failed.exists();
+            async move { taken }
+        },
+    )
+    .await;
 
     // The operator replays the first record: it reaches the hub again.
     let first = reply["results"][0]["original_message_id"]
@@ -222,26 +217,27 @@ async fn the_service_keeps_a_verifiable_audit_trail_and_tampering_is_named() {
     assert_eq!(status, 200, "{reply}");
     assert_eq!(wait_for(&received, 11).await, 11);
     // Every delivery settled (its receipt committed) before stopping.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let mut pending = 0;
-        for state in ["queued", "delivering", "retry_wait"] {
-            let response = reqwest::Client::new()
-                .get(format!("{}/v1/messages?state={state}", gw.url))
-                .bearer_auth(KEY_OPS)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response.status(), 200);
-            let page: Value = response.json().await.unwrap();
-            pending += page["items"].as_array().unwrap().len();
-        }
-        if pending == 0 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "deliveries did not settle");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let gw_url = &gw.url;
+    wait_until(
+        Duration::from_secs(20),
+        "every delivery to settle",
+        || async move {
+            let mut pending = 0;
+            for state in ["queued", "delivering", "retry_wait"] {
+                let response = reqwest::Client::new()
+                    .get(format!("{gw_url}/v1/messages?state={state}"))
+                    .bearer_auth(KEY_OPS)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 200);
+                let page: Value = response.json().await.unwrap();
+                pending += page["items"].as_array().unwrap().len();
+            }
+            pending == 0
+        },
+    )
+    .await;
 
     // Operators read the trail over HTTP too; partners may not.
     let audit_route = format!("{}/v1/audit?limit=5", gw.url);
@@ -271,11 +267,15 @@ async fn the_service_keeps_a_verifiable_audit_trail_and_tampering_is_named() {
         .status()
         .unwrap()
         .success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while gw.child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "the gateway did not stop");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until(
+        Duration::from_secs(10),
+        "the gateway to stop on SIGTERM",
+        || {
+            let stopped = gw.child.try_wait().unwrap().is_some();
+            async move { stopped }
+        },
+    )
+    .await;
 
     // The chain verifies: 10 x (accepted, delivered), 2 x (1 duplicate,
     // 3 rejected), 1 replayed and its second delivery.

@@ -1,6 +1,9 @@
 //! Black-box tests of the `iarms-gateway` command line: convert, validate,
 //! sample, formats, schema and demo, on real files.
 
+// A test's unwrap, expect or index is its assertion (clippy cannot tell this file is a test).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 mod support;
 
 use support::*;

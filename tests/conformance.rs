@@ -4,15 +4,20 @@
 //! faulty targets (a faulty mapping, `hub --fault`, a late simulated registry),
 //! each of which must fail exactly the listed cases. The reports are checked too.
 
+// A test's unwrap, expect or index is its assertion (clippy cannot tell this file is a test).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 mod support;
 
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
-use support::service::{cheap_hash, free_port};
+use support::relay::Relay;
+use support::service::{cheap_hash, spawn_ready};
+use support::wait::wait_until;
 use support::{bin, data, path_str};
 
 const PARTNER_KEY: &str = "rs-partner-key";
@@ -26,6 +31,14 @@ struct Process {
     _dir: tempfile::TempDir,
 }
 
+impl Process {
+    /// Where it listens (from its URL, which it reported).
+    fn addr(&self) -> std::net::SocketAddr {
+        let authority = self.url.split("://").nth(1).unwrap_or_default();
+        authority.trim_end_matches('/').parse().unwrap()
+    }
+}
+
 impl Drop for Process {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -33,44 +46,88 @@ impl Drop for Process {
     }
 }
 
-/// Starts the binary and waits until `ready` (a path) answers 200, or any answer when `None`.
-async fn start(args: &[&str], dir: tempfile::TempDir, port: u16, ready: Option<&str>) -> Process {
-    let child = bin()
+/// Starts `serve` or `hub` (ARGS, config in `dir`, listening on port 0) and
+/// waits until it reports where it listens.
+async fn start(args: &[&str], dir: tempfile::TempDir) -> Process {
+    let mut command = bin();
+    command
         .args(args)
         .current_dir(dir.path())
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let process = Process {
+        .stderr(Stdio::null());
+    let (child, _, url) = spawn_ready(command, &dir.path().join("ready.json"), None).await;
+    Process {
         child,
-        url: format!("http://127.0.0.1:{port}"),
+        url,
         _dir: dir,
-    };
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let probe = format!("{}{}", process.url, ready.unwrap_or("/"));
-        if let Ok(r) = client.get(probe).send().await {
-            if ready.is_none() || r.status() == 200 {
-                return process;
-            }
-        }
-        assert!(Instant::now() < deadline, "{args:?} did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
-/// The reference hub with one gateway (RS at `gateway_port`), optionally faulty.
-async fn start_hub(gateway_port: u16, fault: Option<&str>) -> Process {
-    let port = free_port();
+/// The simulated registry on port 0, relayed from `relay` (the port the
+/// registry gateway's config names): its address is read from the line it
+/// logs once listening.
+async fn start_simulator(fault: Option<&str>, gateway: &str, relay: &Relay) -> Process {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("stderr.log");
+    let mut args = vec![
+        "conformance",
+        "simulate-registry",
+        "--listen",
+        "127.0.0.1:0",
+        "--gateway",
+        gateway,
+        "--key",
+        PARTNER_KEY,
+    ];
+    if let Some(f) = fault {
+        args.extend(["--fault", f, "--delay", "15s"]);
+    }
+    let child = bin()
+        .args(&args)
+        .current_dir(dir.path())
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    const LISTENING: &str = "listening on http://";
+    let listening = || {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let (_, rest) = text.split_once(LISTENING)?;
+        rest.lines()
+            .next()?
+            .trim()
+            .parse::<std::net::SocketAddr>()
+            .ok()
+    };
+    wait_until(
+        Duration::from_secs(60),
+        "the simulated registry to listen",
+        || {
+            let done = listening().is_some();
+            async move { done }
+        },
+    )
+    .await;
+    let addr = listening().unwrap();
+    relay.forward_to(addr);
+    Process {
+        child,
+        url: format!("http://{addr}"),
+        _dir: dir,
+    }
+}
+
+/// The reference hub with one gateway (RS at `gateway_url`), optionally faulty.
+async fn start_hub(gateway_url: &str, fault: Option<&str>) -> Process {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("rs.key"), HUB_TO_GATEWAY).unwrap();
     let text = format!(
         r#"[hub]
-listen = "127.0.0.1:{port}"
+listen = "127.0.0.1:0"
 expire_interval = "1s"
 
 [store]
@@ -81,7 +138,7 @@ poll_interval = "50ms"
 
 [[gateway]]
 country = "RS"
-url = "http://127.0.0.1:{gateway_port}"
+url = "{gateway_url}"
 key_hashes = ["{hash}"]
 key_file = "rs.key"
 retry = {{ max_attempts = 50, initial_backoff = "100ms", max_backoff = "300ms" }}
@@ -93,18 +150,18 @@ retry = {{ max_attempts = 50, initial_backoff = "100ms", max_backoff = "300ms" }
     if let Some(f) = fault {
         args.extend(["--fault", f]);
     }
-    start(&args, dir, port, Some("/readyz")).await
+    start(&args, dir).await
 }
 
 /// The RS gateway; its partner `rs` (canonical JSON) receives at `outbound`.
-async fn start_gateway(port: u16, hub_url: &str, outbound: &str) -> Process {
+async fn start_gateway(hub_url: &str, outbound: &str) -> Process {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("hub.key"), GATEWAY_TO_HUB).unwrap();
     let text = format!(
         r#"[gateway]
 country = "RS"
 agency = "RS-MUP"
-listen = "127.0.0.1:{port}"
+listen = "127.0.0.1:0"
 
 [store]
 url = "gateway.db"
@@ -131,13 +188,7 @@ retry = {{ max_attempts = 50, initial_backoff = "100ms", max_backoff = "300ms" }
         partner = cheap_hash(PARTNER_KEY),
     );
     std::fs::write(dir.path().join("gateway.toml"), text).unwrap();
-    start(
-        &["serve", "--config", "gateway.toml"],
-        dir,
-        port,
-        Some("/readyz"),
-    )
-    .await
+    start(&["serve", "--config", "gateway.toml"], dir).await
 }
 
 /// Runs `conformance run ARGS --report-json F` and returns (exit code, report).
@@ -295,39 +346,29 @@ const HUB_LATE_ANSWER_FAILS: &[&str] = &[
 #[tokio::test]
 async fn live_gateway_hub_and_registry_pass_and_faulty_ones_fail_exactly() {
     // The hub and its RS gateway (partner receiving through an outbox folder).
-    let gateway_port = free_port();
-    let hub = start_hub(gateway_port, None).await;
-    let gateway = start_gateway(gateway_port, &hub.url, "{ directory = \"outbox\" }").await;
+    // The hubs' configs name the gateway before it runs: they call it through
+    // a relay on a port the test holds, pointed at it once it serves.
+    let gateway_relay = Relay::bind().await;
+    let hub = start_hub(&gateway_relay.url("http"), None).await;
+    let gateway = start_gateway(&hub.url, "{ directory = \"outbox\" }").await;
+    gateway_relay.forward_to(gateway.addr());
 
     // The registry target: a second RS gateway whose hub is the runner's listener,
-    // with the simulated registry behind it.
-    let listen_port = free_port();
-    let registry_gateway_port = free_port();
-    let simulator_port = free_port();
+    // with the simulated registry behind it (through a relay: the gateway's
+    // config names it before it runs).
+    // The runner takes `--listen` as an address and does not report the port
+    // it bound, so this one port is picked here, before the runner binds it.
+    let listen_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let simulator_relay = Relay::bind().await;
     let registry_gateway = start_gateway(
-        registry_gateway_port,
         &format!("http://127.0.0.1:{listen_port}"),
-        &format!("{{ url = \"http://127.0.0.1:{simulator_port}/\" }}"),
+        &format!("{{ url = \"{}/\" }}", simulator_relay.url("http")),
     )
     .await;
-    let simulator = |fault: Option<&'static str>, port: u16, gateway: String| async move {
-        let mut args = vec![
-            "conformance".to_string(),
-            "simulate-registry".into(),
-            "--listen".into(),
-            format!("127.0.0.1:{port}"),
-            "--gateway".into(),
-            gateway,
-            "--key".into(),
-            PARTNER_KEY.into(),
-        ];
-        if let Some(f) = fault {
-            args.extend(["--fault".into(), f.into(), "--delay".into(), "15s".into()]);
-        }
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        start(&refs, tempfile::tempdir().unwrap(), port, None).await
-    };
-    let _simulator = simulator(None, simulator_port, registry_gateway.url.clone()).await;
+    let _simulator = start_simulator(None, &registry_gateway.url, &simulator_relay).await;
 
     let reports = tempfile::tempdir().unwrap();
     let junit = reports.path().join("gateway.xml");
@@ -344,8 +385,10 @@ async fn live_gateway_hub_and_registry_pass_and_faulty_ones_fail_exactly() {
             "RS-MUP".into(),
             "--jobs".into(),
             "16".into(),
+            // Generous for a loaded 2-core machine; the late-answer hub is
+            // later still (hub::fault::LATE_BY).
             "--timeout".into(),
-            "2s".into(),
+            "10s".into(),
         ]
     };
     let mut gateway_args = common(&gateway.url, PARTNER_KEY);
@@ -420,7 +463,7 @@ async fn live_gateway_hub_and_registry_pass_and_faulty_ones_fail_exactly() {
     ];
     let mut hubs = Vec::new();
     for (fault, _) in faults {
-        hubs.push(start_hub(gateway_port, Some(fault)).await);
+        hubs.push(start_hub(&gateway_relay.url("http"), Some(fault)).await);
     }
     let runs = hubs.iter().map(|h| {
         let mut args = common(&h.url, GATEWAY_TO_HUB);
@@ -428,13 +471,9 @@ async fn live_gateway_hub_and_registry_pass_and_faulty_ones_fail_exactly() {
         run_suite(args)
     });
     // A registry that answers late fails the integrator's 10 s case only.
-    let late_simulator = simulator(
-        Some("late-answer"),
-        simulator_port,
-        registry_gateway.url.clone(),
-    );
     drop(_simulator);
-    let late_simulator = late_simulator.await;
+    let late_simulator =
+        start_simulator(Some("late-answer"), &registry_gateway.url, &simulator_relay).await;
     let (hub_results, (late_code, late_report)) = tokio::join!(
         futures_join_all(runs.collect()),
         run_suite(registry_args("")),

@@ -13,6 +13,9 @@
 //! arrive in order; and the raw resends are no more than one claim batch (what a
 //! worker can hold when it dies). The figures are printed.
 
+// A test's unwrap, expect or index is its assertion (clippy cannot tell this file is a test).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 mod support;
 
 use std::sync::Arc;
@@ -20,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use support::load::{post_batch, Load, Posted};
 use support::receiver::Receiver;
-use support::service::{forwarding_gateway_config, free_port, Running};
+use support::service::{forwarding_gateway_config, Running};
 use support::store::TestStore;
 
 const KEY_PARTNER: &str = "rs-partner-key";
@@ -50,10 +53,8 @@ async fn crash_and_restart(store: TestStore) {
     let label = format!("crash ({})", store.name());
     let receiver = Receiver::start(Duration::from_millis(2)).await;
     let dir = support::tempdir();
-    let port = free_port();
     let config = dir.path().join("gateway.toml");
     let text = forwarding_gateway_config(
-        port,
         &store.toml(),
         &receiver.url,
         (KEY_PARTNER, KEY_OPS),
@@ -61,7 +62,7 @@ async fn crash_and_restart(store: TestStore) {
     );
     std::fs::write(&config, text).unwrap();
     let log = dir.path().join("gateway.log");
-    let gateway = Running::start(&["serve"], &config, port, &log).await;
+    let gateway = Running::start(&["serve"], &config, &log).await;
     let url = gateway.url.clone();
 
     // The partner sends batches one after another until the gateway stops answering.
@@ -107,7 +108,7 @@ async fn crash_and_restart(store: TestStore) {
     );
 
     // Restarted on the same store, it still holds every record it had accepted.
-    let gateway = Running::start(&["serve"], &config, port, &log).await;
+    let gateway = Running::start(&["serve"], &config, &log).await;
     assert_stored(&client, &gateway.url, &stored_before_kill, &label).await;
 
     // The partner sends again what went unanswered (a resend of a record stored

@@ -6,6 +6,9 @@
 //! `<!-- file: PATH -->` to have it written, and an edit the reader makes with
 //! `<!-- replace in PATH: OLD … with: NEW -->`.
 
+// A test's unwrap, expect or index is its assertion (clippy cannot tell this file is a test).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 mod support;
 
 use std::path::{Path, PathBuf};

@@ -1,20 +1,24 @@
 //! Black-box tests of `iarms-gateway serve`: the binary runs with a temporary
 //! config on an ephemeral port, against a fake hub (axum, inside the test).
 
+// A test's unwrap, expect or index is its assertion (clippy cannot tell this file is a test).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 mod support;
 
 use std::path::PathBuf;
 use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::routing::post;
 use axum::Router;
 use serde_json::{json, Value};
-use support::service::{cheap_hash, free_port};
+use support::service::{cheap_hash, spawn_ready};
+use support::wait::wait_until;
 use support::{bin, data, path_str, run};
 
 const KEY_RS: &str = "rs-partner-key";
@@ -77,15 +81,14 @@ impl FakeHub {
         self.received.lock().unwrap().clone()
     }
 
+    /// What arrived once `n` messages have (or after 15 s, for the caller to
+    /// assert on what did).
     async fn wait_for(&self, n: usize) -> Vec<Received> {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let got = self.received();
-            if got.len() >= n || Instant::now() > deadline {
-                return got;
-            }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        while self.received().len() < n && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        self.received()
     }
 }
 
@@ -144,34 +147,18 @@ api_key_hashes = ["{br}"]
 
 async fn start_gateway(hub_url: &str, extra: &str) -> Gateway {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
     let config = dir.path().join("gateway.toml");
-    std::fs::write(&config, config_text(port, hub_url, extra)).unwrap();
-    let child = bin()
+    std::fs::write(&config, config_text(0, hub_url, extra)).unwrap();
+    let mut command = bin();
+    command
         .args(["serve", "--config", path_str(&config)])
         .env("IARMS_TEST_HUB_KEY", "our-hub-key")
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let gateway = Gateway {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-        dir,
-    };
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Ok(r) = client.get(format!("{}/readyz", gateway.url)).send().await {
-            if r.status() == 200 {
-                return gateway;
-            }
-        }
-        assert!(Instant::now() < deadline, "the gateway did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        .stderr(Stdio::null());
+    let (child, _, url) = spawn_ready(command, &dir.path().join("ready.json"), None).await;
+    Gateway { child, url, dir }
 }
 
 async fn send_post(
@@ -379,17 +366,18 @@ async fn hub_outage_queues_then_delivers_each_once_in_order() {
         assert_eq!(reply["results"][0]["outcome"], "accepted", "{reply}");
     }
     // While the hub is down the first version waits for a retry; the later ones queue behind it.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let (status, page) =
-            get(&format!("{}/v1/messages?state=retry_wait", gw.url), KEY_OPS).await;
-        assert_eq!(status, 200, "{page}");
-        if !page["items"].as_array().unwrap().is_empty() {
-            break;
-        }
-        assert!(Instant::now() < deadline, "nothing went to retry_wait");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let retry_wait = format!("{}/v1/messages?state=retry_wait", gw.url);
+    let retry_wait = &retry_wait;
+    wait_until(
+        Duration::from_secs(10),
+        "a delivery in retry_wait",
+        || async move {
+            let (status, page) = get(retry_wait, KEY_OPS).await;
+            assert_eq!(status, 200, "{page}");
+            !page["items"].as_array().unwrap().is_empty()
+        },
+    )
+    .await;
     assert!(hub.received().is_empty());
     hub.down.store(false, Ordering::SeqCst);
     let got = hub.wait_for(3).await;
@@ -408,15 +396,19 @@ async fn hub_outage_queues_then_delivers_each_once_in_order() {
     let body = record(4, id4).to_string().into_bytes();
     let (status, _) = send_post(&route, Some(KEY_RS), &[], body).await;
     assert_eq!(status, 200);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let delivery = loop {
-        let (_, view) = get(&format!("{}/v1/messages/{id4}", gw.url), KEY_OPS).await;
-        if view["deliveries"][0]["state"] == "dead" {
-            break view["deliveries"][0].clone();
-        }
-        assert!(Instant::now() < deadline, "not dead: {view}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let message = format!("{}/v1/messages/{id4}", gw.url);
+    let message = &message;
+    wait_until(
+        Duration::from_secs(10),
+        format!("{id4} to be dead"),
+        || async move {
+            let (_, view) = get(message, KEY_OPS).await;
+            view["deliveries"][0]["state"] == "dead"
+        },
+    )
+    .await;
+    let (_, view) = get(message, KEY_OPS).await;
+    let delivery = view["deliveries"][0].clone();
     assert_eq!(delivery["attempts"], 1, "{delivery}");
     assert!(
         delivery["last_error"]
@@ -461,7 +453,15 @@ inbound = { directory = "inbox", poll_interval = "100ms" }
     let archived = inbox.join("archive/good.csv");
     let failed = inbox.join("failed/bad.csv");
     let report = inbox.join("failed/bad.csv.errors.txt");
-    wait_until(|| archived.exists() && failed.exists() && report.exists());
+    wait_until(
+        Duration::from_secs(15),
+        "the inbox to archive, fail and report the files",
+        || {
+            let done = archived.exists() && failed.exists() && report.exists();
+            async move { done }
+        },
+    )
+    .await;
     let text = std::fs::read_to_string(&report).unwrap();
     assert!(text.contains("3 rejected"), "{text}");
     assert!(text.contains("line 4"), "{text}");
@@ -513,7 +513,11 @@ outbound = {{ url = "{hub_url}/partner/rs" }}
             .filter(|f| !f.file_name().unwrap().to_string_lossy().starts_with('.'))
             .count()
     };
-    wait_until(|| arrived() == 2);
+    wait_until(Duration::from_secs(15), "two messages at the hub", || {
+        let done = arrived() == 2;
+        async move { done }
+    })
+    .await;
     let files = files();
     let csv_file = files
         .iter()
@@ -625,14 +629,6 @@ async fn traces_go_to_the_hub_by_route_and_their_state_is_visible() {
     );
 }
 
-fn wait_until(mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graceful_shutdown_on_sigterm_exits_zero() {
     let (hub, hub_url) = FakeHub::start().await;
@@ -649,15 +645,21 @@ async fn graceful_shutdown_on_sigterm_exits_zero() {
         .status()
         .unwrap();
     assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let exit = loop {
-        if let Some(exit) = gw.child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(Instant::now() < deadline, "the gateway did not stop");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let mut exit = None;
+    wait_until(
+        Duration::from_secs(10),
+        "the gateway to stop on SIGTERM",
+        || {
+            exit = gw.child.try_wait().unwrap();
+            let stopped = exit.is_some();
+            async move { stopped }
+        },
+    )
+    .await;
+    let exit = exit.unwrap();
     assert_eq!(exit.code(), Some(0));
+    // Stopped, it no longer says where it listens.
+    assert!(!gw.dir.path().join("ready.json").exists());
 
     // The operator's CLI works on the store the service left behind.
     let config = gw.dir.path().join("gateway.toml");
@@ -850,7 +852,15 @@ owner_agencies = ["RS-BIA"]
     // The desk asked: it gets the answer, BR's request (it receives every kind)
     // and the hit on the RS-UP record (no partner has that agency: every
     // receiver gets it), not the hit on the RS-BIA record.
-    wait_until(|| files("outbox-desk").len() == 3);
+    wait_until(
+        Duration::from_secs(15),
+        "three files in outbox-desk",
+        || {
+            let done = files("outbox-desk").len() == 3;
+            async move { done }
+        },
+    )
+    .await;
     let desk = files("outbox-desk");
     assert!(
         desk.iter().any(|n| n.contains("trace_response")),
@@ -860,7 +870,15 @@ owner_agencies = ["RS-BIA"]
     assert!(desk.iter().any(|n| n.contains(&id(5))), "{desk:?}");
     // The alerts partner gets both hits, and nothing else: the trace answer was
     // not its trace, and it takes no trace requests.
-    wait_until(|| files("outbox-alerts").len() == 2);
+    wait_until(
+        Duration::from_secs(15),
+        "two files in outbox-alerts",
+        || {
+            let done = files("outbox-alerts").len() == 2;
+            async move { done }
+        },
+    )
+    .await;
     std::thread::sleep(Duration::from_millis(500));
     let mut alerts = files("outbox-alerts");
     alerts.sort();

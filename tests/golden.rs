@@ -4,6 +4,9 @@
 //! as a diff to review. Regenerate after a deliberate change with
 //! `UPDATE_GOLDEN=1 cargo test --test golden` and review the diff.
 
+// A test's unwrap, expect or index is its assertion (clippy cannot tell this file is a test).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 mod support;
 
 use support::*;

@@ -5,6 +5,9 @@
 //! (VmRSS, and the peak VmHWM, read from /proc/<pid>/status) must stay under
 //! [`MEMORY_BOUND_MIB`] through the whole catalogue, the 2 GiB bodies included.
 
+// A test's unwrap, expect or index is its assertion (clippy cannot tell this file is a test).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 mod support;
 
 use std::io::{Read, Write};
@@ -17,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use serde_json::Value;
-use support::service::{cheap_hash, free_port};
+use support::service::{cheap_hash, spawn_ready};
 use support::{bin, data, path_str, stderr, stdout};
 
 /// The server's resident memory must stay under this through the catalogue.
@@ -208,14 +211,13 @@ fn key_of(partner: &str) -> String {
 
 async fn start_gateway() -> Gateway {
     let dir = support::tempdir();
-    let port = free_port();
-    // The hub is a closed port: deliveries fail and wait, which does not matter here.
-    let hub_port = free_port();
-    let mut config = format!(
-        "[gateway]\ncountry = \"RS\"\nagency = \"MUP\"\nlisten = \"127.0.0.1:{port}\"\n\n\
+    // The hub is a closed port (discard, 9): deliveries fail and wait, which
+    // does not matter here.
+    let mut config = String::from(
+        "[gateway]\ncountry = \"RS\"\nagency = \"MUP\"\nlisten = \"127.0.0.1:0\"\n\n\
          [store]\nurl = \"gateway.db\"\n\n\
-         [hub]\nurl = \"http://127.0.0.1:{hub_port}\"\napi_key_env = \"IARMS_TEST_HUB_KEY\"\n\
-         retry = {{ max_attempts = 3, initial_backoff = \"10s\", max_backoff = \"10s\" }}\n"
+         [hub]\nurl = \"http://127.0.0.1:9\"\napi_key_env = \"IARMS_TEST_HUB_KEY\"\n\
+         retry = { max_attempts = 3, initial_backoff = \"10s\", max_backoff = \"10s\" }\n",
     );
     for (id, format) in PARTNERS {
         config.push_str(&format!(
@@ -225,26 +227,20 @@ async fn start_gateway() -> Gateway {
     }
     let path = dir.path().join("gateway.toml");
     std::fs::write(&path, config).unwrap();
-    let child = bin()
+    let mut command = bin();
+    command
         .args(["serve", "--config", path_str(&path)])
         .env("IARMS_TEST_HUB_KEY", "hub-key")
         .env("RUST_LOG", "error")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let gateway = Gateway {
+        .stderr(Stdio::null());
+    let (child, addr, _) = spawn_ready(command, &dir.path().join("ready.json"), None).await;
+    Gateway {
         child,
-        port,
+        port: addr.port(),
         _dir: dir,
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !healthy(&gateway).await {
-        assert!(Instant::now() < deadline, "the gateway did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    gateway
 }
 
 async fn healthy(gateway: &Gateway) -> bool {

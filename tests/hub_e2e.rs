@@ -8,14 +8,19 @@
 //! each) when `DATABASE_URL` is set (under `CI` it must be); the hub keeps its
 //! SQLite store.
 
+// A test's unwrap, expect or index is its assertion (clippy cannot tell this file is a test).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
-use support::service::{cheap_hash, free_port, start, Process};
+use support::relay::Relay;
+use support::service::{cheap_hash, start, Process};
 use support::store::TestStore;
+use support::wait::wait_until;
 use support::{data, path_str, run};
 
 const KEY_RS_PARTNER: &str = "rs-registry-key";
@@ -25,7 +30,8 @@ const KEY_BR_TO_HUB: &str = "br-gateway-calls-hub";
 const KEY_HUB_TO_RS: &str = "hub-calls-rs-gateway";
 const KEY_HUB_TO_BR: &str = "hub-calls-br-gateway";
 
-async fn start_hub(port: u16, rs_port: u16, br_port: u16) -> Process {
+/// The hub, calling the gateways at `rs_url` and `br_url`.
+async fn start_hub(rs_url: &str, br_url: &str) -> Process {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("rs.key"), KEY_HUB_TO_RS).unwrap();
     std::fs::write(dir.path().join("br.key"), KEY_HUB_TO_BR).unwrap();
@@ -33,7 +39,7 @@ async fn start_hub(port: u16, rs_port: u16, br_port: u16) -> Process {
         r#"retry = { max_attempts = 50, initial_backoff = "100ms", max_backoff = "300ms" }"#;
     let text = format!(
         r#"[hub]
-listen = "127.0.0.1:{port}"
+listen = "127.0.0.1:0"
 
 [store]
 url = "hub.db"
@@ -43,14 +49,14 @@ poll_interval = "50ms"
 
 [[gateway]]
 country = "RS"
-url = "http://127.0.0.1:{rs_port}"
+url = "{rs_url}"
 key_hashes = ["{rs}"]
 key_file = "rs.key"
 {retry}
 
 [[gateway]]
 country = "BR"
-url = "http://127.0.0.1:{br_port}"
+url = "{br_url}"
 key_hashes = ["{br}"]
 key_file = "br.key"
 {retry}
@@ -59,7 +65,7 @@ key_file = "br.key"
         br = cheap_hash(KEY_BR_TO_HUB),
     );
     std::fs::write(dir.path().join("config.toml"), text).unwrap();
-    start(&["hub"], dir, port).await
+    start(&["hub"], dir).await
 }
 
 /// A country gateway with one partner that receives through `outbox/`;
@@ -67,8 +73,7 @@ key_file = "br.key"
 async fn start_gateway(
     store: &TestStore,
     country: &str,
-    port: u16,
-    hub_port: u16,
+    hub_url: &str,
     (partner, format, partner_key, extra): (&str, &str, &str, &str),
     (to_hub, from_hub): (&str, &str),
 ) -> Process {
@@ -78,11 +83,11 @@ async fn start_gateway(
         r#"[gateway]
 country = "{country}"
 agency = "{country}-TEST"
-listen = "127.0.0.1:{port}"
+listen = "127.0.0.1:0"
 
 {store}
 [hub]
-url = "http://127.0.0.1:{hub_port}"
+url = "{hub_url}"
 api_key_file = "hub.key"
 inbound_key_hashes = ["{from_hub}"]
 retry = {{ max_attempts = 50, initial_backoff = "100ms", max_backoff = "300ms" }}
@@ -105,7 +110,7 @@ retry = {{ max_attempts = 50, initial_backoff = "100ms", max_backoff = "300ms" }
         partner_hash = cheap_hash(partner_key),
     );
     std::fs::write(dir.path().join("config.toml"), text).unwrap();
-    start(&["serve"], dir, port).await
+    start(&["serve"], dir).await
 }
 
 async fn post(url: &str, key: &str, body: Vec<u8>) -> (u16, Value) {
@@ -154,18 +159,17 @@ fn files_of(dir: &Path, kind: &str) -> Vec<PathBuf> {
 
 /// Polls until `dir` holds a file of `kind`, then returns its text.
 async fn wait_for_file(dir: &Path, kind: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(file) = files_of(dir, kind).first() {
-            return std::fs::read_to_string(file).unwrap();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no {kind} file arrived in {}",
-            dir.display()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until(
+        Duration::from_secs(30),
+        format!("a {kind} file in {}", dir.display()),
+        || {
+            let arrived = !files_of(dir, kind).is_empty();
+            async move { arrived }
+        },
+    )
+    .await;
+    let file = &files_of(dir, kind)[0];
+    std::fs::read_to_string(file).unwrap()
 }
 
 /// The single canonical message of an outbox file (`{"messages": [..]}`, one
@@ -208,13 +212,14 @@ async fn records_searches_and_traces_travel_between_two_gateways_through_the_hub
 
 /// The story, with the RS and BR gateways on `stores` (dropped after the processes).
 async fn records_searches_and_traces_travel([rs_store, br_store]: [TestStore; 2]) {
-    let (hub_port, rs_port, br_port) = (free_port(), free_port(), free_port());
-    let hub = start_hub(hub_port, rs_port, br_port).await;
+    // The hub's config names the gateways before they run: it calls them
+    // through relays on ports the test holds, pointed at them once they serve.
+    let (rs_relay, br_relay) = (Relay::bind().await, Relay::bind().await);
+    let hub = start_hub(&rs_relay.url("http"), &br_relay.url("http")).await;
     let rs = start_gateway(
         &rs_store,
         "RS",
-        rs_port,
-        hub_port,
+        &hub.url,
         (
             "rs",
             "registry-rs",
@@ -227,12 +232,13 @@ async fn records_searches_and_traces_travel([rs_store, br_store]: [TestStore; 2]
     let br = start_gateway(
         &br_store,
         "BR",
-        br_port,
-        hub_port,
+        &hub.url,
         ("br", "registry-br", KEY_BR_PARTNER, ""),
         (KEY_BR_TO_HUB, KEY_HUB_TO_BR),
     )
     .await;
+    rs_relay.forward_to(rs.addr());
+    br_relay.forward_to(br.addr());
     let rs_outbox = rs.dir.path().join("outbox");
     let br_outbox = br.dir.path().join("outbox");
 
@@ -255,20 +261,16 @@ async fn records_searches_and_traces_travel([rs_store, br_store]: [TestStore; 2]
 
     // The records reach the hub's register before the search is sent: the hub
     // answers searches from what it holds when the search arrives.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let (_, page) = get(
-            &format!("{}/v1/messages?partner=rs&state=delivered", rs.url),
-            KEY_RS_PARTNER,
-        )
-        .await;
-        let delivered = page["items"].as_array().map_or(0, Vec::len) as u64;
-        if delivered >= accepted {
-            break;
-        }
-        assert!(Instant::now() < deadline, "records not delivered: {page}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let delivered_url = &format!("{}/v1/messages?partner=rs&state=delivered", rs.url);
+    wait_until(
+        Duration::from_secs(30),
+        format!("{accepted} records delivered to the hub"),
+        || async move {
+            let (_, page) = get(delivered_url, KEY_RS_PARTNER).await;
+            page["items"].as_array().map_or(0, Vec::len) as u64 >= accepted
+        },
+    )
+    .await;
 
     // A Brazilian search for the Zastava C-123456, canonical, at the BR gateway.
     let search = json!({
@@ -423,16 +425,11 @@ async fn records_searches_and_traces_travel([rs_store, br_store]: [TestStore; 2]
 
 /// Polls a trace until it is in `state` (30 s at most); returns the last reply.
 async fn wait_for_state(url: &str, key: &str, state: &str) -> (u16, Value) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let (status, trace) = get(url, key).await;
-        if trace["state"] == state {
-            return (status, trace);
-        }
-        assert!(
-            Instant::now() < deadline,
-            "trace not {state} at {url}: {status} {trace}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until(
+        Duration::from_secs(30),
+        format!("the trace {state} at {url}"),
+        || async move { get(url, key).await.1["state"] == state },
+    )
+    .await;
+    get(url, key).await
 }

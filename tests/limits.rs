@@ -3,6 +3,9 @@
 //! (header read timeout), each refused with a JSON error naming the limit; and
 //! secrets: API keys never reach the logs, record contents not at info level.
 
+// A test's unwrap, expect or index is its assertion (clippy cannot tell this file is a test).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 mod support;
 
 use std::io::{Read, Write};
@@ -11,7 +14,7 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::service::{cheap_hash, free_port};
+use support::service::{cheap_hash, spawn_ready};
 use support::{bin, path_str};
 
 const KEY_OPS: &str = "operator-key-8c1f";
@@ -45,12 +48,11 @@ impl Gateway {
 /// in the partner's table; stderr goes to `stderr.log` in its folder.
 async fn start(gateway_extra: &str, partner_extra: &str, log: &str) -> Gateway {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
     let text = format!(
         r#"[gateway]
 country = "RS"
 agency = "MUP"
-listen = "127.0.0.1:{port}"
+listen = "127.0.0.1:0"
 operator_key_hashes = ["{ops}"]
 {gateway_extra}
 
@@ -74,31 +76,25 @@ owner_agencies = ["RS-MUP"]
     let config = dir.path().join("gateway.toml");
     std::fs::write(&config, text).unwrap();
     let stderr = std::fs::File::create(dir.path().join("stderr.log")).unwrap();
-    let child = bin()
+    let mut command = bin();
+    command
         .args(["serve", "--config", path_str(&config)])
         .env("IARMS_LIMITS_HUB_KEY", KEY_HUB_SECRET)
         .env("RUST_LOG", log)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::from(stderr))
-        .spawn()
-        .unwrap();
-    let gateway = Gateway {
+        .stderr(Stdio::from(stderr));
+    let (child, addr, url) = spawn_ready(
+        command,
+        &dir.path().join("ready.json"),
+        Some(&dir.path().join("stderr.log")),
+    )
+    .await;
+    Gateway {
         child,
-        url: format!("http://127.0.0.1:{port}"),
-        port,
+        url,
+        port: addr.port(),
         dir,
-    };
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Ok(r) = client.get(format!("{}/healthz", gateway.url)).send().await {
-            if r.status() == 200 {
-                return gateway;
-            }
-        }
-        assert!(Instant::now() < deadline, "the gateway did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

@@ -6,6 +6,9 @@
 //! Regenerate the golden files after a deliberate change with
 //! `UPDATE_GOLDEN=1 cargo test --test mappings_cli` and review the diff.
 
+// A test's unwrap, expect or index is its assertion (clippy cannot tell this file is a test).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 mod support;
 
 use std::path::Path;

@@ -5,18 +5,22 @@
 //! handshake, a known CA with an unknown subject is refused (403), API keys
 //! still work over TLS, and a gateway delivers to the hub over mutual TLS.
 
+// A test's unwrap, expect or index is its assertion (clippy cannot tell this file is a test).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,
 };
 use serde_json::{json, Value};
-use support::service::{cheap_hash, free_port};
+use support::service::{cheap_hash, spawn_ready};
+use support::wait::wait_until;
 use support::{bin, path_str};
 
 const KEY_OPS: &str = "operator-key";
@@ -116,33 +120,23 @@ fn client(ca: &Ca, identity: Option<&Leaf>) -> reqwest::Client {
     builder.build().unwrap()
 }
 
-/// Starts `iarms-gateway <command> --config config.toml` in `dir` and waits for
-/// `/healthz` over https.
-async fn start(command: &str, dir: tempfile::TempDir, port: u16, ca: &Ca) -> Process {
+/// Starts `iarms-gateway <command> --config config.toml` in `dir` (listening
+/// on port 0) and waits until it reports where it serves https.
+async fn start(command: &str, dir: tempfile::TempDir) -> Process {
     let config = dir.path().join("config.toml");
-    let child = bin()
+    let mut spawn = bin();
+    spawn
         .args([command, "--config", path_str(&config)])
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let process = Process {
+        .stderr(Stdio::null());
+    let (child, _, url) = spawn_ready(spawn, &dir.path().join("ready.json"), None).await;
+    assert!(url.starts_with("https://"), "{command} serves {url}");
+    Process {
         child,
-        url: format!("https://127.0.0.1:{port}"),
+        url,
         _dir: dir,
-    };
-    let probe = client(ca, None);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(r) = probe.get(format!("{}/healthz", process.url)).send().await {
-            if r.status() == 200 {
-                return process;
-            }
-        }
-        assert!(Instant::now() < deadline, "{command} did not start on TLS");
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -182,12 +176,11 @@ client_ca_files = ["ca.pem"]
 async fn start_gateway(pki: &Pki, hub: &str, hub_tls: &str) -> Process {
     let dir = tempfile::tempdir().unwrap();
     pki.write(dir.path());
-    let port = free_port();
     let text = format!(
         r#"[gateway]
 country = "RS"
 agency = "MUP"
-listen = "127.0.0.1:{port}"
+listen = "127.0.0.1:0"
 operator_key_hashes = ["{ops}"]
 
 [store]
@@ -212,7 +205,7 @@ client_certs = [{{ ca = "ca.pem", subject = "CN=rs-registry,O=MUP", san = "rs-re
         rs = cheap_hash(KEY_RS),
     );
     std::fs::write(dir.path().join("config.toml"), text).unwrap();
-    start("serve", dir, port, &pki.ca).await
+    start("serve", dir).await
 }
 
 fn record(message_id: &str) -> Value {
@@ -343,10 +336,9 @@ async fn gateway_delivers_to_the_hub_over_mutual_tls() {
     let hub_dir = tempfile::tempdir().unwrap();
     pki.write(hub_dir.path());
     std::fs::write(hub_dir.path().join("rs.key"), "hub-calls-rs").unwrap();
-    let hub_port = free_port();
     let hub_text = format!(
         r#"[hub]
-listen = "127.0.0.1:{hub_port}"
+listen = "127.0.0.1:0"
 
 [store]
 url = "hub.db"
@@ -362,7 +354,7 @@ client_certs = [{{ ca = "ca.pem", subject = "CN=gateway-rs,O=MUP" }}]
 {TLS}"#
     );
     std::fs::write(hub_dir.path().join("config.toml"), hub_text).unwrap();
-    let hub = start("hub", hub_dir, hub_port, &pki.ca).await;
+    let hub = start("hub", hub_dir).await;
 
     // The gateway presents its certificate to the hub and trusts the hub's CA.
     let gw_cert = pki
@@ -396,26 +388,18 @@ client_certs = [{{ ca = "ca.pem", subject = "CN=gateway-rs,O=MUP" }}]
         .unwrap()
         .to_string();
     let ops = client(&pki.ca, None);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let (status, view) = json_of(
-            ops.get(format!("{}/v1/messages/{message_id}", gw.url))
-                .bearer_auth(KEY_OPS)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
-        assert_eq!(status, 200, "{view}");
-        if view["deliveries"][0]["state"] == "delivered" {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "not delivered to the hub over mTLS: {view}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let (ops, view_url) = (&ops, &format!("{}/v1/messages/{message_id}", gw.url));
+    wait_until(
+        Duration::from_secs(20),
+        "the record delivered to the hub over mTLS",
+        || async move {
+            let (status, view) =
+                json_of(ops.get(view_url).bearer_auth(KEY_OPS).send().await.unwrap()).await;
+            assert_eq!(status, 200, "{view}");
+            view["deliveries"][0]["state"] == "delivered"
+        },
+    )
+    .await;
 
     // Without the client certificate the hub does not know the caller.
     let (status, reply) = json_of(

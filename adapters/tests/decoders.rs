@@ -2,6 +2,9 @@
 //! canonical format, and fuzz-style runs of arbitrary and mutated bytes through
 //! every decoder and the normalise/validate pipeline (they must never panic).
 
+// A test's unwrap, expect or index is its assertion (clippy cannot tell this file is a test).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use std::io::BufReader;
 
 use iarms_adapters::pipeline::prepare;

@@ -3,6 +3,9 @@
 //! ids), native -> canonical -> native round trips (golden and property-based),
 //! and a mapping written from `mappings/README.md` alone.
 
+// A test's unwrap, expect or index is its assertion (clippy cannot tell this file is a test).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use std::io::BufReader;
 use std::path::PathBuf;
 

@@ -7,6 +7,9 @@
 //! Regenerate the golden files after a deliberate change with
 //! `UPDATE_GOLDEN=1 cargo test -p iarms-adapters --test niem_ncic` and review the diff.
 
+// A test's unwrap, expect or index is its assertion (clippy cannot tell this file is a test).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use std::io::{BufReader, Cursor};
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,5 +1,8 @@
 //! Property tests: every canonical encoding is lossless, alone and chained.
 
+// A test's unwrap, expect or index is its assertion (clippy cannot tell this file is a test).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 mod arb;
 
 use std::io::BufReader;

@@ -171,7 +171,12 @@ fn judge(suite: &Suite, expect: &CaseExpect, decoded: &Decoded, finding: &mut Fi
                 finding.messages.push(format!(
                     "expected the input to be accepted; {} error(s) reported, first: {}",
                     decoded.errors.len(),
-                    decoded.errors[0]
+                    decoded
+                        .errors
+                        .iter()
+                        .map(ToString::to_string)
+                        .next()
+                        .unwrap_or_default()
                 ));
                 finding.expected = Some("accepted, no errors".to_string());
                 finding.actual = Some(pretty(&error_json(&decoded.errors)));
@@ -367,7 +372,12 @@ pub fn run_case(suite: &Suite, case: &Case, under_test: &FormatUnderTest) -> Fin
         // serial_state): the format cannot represent this message at all.
         return Finding::skip(format!(
             "not carried: {} cannot represent this message; reading back what it wrote gives: {}",
-            under_test.name, back.errors[0]
+            under_test.name,
+            back.errors
+                .iter()
+                .map(ToString::to_string)
+                .next()
+                .unwrap_or_default()
         ));
     }
     if !back.errors.is_empty() || back.messages.len() != original.messages.len() {
@@ -419,7 +429,15 @@ pub fn run_case(suite: &Suite, case: &Case, under_test: &FormatUnderTest) -> Fin
                     if again.errors.is_empty() {
                         differences.join("; ")
                     } else {
-                        format!("(errors: {})", again.errors[0])
+                        format!(
+                            "(errors: {})",
+                            again
+                                .errors
+                                .iter()
+                                .map(ToString::to_string)
+                                .next()
+                                .unwrap_or_default()
+                        )
                     }
                 ));
                 finding.expected = Some(pretty(&actual));

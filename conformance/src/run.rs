@@ -188,6 +188,7 @@ struct Context {
 
 /// Runs every selected case; errors only when the run cannot start (the hub listener
 /// cannot bind). An empty selection is a run of nothing (reported with 0 cases).
+#[allow(clippy::indexing_slicing)] // every index is a position in suite.cases (see `selected`)
 pub async fn run(
     suite: Arc<Suite>,
     spec: TargetSpec,
@@ -246,6 +247,7 @@ pub async fn run(
     Ok(report(&suite, &spec, date, started.elapsed(), cases))
 }
 
+#[allow(clippy::indexing_slicing)] // every index is a position in suite.cases (see `selected`)
 async fn run_case(context: &Arc<Context>, index: usize) -> Finding {
     let case = &context.suite.cases[index];
     match &context.spec {

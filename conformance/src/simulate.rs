@@ -128,8 +128,9 @@ impl SimulatedRegistry {
         if self.fault == Some(RegistryFault::LateAnswer) {
             tokio::time::sleep(self.delay).await;
         }
-        let trace_id = response["trace_id"]
-            .as_str()
+        let trace_id = response
+            .get("trace_id")
+            .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string();
         let url = format!(

@@ -6,6 +6,9 @@
 //!
 //! `cargo run --release -p iarms-gateway --example bare_axum -- 127.0.0.1:8099`
 
+// An example, not an input path of the library (clippy cannot tell it from library code).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::routing::post;

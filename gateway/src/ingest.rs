@@ -284,9 +284,10 @@ pub async fn ingest_as(
                 }
                 Err(e) => {
                     let fatal = e.fatal;
-                    let e = with_source(vec![e], &source);
-                    let location = (*e[0].location).clone();
-                    out.push((index, location, Err(e)));
+                    let mut e = e;
+                    e.location.source = Some(source.to_string());
+                    let location = (*e.location).clone();
+                    out.push((index, location, Err(vec![e])));
                     if fatal {
                         break;
                     }

@@ -86,5 +86,7 @@ pub fn tempdir() -> tempfile::TempDir {
 pub mod database_url;
 pub mod load;
 pub mod receiver;
+pub mod relay;
 pub mod service;
 pub mod store;
+pub mod wait;

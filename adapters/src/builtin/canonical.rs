@@ -389,9 +389,8 @@ impl<R: std::io::Read> CsvDecoder<R> {
     fn ensure_columns(&mut self, kind: MessageKind) {
         let layout: &'static CsvLayout = csv_format::layout(kind);
         let header = self.header.as_deref().unwrap_or_default();
-        if self.columns_by_kind[kind as usize].is_none() {
-            self.columns_by_kind[kind as usize] =
-                Some(header.iter().map(|name| layout.column(name)).collect());
+        if let Some(slot @ None) = self.columns_by_kind.get_mut(kind as usize) {
+            *slot = Some(header.iter().map(|name| layout.column(name)).collect());
         }
     }
 
@@ -436,8 +435,10 @@ impl<R: std::io::Read> CsvDecoder<R> {
         })?;
         self.ensure_columns(kind);
         let header = self.header.as_deref().unwrap_or_default();
-        let columns = self.columns_by_kind[kind as usize]
-            .as_deref()
+        let columns = self
+            .columns_by_kind
+            .get(kind as usize)
+            .and_then(Option::as_deref)
             .unwrap_or_default();
         let mut pairs = Vec::with_capacity(self.record.len());
         for (i, raw) in self.record.iter().enumerate() {

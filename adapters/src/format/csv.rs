@@ -62,6 +62,7 @@ static LAYOUTS: LazyLock<Vec<CsvLayout>> = LazyLock::new(|| {
 });
 
 /// The CSV layout of a message kind.
+#[allow(clippy::indexing_slicing)] // LAYOUTS is built from MessageKind::ALL: one per kind
 pub fn layout(kind: MessageKind) -> &'static CsvLayout {
     &LAYOUTS[kind as usize]
 }
@@ -95,7 +96,7 @@ impl CsvLayout {
     }
 
     pub fn column(&self, name: &str) -> Option<&Column> {
-        self.by_name.get(name).map(|&i| &self.columns[i])
+        self.by_name.get(name).and_then(|&i| self.columns.get(i))
     }
 
     /// The header row: `kind` then every column.
@@ -270,7 +271,7 @@ fn flatten(
 fn column(path: &[String], shape: ColumnShape) -> Column {
     // The header's fields are promoted: `message_id`, not `header.message_id`.
     let visible: &[String] = match path.first().map(String::as_str) {
-        Some("header") => &path[1..],
+        Some("header") => path.get(1..).unwrap_or_default(),
         _ => path,
     };
     Column {

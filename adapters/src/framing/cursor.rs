@@ -48,7 +48,7 @@ impl<R: Read> ByteCursor<R> {
     #[inline]
     pub fn peek(&mut self) -> std::io::Result<Option<u8>> {
         if self.start < self.end || self.fill()? {
-            Ok(Some(self.buf[self.start]))
+            Ok(self.buf.get(self.start).copied())
         } else {
             Ok(None)
         }
@@ -70,14 +70,14 @@ impl<R: Read> ByteCursor<R> {
     /// per byte being the cost that dominates framing.
     pub fn buffered(&mut self) -> std::io::Result<&[u8]> {
         self.fill()?;
-        Ok(&self.buf[self.start..self.end])
+        Ok(self.buf.get(self.start..self.end).unwrap_or_default())
     }
 
     /// Consumes the first `n` bytes of [`buffered`](Self::buffered).
     pub fn consume(&mut self, n: usize) {
         let n = n.min(self.end - self.start);
         self.position
-            .advance_over(&self.buf[self.start..self.start + n]);
+            .advance_over(self.buf.get(self.start..self.start + n).unwrap_or_default());
         self.start += n;
     }
 
@@ -101,7 +101,8 @@ impl<R: Read> ByteCursor<R> {
             return Ok(());
         }
         // A BOM split across reads is so unlikely that the short-read case is ignored.
-        if self.buf[self.start..self.end].starts_with(&[0xEF, 0xBB, 0xBF]) {
+        let unread = self.buf.get(self.start..self.end).unwrap_or_default();
+        if unread.starts_with(&[0xEF, 0xBB, 0xBF]) {
             self.start += 3;
             self.position.byte_offset += 3;
         }

@@ -223,7 +223,7 @@ impl<R: Read> JsonRecordFramer<R> {
             if let Some(buf) = out.as_deref_mut() {
                 // Beyond the record limit nothing more is kept; the size is still counted.
                 let room = max_record_bytes.saturating_sub(size);
-                buf.extend_from_slice(&chunk[..used.min(room)]);
+                buf.extend_from_slice(chunk.get(..used.min(room)).unwrap_or(chunk));
             }
             size += used;
             self.cursor.consume(used);

@@ -42,11 +42,11 @@ impl<R: BufRead> LineFramer<R> {
                 return Ok((total, total > 0));
             }
             let (chunk, found) = match available.iter().position(|&b| b == b'\n') {
-                Some(i) => (&available[..=i], true),
+                Some(i) => (available.get(..=i).unwrap_or(available), true),
                 None => (available, false),
             };
             let room = (self.limits.max_record_bytes + 2).saturating_sub(out.len());
-            out.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            out.extend_from_slice(chunk.get(..room).unwrap_or(chunk));
             let used = chunk.len();
             total += used as u64;
             self.reader.consume(used);

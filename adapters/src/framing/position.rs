@@ -41,7 +41,7 @@ impl TextPosition {
         match bytes.iter().rposition(|b| *b == b'\n') {
             Some(last) => {
                 self.line += bytes.iter().filter(|b| **b == b'\n').count() as u64;
-                self.column = 1 + characters(&bytes[last + 1..]);
+                self.column = 1 + characters(bytes.get(last + 1..).unwrap_or_default());
             }
             None => self.column += characters(bytes),
         }

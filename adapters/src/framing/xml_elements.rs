@@ -90,7 +90,8 @@ struct LineCounter<R> {
 impl<R: BufRead> std::io::Read for LineCounter<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.newlines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+        let read = buf.get(..n).unwrap_or_default();
+        self.newlines += read.iter().filter(|&&b| b == b'\n').count() as u64;
         Ok(n)
     }
 }
@@ -103,7 +104,8 @@ impl<R: BufRead> BufRead for LineCounter<R> {
     fn consume(&mut self, amount: usize) {
         if let Ok(buf) = self.inner.fill_buf() {
             let amount = amount.min(buf.len());
-            self.newlines += buf[..amount].iter().filter(|&&b| b == b'\n').count() as u64;
+            let consumed = buf.get(..amount).unwrap_or(buf);
+            self.newlines += consumed.iter().filter(|&&b| b == b'\n').count() as u64;
         }
         self.inner.consume(amount);
     }

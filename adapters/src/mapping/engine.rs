@@ -519,7 +519,9 @@ pub fn encode(
                         if pieces.len() <= *part {
                             pieces.resize(part + 1, String::new());
                         }
-                        pieces[*part] = text;
+                        if let Some(piece) = pieces.get_mut(*part) {
+                            *piece = text;
+                        }
                     }
                 }
                 while pieces.last().is_some_and(String::is_empty) {

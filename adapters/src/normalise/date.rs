@@ -73,6 +73,7 @@ impl PartialDate {
     }
 
     /// Checks the parts; the error is the reason.
+    #[allow(clippy::indexing_slicing)] // m is 1..=12 here: days_in_month returned Some
     fn validate(&self) -> Result<(), String> {
         if !(1000..=9999).contains(&self.year) {
             return Err(format!("year {} is outside 1000..9999", self.year));
@@ -148,6 +149,7 @@ pub fn days_in_month(year: i32, month: u8) -> Option<u8> {
 /// Surrounding whitespace is ignored. Month and day must have two digits
 /// ("2024-3" is an error), and the basic format has no year-month form (ISO
 /// 8601 forbids YYYYMM). Times and time zones are not accepted.
+#[allow(clippy::indexing_slicing)] // ASCII scanning, each index checked against the length just before; fuzzed and property-tested (long_and_odd_input_never_panics)
 pub fn parse_iso(input: &str) -> Result<PartialDate, DateError> {
     let t = input.trim();
     if t.is_empty() {
@@ -177,6 +179,7 @@ pub fn parse_iso(input: &str) -> Result<PartialDate, DateError> {
 /// ambiguous and rejected, as are month names (MMM). Every other character of
 /// the format must appear as is in the input. Surrounding whitespace of the
 /// input is ignored.
+#[allow(clippy::indexing_slicing)] // ASCII scanning, each index checked against the length just before; fuzzed and property-tested (long_and_odd_input_never_panics)
 pub fn parse_with_format(input: &str, format: &str) -> Result<PartialDate, DateError> {
     let tokens = match parse_format(format)? {
         Format::Iso => return parse_iso(input),
@@ -331,6 +334,7 @@ enum Format {
     Tokens(Vec<Token>),
 }
 
+#[allow(clippy::indexing_slicing)] // ASCII scanning, each index checked against the length just before; fuzzed and property-tested (long_and_odd_input_never_panics)
 fn parse_format(format: &str) -> Result<Format, DateError> {
     let err = |reason: String| DateError::UnknownFormat {
         format: shown(format),

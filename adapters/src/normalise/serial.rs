@@ -49,6 +49,7 @@ pub fn serial_key(serial: &str) -> String {
 /// letter to remove: "1O2" -> "102". Examples: "12A34" -> "1234",
 /// "12AB34" -> "1234", "A12B" -> "A12B", "BER 77 1234 Z" -> "BER771234Z",
 /// "O123" -> "0123", "12-A-34" -> "1234". Never panics.
+#[allow(clippy::indexing_slicing)] // indexes checked against chars.len() in each loop condition
 pub fn tolerant_serial_key(serial: &str) -> String {
     let chars: Vec<char> = serial_key(serial)
         .chars()

@@ -51,12 +51,8 @@ impl std::error::Error for ConfigErrors {}
 
 /// The 1-based line of byte `offset` of `text`.
 pub fn line_of(text: &str, offset: usize) -> usize {
-    let offset = offset.min(text.len());
-    text.as_bytes()[..offset]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
+    let before = text.as_bytes().get(..offset).unwrap_or(text.as_bytes());
+    before.iter().filter(|b| **b == b'\n').count() + 1
 }
 
 /// The text of a configuration file; an unreadable one is a fault of the file.

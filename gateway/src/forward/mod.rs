@@ -523,7 +523,7 @@ fn encode(adapter: &dyn Adapter, message: &Message) -> Result<Vec<u8>, String> {
 
 /// A file extension from the encoded bytes (formats do not declare one).
 fn extension(bytes: &[u8]) -> &'static str {
-    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
+    let text = String::from_utf8_lossy(bytes.get(..4096).unwrap_or(bytes));
     let text = text.trim_start_matches('\u{feff}').trim_start();
     let first_line = text.lines().next().unwrap_or("");
     if text.starts_with('<') {

@@ -47,8 +47,8 @@ pub fn forbidden(message: impl Into<String>) -> ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut error = json!({"code": self.code, "message": self.message});
-        if let Some(location) = self.location {
-            error["location"] = location;
+        if let (Some(location), Some(error)) = (self.location, error.as_object_mut()) {
+            error.insert("location".to_string(), location);
         }
         let mut response = (self.status, Json(json!({ "error": error }))).into_response();
         if let Some(seconds) = self.retry_after {

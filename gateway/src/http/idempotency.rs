@@ -238,11 +238,16 @@ fn internal(message: String) -> Response {
 /// The first answer again, marked as a replay.
 fn replay(stored: &str) -> Response {
     let value: Value = serde_json::from_str(stored).unwrap_or(Value::Null);
-    let status = value["status"]
-        .as_u64()
+    let status = value
+        .get("status")
+        .and_then(Value::as_u64)
         .and_then(|s| StatusCode::from_u16(s as u16).ok())
         .unwrap_or(StatusCode::OK);
-    let mut response = (status, Json(value["body"].clone())).into_response();
+    let mut response = (
+        status,
+        Json(value.get("body").cloned().unwrap_or(Value::Null)),
+    )
+        .into_response();
     response
         .headers_mut()
         .insert("idempotent-replay", HeaderValue::from_static("true"));

@@ -84,8 +84,8 @@ impl HubState {
                 format!("no gateway is configured for {d}: the message is stored and waits until one is")
             })
             .collect();
-        if !warnings.is_empty() {
-            value["warnings"] = json!(warnings);
+        if let (false, Some(object)) = (warnings.is_empty(), value.as_object_mut()) {
+            object.insert("warnings".to_string(), json!(warnings));
         }
         value
     }

@@ -84,8 +84,11 @@ pub(crate) fn views(
         .collect();
     for row in deliveries {
         let delivery = row.into_delivery()?;
-        if let Some(&i) = index.get(&delivery.message_id) {
-            views[i].deliveries.push(delivery);
+        if let Some(view) = index
+            .get(&delivery.message_id)
+            .and_then(|&i| views.get_mut(i))
+        {
+            view.deliveries.push(delivery);
         }
     }
     Ok(views)

@@ -35,15 +35,16 @@ fn leading_number(name: &str) -> Option<(&str, &str)> {
         end = 1;
     }
     let digits_start = end;
-    while end < bytes.len() && bytes[end].is_ascii_digit() {
+    let digit_at = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_digit);
+    while digit_at(end) {
         end += 1;
     }
     if end == digits_start {
         return None;
     }
-    if end + 1 < bytes.len() && bytes[end] == b'.' && bytes[end + 1].is_ascii_digit() {
+    if bytes.get(end) == Some(&b'.') && digit_at(end + 1) {
         end += 1;
-        while end < bytes.len() && bytes[end].is_ascii_digit() {
+        while digit_at(end) {
             end += 1;
         }
     }
