@@ -432,6 +432,7 @@ fn after_ncic(original: &FirearmRecord, back: &FirearmRecord) -> FirearmRecord {
         version: 1,
         firearm: Firearm {
             make: f.make.clone(),
+            make_canonical: f.make_canonical.clone(),
             model: f.model.as_deref().map(ncic_text),
             serial_number: f.serial_number.clone(),
             serial_key: f.serial_key.clone(),

@@ -8,6 +8,7 @@
 //! normalised message changes nothing.
 
 pub mod date;
+pub mod make;
 pub mod serial;
 
 use crate::codes::{calibres, countries, firearm_types};
@@ -19,6 +20,7 @@ pub mod flags {
     pub const HISTORIC_COUNTRY: &str = "historic_country";
     pub const AMBIGUOUS_CALIBRE: &str = "ambiguous_calibre";
     pub const RELATED_CALIBRE: &str = "related_calibre";
+    pub const AMBIGUOUS_MAKE: &str = "ambiguous_make";
 }
 
 /// Normalises a message in place and returns every problem found (empty when clean).
@@ -135,6 +137,9 @@ impl Normaliser {
         if let Some(serial) = firearm.serial_number.as_deref() {
             let key = serial::serial_key(serial);
             firearm.serial_key = (!key.is_empty()).then_some(key);
+        }
+        if let Some(detail) = make::derive(firearm) {
+            self.flag(&format!("{prefix}.make"), flags::AMBIGUOUS_MAKE, detail);
         }
         self.calibre(firearm, prefix);
         self.firearm_type(firearm, prefix);
