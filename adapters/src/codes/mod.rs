@@ -13,6 +13,7 @@ pub mod calibres;
 pub mod countries;
 pub mod firearm_types;
 pub mod makes;
+pub mod ncic;
 
 /// Lookup key: trims, folds case, strips accents/diacritics (deunicode, so đ->d,
 /// Cyrillic transliterated), collapses runs of whitespace to one space.
