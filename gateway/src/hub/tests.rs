@@ -1,8 +1,8 @@
 //! The hub test suite, written once and run against every backend:
 //! `sqlite_file::*` on a temporary SQLite file (always) and `postgres::*` on
 //! `DATABASE_URL`, each test in a schema of its own that is dropped afterwards
-//! (skipped with a notice when `DATABASE_URL` is not set). The register and the
-//! store share the database, as in production.
+//! (skipped with a notice when `DATABASE_URL` is not set, failed under `CI`).
+//! The register and the store share the database, as in production.
 
 use std::sync::Arc;
 use std::time::Duration;

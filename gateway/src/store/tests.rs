@@ -1,7 +1,7 @@
 //! The store test suite, written once and run against every backend:
 //! `sqlite_file::*` on a temporary SQLite file (always) and `postgres::*` on
 //! `DATABASE_URL`, each test in a schema of its own that is dropped afterwards
-//! (skipped with a notice when `DATABASE_URL` is not set).
+//! (skipped with a notice when `DATABASE_URL` is not set, failed under `CI`).
 //!
 //! Time is a [`ManualClock`]: leases expire and retries come due when a test says so.
 
