@@ -25,7 +25,18 @@ pub mod flags {
 
 /// Normalises a message in place and returns every problem found (empty when clean).
 pub fn normalise(message: &mut Message) -> Vec<FieldIssue> {
-    let mut n = Normaliser::default();
+    let mut n = Normaliser {
+        // Calibres an adapter already read as ambiguous (an NCIC CAL family):
+        // kept as recorded, not read again under the calibre table's rules.
+        read_ambiguous: message
+            .header()
+            .flags
+            .iter()
+            .filter(|f| f.code == flags::AMBIGUOUS_CALIBRE)
+            .map(|f| f.field.clone())
+            .collect(),
+        ..Normaliser::default()
+    };
     match message {
         Message::Record(record) => n.record(record),
         Message::Search(search) => {
@@ -95,6 +106,7 @@ fn canonical_code(country: &'static countries::Country) -> &'static str {
 struct Normaliser {
     issues: Vec<FieldIssue>,
     flags: Vec<QualityFlag>,
+    read_ambiguous: Vec<String>,
 }
 
 impl Normaliser {
@@ -166,6 +178,7 @@ impl Normaliser {
                 return;
             }
             Some(text) => text.to_string(),
+            None if self.read_ambiguous.contains(&field) => return,
             None => match firearm.calibre_as_recorded.as_deref() {
                 Some(text) => text.to_string(),
                 None => return,
