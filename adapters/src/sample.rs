@@ -1308,6 +1308,7 @@ impl Gen<'_> {
         let ifrt_reference = self.chance(p_ifrt).then(|| ifrt_reference(gun));
         Firearm {
             make: Some(gun.make.to_string()),
+            make_canonical: None,
             model,
             serial_number: serial,
             serial_key: None,

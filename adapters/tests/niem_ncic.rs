@@ -16,7 +16,6 @@ use std::process::Command;
 
 use iarms_adapters::builtin::ncic::{self, ncic_text};
 use iarms_adapters::builtin::niem;
-use iarms_adapters::codes::calibres;
 use iarms_adapters::model::{Event, Firearm, FirearmRecord, Message, MessageKind};
 use iarms_adapters::normalise::{flags, normalise};
 use iarms_adapters::pipeline::prepare;
@@ -390,13 +389,13 @@ fn repository_copy_of_niem_schemas_matches_the_shared_release() {
 
 // ------------------------------------------------------------------ ncic
 
-/// NCIC type codes that read back as the same code (from_ncic_typ then ncic_typ).
-const STABLE_TYP: [&str; 65] = [
+/// NCIC type codes that read back as the same code (the official combination
+/// codes the encoder writes, and the other codes of the composition rules).
+const STABLE_TYP: [&str; 50] = [
     "PA", "PB", "PD", "PE", "PI", "PL", "PO", "PP", "PR", "PS", "RA", "RB", "RC", "RE", "RI", "RL",
-    "RO", "RP", "RR", "RS", "SA", "SB", "SE", "SI", "SL", "SO", "SP", "SR", "SS", "BA", "BB", "BE",
-    "BI", "BL", "BO", "BP", "BR", "BS", "MA", "MB", "ME", "MI", "ML", "MO", "MP", "MR", "MS", "CA",
-    "CB", "CE", "CI", "CL", "CO", "CP", "CR", "CS", "ZA", "ZB", "ZE", "ZI", "ZL", "ZO", "ZP", "ZR",
-    "ZS",
+    "RO", "RP", "RR", "RS", "SA", "SB", "SE", "SI", "SL", "SO", "SP", "SR", "SS", "MA", "MB", "ME",
+    "MI", "ML", "MO", "MP", "MR", "MS", "ZA", "ZB", "ZE", "ZI", "ZL", "ZO", "ZP", "ZR", "ZS", "B",
+    "C", "GN",
 ];
 
 /// Type and action after canonical -> ncic -> canonical (mappings/ncic.md, TYP).
@@ -407,8 +406,9 @@ fn typ_after_ncic(firearm_type: &str, action: Option<&str>) -> (String, Option<S
         ("revolver", _) => ("revolver", Some("revolver")),
         ("derringer", _) => ("derringer", None),
         ("pistol", None) => ("pistol", Some("semi_automatic")),
-        ("submachine_gun" | "machine_gun", None) => (firearm_type, Some("automatic")),
-        ("grenade_launcher", a) => ("other", a),
+        // B, C and GN are official codes for every action of their type.
+        ("submachine_gun" | "combination_gun" | "grenade_launcher", _) => (firearm_type, None),
+        ("machine_gun", None) => (firearm_type, Some("automatic")),
         (t, a) => (t, a),
     };
     (t.to_string(), a.map(str::to_string))
@@ -434,7 +434,15 @@ fn after_ncic(original: &FirearmRecord, back: &FirearmRecord) -> FirearmRecord {
         action: original.action,
         version: 1,
         firearm: Firearm {
-            make: f.make.clone(),
+            // A make with an NCIC code comes back as its canonical name.
+            make: f
+                .make_canonical
+                .clone()
+                .filter(|c| {
+                    iarms_adapters::codes::makes::by_name(c).is_some_and(|m| !m.ncic.is_empty())
+                })
+                .or(f.make.clone()),
+            make_canonical: f.make_canonical.clone(),
             model: f.model.as_deref().map(ncic_text),
             serial_number: f.serial_number.clone(),
             serial_key: f.serial_key.clone(),
@@ -550,7 +558,7 @@ fn ncic_type_codes_that_change_on_the_way_back() {
         changed.join(" "),
         "PC->PI RD->none SC->none SD->none BC->BA BD->BA MC->MA MD->MA CC->none CD->none QA->ZA QB->ZB QC->none QD->none QE->ZE QI->ZI QL->ZL QO->ZO QP->ZP QR->ZR QS->ZS ZC->none ZD->none"
     );
-    for code in STABLE_TYP {
+    for code in STABLE_TYP.iter().filter(|c| c.len() == 2) {
         assert!(!changed.iter().any(|c| c.starts_with(code)), "{code}");
     }
 }
@@ -588,23 +596,33 @@ fn ncic_date() -> impl Strategy<Value = String> {
     (1990u32..2026, 1u32..13, 1u32..29).prop_map(|(y, m, d)| format!("{y:04}{m:02}{d:02}"))
 }
 
-/// Codes the calibre code list reads (as written or through the NCIC spellings).
+/// Official CAL codes (families, read as ambiguous).
 const CALS: [&str; 24] = [
-    "9MM", "22", "25", "32", "38", "44", "45", "357", "380", "10MM", "12", "16", "20", "410",
-    "762", "765", "792", "556", "223", "308", "30", "8MM", "303", "243",
+    "9", "22", "25", "32", "38", "44", "45", "357", "380", "10", "12", "16", "20", "410", "762",
+    "765", "8", "556", "223", "308", "30", "303", "243", "3006",
 ];
 
 fn ncic_make() -> impl Strategy<Value = (String, Option<String>)> {
-    let table: Vec<String> = ncic::MAKES
+    let table: Vec<String> = iarms_adapters::codes::makes::all()
         .iter()
-        .map(|(code, _, _)| code.to_string())
+        .flat_map(|make| make.ncic.first().cloned())
         .collect();
     prop_oneof![
         proptest::sample::select(table).prop_map(|code| (code, None)),
         proptest::sample::select(vec!["KEL", "HIP", "SPR", "A1"])
             .prop_map(|code| (code.to_string(), None)),
         "[A-Z][A-Z -]{0,12}[A-Z]"
-            .prop_filter("not a table make", |name| ncic::make_code(name).is_none())
+            .prop_filter("not a table make", |name| {
+                let firearm = Firearm {
+                    make: Some(name.clone()),
+                    ..Firearm::default()
+                };
+                ncic::make_code(&firearm).is_none()
+                    && !matches!(
+                        iarms_adapters::codes::makes::lookup(name),
+                        iarms_adapters::codes::makes::MakeMatch::Known(_)
+                    )
+            })
             .prop_map(|name| ("ZZZ".to_string(), Some(name))),
     ]
 }
@@ -716,10 +734,6 @@ proptest! {
 #[test]
 fn ncic_calibre_notations_in_the_proptest_are_read() {
     for cal in CALS {
-        let spelling = ncic::calibre_for(cal);
-        assert!(
-            !matches!(calibres::lookup(spelling), calibres::CalibreMatch::Unknown),
-            "{cal}"
-        );
+        assert!(iarms_adapters::codes::ncic::cal(cal).is_some(), "{cal}");
     }
 }

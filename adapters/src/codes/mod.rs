@@ -1,5 +1,5 @@
 //! Code lists: countries (ISO 3166-1/-3), calibres, firearm types and actions
-//! (with the NCIC TYP codes).
+//! (with the NCIC TYP codes), makes (with the NCIC MAK codes).
 //!
 //! The data lives in `adapters/codes/` and is embedded with `include_str!`. Each
 //! table is parsed once, on first use, into hash maps behind a
@@ -12,6 +12,8 @@
 pub mod calibres;
 pub mod countries;
 pub mod firearm_types;
+pub mod makes;
+pub mod ncic;
 
 /// Lookup key: trims, folds case, strips accents/diacritics (deunicode, so đ->d,
 /// Cyrillic transliterated), collapses runs of whitespace to one space.

@@ -7,6 +7,10 @@ use serde::{Deserialize, Serialize};
 pub struct Firearm {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub make: Option<String>,
+    /// Derived: the canonical name of `make` in the make reference
+    /// (`codes::makes`); absent when the make is unknown or ambiguous.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub make_canonical: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     /// Exactly as marked on the firearm; never altered.

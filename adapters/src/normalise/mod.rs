@@ -8,6 +8,7 @@
 //! normalised message changes nothing.
 
 pub mod date;
+pub mod make;
 pub mod serial;
 
 use crate::codes::{calibres, countries, firearm_types};
@@ -19,11 +20,23 @@ pub mod flags {
     pub const HISTORIC_COUNTRY: &str = "historic_country";
     pub const AMBIGUOUS_CALIBRE: &str = "ambiguous_calibre";
     pub const RELATED_CALIBRE: &str = "related_calibre";
+    pub const AMBIGUOUS_MAKE: &str = "ambiguous_make";
 }
 
 /// Normalises a message in place and returns every problem found (empty when clean).
 pub fn normalise(message: &mut Message) -> Vec<FieldIssue> {
-    let mut n = Normaliser::default();
+    let mut n = Normaliser {
+        // Calibres an adapter already read as ambiguous (an NCIC CAL family):
+        // kept as recorded, not read again under the calibre table's rules.
+        read_ambiguous: message
+            .header()
+            .flags
+            .iter()
+            .filter(|f| f.code == flags::AMBIGUOUS_CALIBRE)
+            .map(|f| f.field.clone())
+            .collect(),
+        ..Normaliser::default()
+    };
     match message {
         Message::Record(record) => n.record(record),
         Message::Search(search) => {
@@ -93,6 +106,7 @@ fn canonical_code(country: &'static countries::Country) -> &'static str {
 struct Normaliser {
     issues: Vec<FieldIssue>,
     flags: Vec<QualityFlag>,
+    read_ambiguous: Vec<String>,
 }
 
 impl Normaliser {
@@ -136,6 +150,9 @@ impl Normaliser {
             let key = serial::serial_key(serial);
             firearm.serial_key = (!key.is_empty()).then_some(key);
         }
+        if let Some(detail) = make::derive(firearm) {
+            self.flag(&format!("{prefix}.make"), flags::AMBIGUOUS_MAKE, detail);
+        }
         self.calibre(firearm, prefix);
         self.firearm_type(firearm, prefix);
         self.optional_country(
@@ -161,6 +178,7 @@ impl Normaliser {
                 return;
             }
             Some(text) => text.to_string(),
+            None if self.read_ambiguous.contains(&field) => return,
             None => match firearm.calibre_as_recorded.as_deref() {
                 Some(text) => text.to_string(),
                 None => return,

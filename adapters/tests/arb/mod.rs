@@ -109,6 +109,7 @@ pub fn firearm() -> impl Strategy<Value = Firearm> {
             ),
         )| Firearm {
             make,
+            make_canonical: None,
             model,
             serial_number,
             serial_key,

@@ -12,7 +12,9 @@
 //! - `serial_key`: the serial keys are equal;
 //! - `tolerant_serial_key`: only the tolerant keys are equal (listed only when
 //!   `serial_key` is not, since equal keys have equal tolerant keys);
-//! - `make`, `model`, `firearm_type`: present on both sides and equal after
+//! - `make`: the canonical makes (`make_canonical`, from the make reference)
+//!   when both sides have one, else the makes as recorded after [`fold_key`];
+//! - `model`, `firearm_type`: present on both sides and equal after
 //!   [`fold_key`] (case, spacing and accents ignored);
 //! - `calibre`: the canonical calibre present on both sides and equal after
 //!   [`fold_key`]; an ambiguous calibre (no canonical name) never agrees.
@@ -87,7 +89,12 @@ pub fn classify(searched: &Firearm, recorded: &Firearm) -> Option<MatchSummary> 
     if !serial && !tolerant {
         return None;
     }
-    let make = s.make.is_some() && s.make == r.make;
+    // Canonical makes when both sides have one ("S&W" = "Smith & Wesson"),
+    // else the recorded makes after folding.
+    let make = match (&searched.make_canonical, &recorded.make_canonical) {
+        (Some(a), Some(b)) => a == b,
+        _ => s.make.is_some() && s.make == r.make,
+    };
     let calibre = folded_agree(&searched.calibre, &recorded.calibre);
     let model = folded_agree(&searched.model, &recorded.model);
     let firearm_type = folded_agree(&searched.firearm_type, &recorded.firearm_type);
@@ -314,5 +321,28 @@ mod unit {
         assert_ne!(a, hit_message_id("BR", "S1", &record, "RS"));
         assert_ne!(a, hit_message_id("BR", "S2", &record, "BR"));
         assert_eq!(a.get_version_num(), 5);
+    }
+
+    #[test]
+    fn canonical_makes_agree_when_both_sides_have_one() {
+        let mut searched = firearm("A1", "S&W", "9x19mm");
+        let mut recorded = firearm("A1", "Smith & Wesson", "9x19mm");
+        // Without canonical makes the recorded texts differ: partial.
+        let summary = classify(&searched, &recorded).unwrap();
+        assert_eq!(summary.kind, MatchKind::Partial);
+        searched.make_canonical = Some("Smith & Wesson".to_string());
+        recorded.make_canonical = Some("Smith & Wesson".to_string());
+        let summary = classify(&searched, &recorded).unwrap();
+        assert_eq!(summary.kind, MatchKind::Exact);
+        assert_eq!(fields(&summary), ["serial_key", "make", "calibre"]);
+        // Different canonical makes disagree even when the texts fold equal.
+        let mut a = firearm("A1", "Arms", "9x19mm");
+        let mut b = firearm("A1", "Arms", "9x19mm");
+        a.make_canonical = Some("Glock".to_string());
+        b.make_canonical = Some("Beretta".to_string());
+        assert_eq!(classify(&a, &b).unwrap().kind, MatchKind::Partial);
+        // One side without a canonical make: the folded texts decide.
+        a.make_canonical = None;
+        assert_eq!(classify(&a, &b).unwrap().kind, MatchKind::Exact);
     }
 }

@@ -3,7 +3,7 @@
 use super::encode::{identifier, invalid};
 use super::line::shown;
 use super::makes::is_code;
-use crate::codes::calibres;
+use crate::codes::{calibres, ncic};
 use crate::error::EncodeError;
 use crate::model::Firearm;
 
@@ -87,12 +87,24 @@ fn cal_agrees(cal: &str, calibre: Option<&str>) -> bool {
     }
 }
 
-/// `CAL` for a firearm: the value as recorded when it is NCIC notation that
+/// `CAL` for a firearm: the official family code of its canonical calibre; an
+/// official code as recorded when there is no canonical calibre; else (a calibre
+/// no family holds) the value as recorded when it is NCIC notation that
 /// reads back as this calibre; else the NCIC notation of the canonical calibre,
 /// unless that would read back as a different calibre (then the canonical name
 /// without its leading dot, when it holds no other period).
 pub fn encode_calibre(firearm: &Firearm) -> Result<Option<String>, EncodeError> {
     let calibre = firearm.calibre.as_deref();
+    // The official family code of the canonical calibre (`9`, not `9MM`).
+    if let Some(code) = calibre.and_then(ncic::cal_for_calibre) {
+        return Ok(Some(code.to_string()));
+    }
+    // An official code kept as recorded (a family read as ambiguous).
+    if let Some(recorded) = firearm.calibre_as_recorded.as_deref() {
+        if calibre.is_none() && ncic::cal(recorded).is_some() {
+            return Ok(Some(recorded.to_string()));
+        }
+    }
     if let Some(recorded) = firearm.calibre_as_recorded.as_deref() {
         let code = if is_code(recorded) {
             Some(recorded)
@@ -110,10 +122,15 @@ pub fn encode_calibre(firearm: &Firearm) -> Result<Option<String>, EncodeError> 
         return Ok(None);
     };
     if let Some(code) = cal_notation(source) {
-        let contradicts = match (cal_reading(&code), calibre) {
-            (calibres::CalibreMatch::Known(known), Some(c)) => known.name != c,
-            _ => false,
-        };
+        // An official family code that does not hold the calibre says another.
+        let other_family = ncic::cal(&code).is_some_and(|family| {
+            calibre.is_some_and(|c| !family.candidates.iter().any(|n| n == c))
+        });
+        let contradicts = other_family
+            || match (cal_reading(&code), calibre) {
+                (calibres::CalibreMatch::Known(known), Some(c)) => known.name != c,
+                _ => false,
+            };
         if !contradicts {
             return Ok(Some(code));
         }

@@ -6,11 +6,12 @@ use uuid::Uuid;
 
 use super::cal::calibre_for;
 use super::line::{parse_line, shown, LineSite};
-use super::makes::{is_code, make_name};
+use super::makes::is_code;
 use super::remarks::{parse_remarks, Remarks};
-use super::{MessageKey, FLAG_MAKE_CODE, ID_NAMESPACE, MAKE_NOT_IN_TABLE};
+use super::{MessageKey, FLAG_MAKE_CODE, FLAG_MAKE_COUNTRY, ID_NAMESPACE, MAKE_NOT_IN_TABLE};
 use crate::adapter::{Decoded, FieldAnchor, NativeNamer, RecordSite};
-use crate::codes::firearm_types;
+use crate::codes::ncic::{self, MakCode};
+use crate::codes::{calibres, firearm_types};
 use crate::error::{ErrorCode, Location, RecordError};
 use crate::framing::{frame_text, ByteFrame};
 use crate::limits::Limits;
@@ -19,6 +20,7 @@ use crate::model::{
     Search, SCHEMA_VERSION,
 };
 use crate::normalise::date;
+use crate::normalise::flags::AMBIGUOUS_CALIBRE;
 
 pub(super) fn decode_frame(
     frame: &ByteFrame,
@@ -73,20 +75,57 @@ pub(super) fn decode_frame(
         None => Remarks::default(),
     };
     let mut flags = Vec::new();
+    let mut made_in = None;
     let make = match mak {
         None => None,
         Some(f) if f.value == MAKE_NOT_IN_TABLE => remarks.make.clone(),
-        Some(f) => match make_name(f.value) {
-            Some(name) => Some(name.to_string()),
-            None if is_code(f.value) => {
-                flags.push(QualityFlag {
-                    field: "firearm.make".to_string(),
-                    code: FLAG_MAKE_CODE.to_string(),
-                    detail: Some(format!(
-                        "NCIC make code {} is not in the gateway's partial make table; kept as the code",
+        Some(f) => match ncic::mak(f.value) {
+            Some(MakCode::Make(make)) => Some(make.name.clone()),
+            Some(MakCode::Listed(definition)) => {
+                flags.push(flag(
+                    "firearm.make",
+                    FLAG_MAKE_CODE,
+                    format!(
+                        "NCIC make code {} is not in the make reference; kept as its official definition",
                         f.value
-                    )),
-                });
+                    ),
+                ));
+                Some(definition.to_string())
+            }
+            // A country or place code "if make cannot be determined": no make.
+            Some(MakCode::Country { iso, definition }) => {
+                flags.push(flag(
+                    "firearm.make",
+                    FLAG_MAKE_COUNTRY,
+                    format!(
+                        "MAK/{} is the NCIC code of a country ({definition}), used when the make cannot be determined; read as the country of manufacture{}",
+                        f.value,
+                        iso.map_or(" (no ISO 3166 code)".to_string(), |iso| format!(" {iso}"))
+                    ),
+                ));
+                made_in = iso.map(str::to_string);
+                None
+            }
+            Some(MakCode::Place(definition)) => {
+                flags.push(flag(
+                    "firearm.make",
+                    FLAG_MAKE_COUNTRY,
+                    format!(
+                        "MAK/{} is the NCIC code of a place ({definition}), used when the make cannot be determined; no make",
+                        f.value
+                    ),
+                ));
+                None
+            }
+            None if is_code(f.value) => {
+                flags.push(flag(
+                    "firearm.make",
+                    FLAG_MAKE_CODE,
+                    format!(
+                        "{} is not a code of the official NCIC make table; kept as the code",
+                        f.value
+                    ),
+                ));
                 Some(f.value.to_string())
             }
             None => {
@@ -103,12 +142,40 @@ pub(super) fn decode_frame(
         },
     };
 
+    // CAL: an official code is a family of cartridges, read as ambiguous.
+    let (calibre, calibre_as_recorded) = match value("CAL") {
+        None => (None, None),
+        Some(cal) => match ncic::cal(&cal) {
+            Some(family) => {
+                let candidates = if family.candidates.is_empty() {
+                    "no cartridge of the calibre table".to_string()
+                } else {
+                    family.candidates.join(", ")
+                };
+                flags.push(flag(
+                    "firearm.calibre",
+                    AMBIGUOUS_CALIBRE,
+                    format!(
+                        "NCIC CAL {cal} is a family ({}): could be {candidates}; kept as recorded",
+                        family.definition
+                    ),
+                ));
+                (None, Some(cal))
+            }
+            None => (Some(calibre_for(&cal).to_string()), Some(cal)),
+        },
+    };
+
     // TYP
     let (firearm_type, action) = match parsed.get("TYP") {
         None => (None, None),
         Some(f) => {
-            let code = firearm_types::from_ncic_typ(f.value)
+            // The official combination codes; other two-capital codes by the
+            // composition rules; the bogus `--` row of the table never.
+            let code = ncic::typ(f.value)
+                .or_else(|| firearm_types::from_ncic_typ(f.value))
                 .filter(|_| f.value.len() == 2 && f.value == f.value.to_ascii_uppercase())
+                .or_else(|| ncic::typ(f.value).filter(|_| f.value.len() == 1))
                 .ok_or_else(|| {
                     site.error(
                         ErrorCode::InvalidValue,
@@ -144,12 +211,27 @@ pub(super) fn decode_frame(
         ),
     };
 
+    // The type is context: on a shotgun a family code names its gauge when the
+    // family has exactly one (CAL/12 on TYP/SP is 12 gauge, not 12.7x99mm).
+    let mut calibre = calibre;
+    if calibre.is_none() && firearm_type.as_deref() == Some("shotgun") {
+        let family = calibre_as_recorded.as_deref().and_then(ncic::cal);
+        let mut gauges = family
+            .iter()
+            .flat_map(|f| &f.candidates)
+            .filter(|name| calibres::by_name(name).is_some_and(|c| c.is_gauge));
+        if let (Some(gauge), None) = (gauges.next(), gauges.next()) {
+            calibre = Some(gauge.clone());
+            flags.retain(|f| !(f.field == "firearm.calibre" && f.code == AMBIGUOUS_CALIBRE));
+        }
+    }
     let firearm = Firearm {
         make,
         model: value("MOD"),
         serial_number: value("SER"),
-        calibre: value("CAL").map(|cal| calibre_for(&cal).to_string()),
-        calibre_as_recorded: value("CAL"),
+        calibre,
+        calibre_as_recorded,
+        country_of_manufacture: made_in,
         firearm_type,
         action,
         ..Firearm::default()
@@ -237,4 +319,12 @@ pub fn ncic_field(field: &str) -> Option<&'static str> {
         "event.description" | "event.status" => "MIS",
         _ => return None,
     })
+}
+
+fn flag(field: &str, code: &str, detail: String) -> QualityFlag {
+    QualityFlag {
+        field: field.to_string(),
+        code: code.to_string(),
+        detail: Some(detail),
+    }
 }

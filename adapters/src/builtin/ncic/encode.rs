@@ -8,7 +8,7 @@ use super::makes::{is_code, make_code};
 use super::remarks::{format_remarks, Remarks, PART_SEPARATOR};
 use super::{MessageKey, FLAG_MAKE_CODE, FORMAT, MAKE_NOT_IN_TABLE};
 use crate::adapter::MessageEncoder;
-use crate::codes::firearm_types;
+use crate::codes::{firearm_types, ncic};
 use crate::error::EncodeError;
 use crate::model::{
     Firearm, FirearmRecord, Message, QualityFlag, RecordAction, RecordStatus, Search,
@@ -92,9 +92,15 @@ fn encode_make(
     flags: &[QualityFlag],
 ) -> Result<(Option<String>, Option<String>), EncodeError> {
     let Some(make) = firearm.make.as_deref() else {
-        return Ok((None, None));
+        // No make: NCIC writes the country of manufacture's NCIC country code
+        // (through the NCIC country table, never the ISO code itself).
+        let country = firearm
+            .country_of_manufacture
+            .as_deref()
+            .and_then(ncic::ncic_for_iso);
+        return Ok((country.map(str::to_string), None));
     };
-    if let Some(code) = make_code(make) {
+    if let Some(code) = make_code(firearm) {
         return Ok((Some(code.to_string()), None));
     }
     let flagged = flags
@@ -189,7 +195,11 @@ fn firearm_fields(firearm: &Firearm, flags: &[QualityFlag]) -> Result<FirearmFie
     let typ = match firearm.firearm_type.as_deref() {
         None => None,
         Some(firearm_type) => Some(
-            firearm_types::ncic_typ(firearm_type, firearm.action.as_deref()).ok_or_else(|| {
+            // An official combination code first; else the composition rules.
+            ncic::typ_for(firearm_type, firearm.action.as_deref())
+                .map(str::to_string)
+                .or_else(|| firearm_types::ncic_typ(firearm_type, firearm.action.as_deref()))
+                .ok_or_else(|| {
                 invalid(
                     "TYP",
                     format!(

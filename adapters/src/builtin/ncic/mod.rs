@@ -49,7 +49,7 @@ pub use decode::ncic_field;
 use encode::NcicWriter;
 pub use encode::{encode_message, ncic_text};
 pub use line::{Field, Parsed};
-pub use makes::{make_code, make_name, MAKES};
+pub use makes::make_code;
 pub use remarks::{format_remarks, parse_remarks, Remarks};
 
 /// Format name.
@@ -61,6 +61,10 @@ pub const MAKE_NOT_IN_TABLE: &str = "ZZZ";
 /// Quality flag raised when `MAK` holds a code the make table does not know; the
 /// code is kept as the make, and written back as the code.
 pub const FLAG_MAKE_CODE: &str = "ncic_make_code";
+/// Quality flag raised when `MAK` holds an NCIC country or place code, which
+/// NCIC uses when the make cannot be determined: no make, and the country (when
+/// NCIC's country table gives an ISO code) as the country of manufacture.
+pub const FLAG_MAKE_COUNTRY: &str = "ncic_make_country";
 
 /// Field codes in the order the encoder writes them.
 pub const FIELDS: [&str; 9] = [

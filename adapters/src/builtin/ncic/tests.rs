@@ -22,7 +22,7 @@ fn message(result: &Result<Decoded, RecordError>) -> Option<Message> {
     result.as_ref().ok().map(|d| d.message.clone())
 }
 
-const EG: &str = "EG.ORI/MD1012600.SER/A123456.MAK/GLK.CAL/9MM.MOD/17.TYP/PI.DOT/20240307.OCA/2024-00117.MIS/TAKEN FROM VEHICLE";
+const EG: &str = "EG.ORI/MD1012600.SER/A123456.MAK/GLC.CAL/9MM.MOD/17.TYP/PI.DOT/20240307.OCA/2024-00117.MIS/TAKEN FROM VEHICLE";
 
 #[test]
 fn reads_an_entry() {
@@ -101,7 +101,7 @@ fn syntax_errors_name_the_column() {
 
 #[test]
 fn zzz_make_needs_mis() {
-    let zzz = EG.replace("MAK/GLK", "MAK/ZZZ");
+    let zzz = EG.replace("MAK/GLC", "MAK/ZZZ");
     let out = decode_all(&zzz);
     assert_eq!(
         out[0].clone().err().and_then(|e| e.field),
@@ -117,12 +117,70 @@ fn zzz_make_needs_mis() {
 }
 
 #[test]
-fn unknown_make_code_is_kept_and_flagged() {
-    let line = EG.replace("MAK/GLK", "MAK/HIP");
+fn official_codes_read_from_the_tables() {
+    // A maker outside the make reference: its official definition, written back as the code.
+    let line = EG.replace("MAK/GLC", "MAK/HIP");
     let Some(Message::Record(r)) = message(&decode_all(&line)[0]) else {
         panic!("not read");
     };
-    assert_eq!(r.firearm.make.as_deref(), Some("HIP"));
+    assert_eq!(r.firearm.make.as_deref(), Some("HISPANO ARGENTINA"));
+    assert_eq!(
+        encode_message(&Message::Record(r)).ok().as_deref(),
+        Some(line.as_str())
+    );
+    // A country code "if make cannot be determined": no make, the country through
+    // the NCIC country table (AU is Austria), written back as the same code.
+    let line = EG.replace("MAK/GLC", "MAK/AU");
+    let Some(Message::Record(r)) = message(&decode_all(&line)[0]) else {
+        panic!("not read");
+    };
+    assert_eq!(r.firearm.make, None);
+    assert_eq!(r.firearm.country_of_manufacture.as_deref(), Some("AT"));
+    assert!(r.header.flags.iter().any(|f| f.code == FLAG_MAKE_COUNTRY));
+    assert_eq!(
+        encode_message(&Message::Record(r)).ok().as_deref(),
+        Some(line.as_str())
+    );
+    // A CAL family code is ambiguous with the family's candidates and written back.
+    let line = EG.replace("CAL/9MM", "CAL/3006");
+    let Some(Message::Record(r)) = message(&decode_all(&line)[0]) else {
+        panic!("not read");
+    };
+    assert_eq!(r.firearm.calibre, None);
+    assert_eq!(r.firearm.calibre_as_recorded.as_deref(), Some("3006"));
+    assert!(r.header.flags.iter().any(|f| f.code == "ambiguous_calibre"
+        && f.detail
+            .as_deref()
+            .is_some_and(|d| d.contains(".30-06 Springfield"))));
+    assert_eq!(
+        encode_message(&Message::Record(r)).ok().as_deref(),
+        Some(line.as_str())
+    );
+    // Every official TYP code reads; the bogus `--` row does not.
+    for (code, _) in crate::codes::ncic::typ_codes() {
+        let line = EG.replace("TYP/PI", &format!("TYP/{code}"));
+        assert!(message(&decode_all(&line)[0]).is_some(), "TYP/{code}");
+    }
+    assert!(message(&decode_all(&EG.replace("TYP/PI", "TYP/--"))[0]).is_none());
+    // A canonical calibre is written as its family code, digits only.
+    let firearm = Firearm {
+        calibre: Some("9x19mm".to_string()),
+        ..Firearm::default()
+    };
+    assert_eq!(
+        encode_calibre(&firearm).ok().flatten().as_deref(),
+        Some("9")
+    );
+}
+
+#[test]
+fn unknown_make_code_is_kept_and_flagged() {
+    // GLK is not a code of the official table (Glock is GLC).
+    let line = EG.replace("MAK/GLC", "MAK/GLK");
+    let Some(Message::Record(r)) = message(&decode_all(&line)[0]) else {
+        panic!("not read");
+    };
+    assert_eq!(r.firearm.make.as_deref(), Some("GLK"));
     assert_eq!(
         r.header.flags.first().map(|f| f.code.as_str()),
         Some(FLAG_MAKE_CODE)
@@ -167,17 +225,20 @@ fn text_loses_only_periods_and_breaks() {
 }
 
 #[test]
-fn make_table() {
-    assert_eq!(make_code("Smith & Wesson"), Some("SW"));
-    assert_eq!(make_code("smith and wesson"), Some("SW"));
-    assert_eq!(make_code("Sturm, Ruger & Co."), Some("RUG"));
-    assert_eq!(make_code("GLOCK"), Some("GLK"));
-    assert_eq!(make_code("Zastava"), None);
-    for (code, name, _) in MAKES {
-        assert_eq!(make_code(name), Some(*code));
-        assert_eq!(make_name(code), Some(*name));
-        assert!(is_code(code));
-    }
+fn make_codes_come_from_the_official_table() {
+    let firearm = |make: &str| Firearm {
+        make: Some(make.to_string()),
+        ..Firearm::default()
+    };
+    assert_eq!(make_code(&firearm("Smith & Wesson")), Some("SW"));
+    assert_eq!(make_code(&firearm("smith and wesson")), Some("SW"));
+    assert_eq!(make_code(&firearm("Sturm, Ruger & Co.")), Some("SR"));
+    assert_eq!(make_code(&firearm("GLOCK")), Some("GLC"));
+    assert_eq!(make_code(&firearm("Taurus")), Some("TAS"));
+    assert_eq!(make_code(&firearm("Colt")), Some("CLT"));
+    assert_eq!(make_code(&firearm("Zastava")), Some("ZAS"));
+    assert_eq!(make_code(&firearm("CZ")), None);
+    assert!(is_code("GLC"));
 }
 
 #[test]
@@ -222,8 +283,14 @@ fn encoding_never_writes_a_calibre_that_reads_back_as_another() {
         };
         if let Ok(Some(cal)) = encode_calibre(&firearm) {
             assert!(!cal.contains('.'), "{} -> {cal}", calibre.name);
-            if let calibres::CalibreMatch::Known(known) = cal_reading(&cal) {
-                assert_eq!(known.name, calibre.name, "{cal}");
+            match crate::codes::ncic::cal(&cal) {
+                // An official family code: the calibre is one of its candidates.
+                Some(family) => assert!(family.candidates.contains(&calibre.name), "{cal}"),
+                None => {
+                    if let calibres::CalibreMatch::Known(known) = cal_reading(&cal) {
+                        assert_eq!(known.name, calibre.name, "{cal}");
+                    }
+                }
             }
         }
     }
