@@ -81,6 +81,7 @@ struct Tables {
 
 // The data is embedded, so a failure to load it is a programming error caught
 // by the `table_loads` test; `expect` is acceptable here.
+#[allow(clippy::expect_used)] // embedded data, proven by the table_loads test
 static TABLES: LazyLock<Tables> =
     LazyLock::new(|| load(DATA).expect("embedded codes/makes.toml is invalid"));
 
@@ -163,7 +164,9 @@ pub fn make_key(name: &str) -> String {
     let mut words: Vec<String> = tokens.into_iter().map(|(word, _)| word).collect();
     while let Some(suffix) = SUFFIXES.iter().find(|suffix| {
         words.len() > suffix.len()
-            && words[words.len() - suffix.len()..]
+            && words
+                .get(words.len() - suffix.len()..)
+                .unwrap_or_default()
                 .iter()
                 .zip(suffix.iter())
                 .all(|(a, b)| a == b)
@@ -200,12 +203,14 @@ pub fn lookup(recorded: &str) -> MakeMatch {
 }
 
 /// The make whose canonical name is exactly `name`.
+#[allow(clippy::indexing_slicing)] // the index maps hold positions in the vectors load() built beside them
 pub fn by_name(name: &str) -> Option<&'static Make> {
     let tables = &*TABLES;
     tables.by_name.get(name).map(|&i| &tables.makes[i])
 }
 
 /// The make an NCIC MAK code names, when the table gives it one.
+#[allow(clippy::indexing_slicing)] // the index maps hold positions in the vectors load() built beside them
 pub fn by_ncic(code: &str) -> Option<&'static Make> {
     let tables = &*TABLES;
     tables.by_ncic.get(code).map(|&i| &tables.makes[i])
@@ -217,6 +222,7 @@ pub fn all() -> &'static [Make] {
 }
 
 impl Tables {
+    #[allow(clippy::indexing_slicing)] // the index maps hold positions in the vectors load() built beside them
     fn answer(&'static self, entry: Entry) -> MakeMatch {
         match entry {
             Entry::Make(i) => MakeMatch::Known(&self.makes[i]),
@@ -225,6 +231,7 @@ impl Tables {
     }
 }
 
+#[allow(clippy::indexing_slicing)] // the index maps hold positions in the vectors load() built beside them
 fn load(text: &str) -> Result<Tables, String> {
     let raw: RawFile = toml::from_str(text).map_err(|e| e.to_string())?;
     let mut keys: HashMap<String, Entry> = HashMap::new();

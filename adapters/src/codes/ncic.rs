@@ -102,6 +102,7 @@ struct Tables {
 
 // The data is embedded, so a failure to load it is a programming error caught
 // by the `tables_load` test; `expect` is acceptable here.
+#[allow(clippy::expect_used)] // embedded data, proven by the tables_load test
 static TABLES: LazyLock<Tables> =
     LazyLock::new(|| load().expect("embedded codes/ncic tables are invalid"));
 
@@ -272,6 +273,7 @@ fn load() -> Result<Tables, String> {
 }
 
 /// The CAL family of a code (exact, as NCIC writes it: digits only).
+#[allow(clippy::indexing_slicing)] // the index maps hold positions in the vectors load() built beside them
 pub fn cal(code: &str) -> Option<&'static CalFamily> {
     let tables = &*TABLES;
     tables.cal_by_code.get(code).map(|&i| &tables.cal[i])
