@@ -16,7 +16,6 @@ pub mod mapping;
 pub mod model;
 pub mod normalise;
 pub mod pipeline;
-pub mod sample;
 pub mod schema;
 
 pub use adapter::{Adapter, Decoded, EncodeOptions, MessageEncoder, MessageStream, Registry};

@@ -328,9 +328,11 @@ fn oversized_records_are_refused_and_the_stream_goes_on() {
 /// Valid documents of every format, for mutation.
 fn seeds() -> Vec<(&'static str, Vec<u8>)> {
     let registry = Registry::builtin();
-    let messages: Vec<Message> = iarms_adapters::sample::generate(
-        &iarms_adapters::sample::SampleOptions::new(iarms_adapters::MessageKind::Record, 3, 1),
-    )
+    let messages: Vec<Message> = iarms_sample::generate(&iarms_sample::SampleOptions::new(
+        iarms_adapters::MessageKind::Record,
+        3,
+        1,
+    ))
     .collect();
     FORMATS
         .iter()

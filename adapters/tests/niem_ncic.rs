@@ -19,8 +19,8 @@ use iarms_adapters::builtin::niem;
 use iarms_adapters::model::{Event, Firearm, FirearmRecord, Message, MessageKind};
 use iarms_adapters::normalise::{flags, normalise};
 use iarms_adapters::pipeline::prepare;
-use iarms_adapters::sample::{generate, SampleOptions};
 use iarms_adapters::{Decoded, Limits, RecordError, Registry};
+use iarms_sample::{generate, SampleOptions};
 use proptest::prelude::*;
 
 // ------------------------------------------------------------------ helpers

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use iarms_adapters::sample::{generate, SampleOptions};
 use iarms_adapters::MessageKind;
+use iarms_sample::{generate, SampleOptions};
 
 use super::io::Output;
 use super::Status;
