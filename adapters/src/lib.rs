@@ -16,6 +16,7 @@ pub mod mapping;
 pub mod model;
 pub mod normalise;
 pub mod pipeline;
+pub mod quality;
 pub mod sample;
 pub mod schema;
 

@@ -6,14 +6,21 @@
 use crate::adapter::Decoded;
 use crate::error::RecordError;
 use crate::model::Message;
-use crate::normalise::normalise;
+use crate::normalise::{normalise_with, Strictness};
 use crate::schema;
 
 /// Normalises and validates one decoded message. Every problem is returned,
 /// located in the input's own terms; the message is returned only when clean.
+/// Unrecognised descriptive values are kept and flagged.
 pub fn prepare(decoded: Decoded) -> Result<Message, Vec<RecordError>> {
+    prepare_with(decoded, &Strictness::lenient())
+}
+
+/// [`prepare`], rejecting the unrecognised descriptive values `strict` names
+/// (a partner's `strict = true`, a mapping field's `strict = true`).
+pub fn prepare_with(decoded: Decoded, strict: &Strictness) -> Result<Message, Vec<RecordError>> {
     let Decoded { mut message, site } = decoded;
-    let issues = normalise(&mut message);
+    let issues = normalise_with(&mut message, strict);
     if !issues.is_empty() {
         return Err(issues.iter().map(|issue| site.locate(issue)).collect());
     }
