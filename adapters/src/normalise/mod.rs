@@ -27,6 +27,8 @@ pub mod flags {
     pub const AMBIGUOUS_CALIBRE: &str = "ambiguous_calibre";
     pub const RELATED_CALIBRE: &str = "related_calibre";
     pub const UNKNOWN_CALIBRE: &str = "unknown_calibre";
+    /// A calibre a spreadsheet had damaged (a gauge made a date), read back.
+    pub const REPAIRED_CALIBRE: &str = "repaired_calibre";
     pub const UNKNOWN_FIREARM_TYPE: &str = "unknown_firearm_type";
     pub const UNKNOWN_ACTION: &str = "unknown_action";
     pub const UNKNOWN_COUNTRY: &str = "unknown_country";
@@ -187,7 +189,20 @@ impl Normaliser<'_> {
                 None => return,
             },
         };
-        match calibres::lookup(&recorded) {
+        // The firearm type is context: a bare number on a shotgun is a gauge.
+        let shotgun = firearm.firearm_type.as_deref().is_some_and(|t| {
+            t == "shotgun"
+                || firearm_types::lookup_type(t).is_some_and(|c| c.firearm_type == "shotgun")
+        });
+        let found = calibres::lookup_in(&recorded, &calibres::CalibreContext { shotgun });
+        if let Some(repair) = found.repaired {
+            self.flag(
+                &field,
+                flags::REPAIRED_CALIBRE,
+                format!("{repair}; read back"),
+            );
+        }
+        match found.matched {
             calibres::CalibreMatch::Known(known) => {
                 firearm.calibre = Some(known.name.clone());
                 if firearm.calibre_as_recorded.is_none() {
@@ -466,6 +481,33 @@ mod tests {
                 "firearm.firearm_type"
             ]
         );
+    }
+
+    #[test]
+    fn calibre_rules_use_the_firearm_as_context() {
+        let mut message = record(
+            serde_json::json!({"serial_number": "C-1", "calibre": "32", "firearm_type": "espingarda"}),
+            "BR",
+        );
+        assert!(normalise(&mut message).is_empty());
+        let Message::Record(r) = &message else {
+            panic!("a record")
+        };
+        assert_eq!(r.firearm.calibre.as_deref(), Some("32 gauge"));
+        let mut message = record(
+            serde_json::json!({"serial_number": "C-1", "calibre": "01/12/1970", "firearm_type": "shotgun"}),
+            "BR",
+        );
+        assert!(normalise(&mut message).is_empty());
+        let Message::Record(r) = &message else {
+            panic!("a record")
+        };
+        assert_eq!(r.firearm.calibre.as_deref(), Some("12 gauge"));
+        assert_eq!(r.firearm.calibre_as_recorded.as_deref(), Some("01/12/1970"));
+        assert!(codes(&message).contains(&(
+            "firearm.calibre".to_string(),
+            flags::REPAIRED_CALIBRE.to_string()
+        )));
     }
 
     #[test]
