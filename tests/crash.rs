@@ -1,7 +1,7 @@
 //! Crash safety of `iarms-gateway serve`: the gateway is killed with SIGKILL
 //! while a partner is sending it a few thousand records and it is forwarding
 //! them to the hub, then restarted on the same store (SQLite, and PostgreSQL when
-//! `DATABASE_URL` is set).
+//! `DATABASE_URL` is set; under `CI` it must be).
 //!
 //! What is asserted, and what is not: delivery is at least once. A delivery in
 //! flight at the moment of the kill (sent, not yet marked delivered) is sent

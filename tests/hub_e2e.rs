@@ -5,7 +5,8 @@
 //! gateway; the hit notification lands at both registries. Then a trace request
 //! travels BR -> hub -> RS, the RS answer travels back, and the hub shows the
 //! trace `answered`. The gateways run on SQLite, and on PostgreSQL (a schema
-//! each) when `DATABASE_URL` is set; the hub keeps its SQLite store.
+//! each) when `DATABASE_URL` is set (under `CI` it must be); the hub keeps its
+//! SQLite store.
 
 mod support;
 

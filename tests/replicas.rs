@@ -9,7 +9,7 @@
 //! by it exactly once, each record's versions arrive in order (the claim never
 //! takes a delivery while an earlier one of the same record is pending, whichever
 //! replica holds it), and raw resends stay within one claim batch. Needs
-//! `DATABASE_URL`; without it, a notice and nothing else.
+//! `DATABASE_URL`; without it, a notice and nothing else (a failure under `CI`).
 
 mod support;
 

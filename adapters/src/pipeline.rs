@@ -30,3 +30,33 @@ pub fn prepare_with(decoded: Decoded, strict: &Strictness) -> Result<Message, Ve
     }
     Ok(message)
 }
+
+/// A clean message with its canonical JSON text, serialised once, after
+/// validation ([`prepare_canonical`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Canonical {
+    pub message: Message,
+    pub text: String,
+}
+
+/// [`prepare`], and the message's canonical JSON text from the same
+/// serialisation validation reads: what a gateway stores and sends.
+pub fn prepare_canonical(decoded: Decoded) -> Result<Canonical, Vec<RecordError>> {
+    prepare_canonical_with(decoded, &Strictness::lenient())
+}
+
+/// [`prepare_canonical`], rejecting the unrecognised descriptive values `strict` names.
+pub fn prepare_canonical_with(
+    decoded: Decoded,
+    strict: &Strictness,
+) -> Result<Canonical, Vec<RecordError>> {
+    let Decoded { mut message, site } = decoded;
+    let issues = normalise_with(&mut message, strict);
+    if !issues.is_empty() {
+        return Err(issues.iter().map(|issue| site.locate(issue)).collect());
+    }
+    match schema::validated_text(&message) {
+        Ok(text) => Ok(Canonical { message, text }),
+        Err(issues) => Err(issues.iter().map(|issue| site.locate(issue)).collect()),
+    }
+}

@@ -5,7 +5,8 @@
 use std::io::Cursor;
 
 use iarms_adapters::normalise::Strictness;
-use iarms_adapters::{pipeline, Location, Message, MessageKind, RecordError};
+use iarms_adapters::pipeline::{self, Canonical};
+use iarms_adapters::{Location, Message, MessageKind, RecordError};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -57,8 +58,8 @@ pub enum IngestError {
     BatchTooLarge { max: usize },
 }
 
-/// A decoded record: the clean message, or its located errors.
-type Prepared = (u64, Location, Result<Message, Vec<RecordError>>);
+/// A decoded record: the clean message with its canonical text, or its located errors.
+type Prepared = (u64, Location, Result<Canonical, Vec<RecordError>>);
 
 /// Where accepted messages go: to the hub (everything from partners), or, for
 /// messages from the hub, to every partner with an `outbound`.
@@ -266,27 +267,27 @@ pub async fn ingest_as(
                 Ok(decoded) => {
                     let mut location = decoded.site.location.clone();
                     location.source = Some(source.clone());
-                    let result = pipeline::prepare_with(decoded, &strict)
+                    let result = pipeline::prepare_canonical_with(decoded, &strict)
                         .map_err(|errors| with_source(errors, &source))
-                        .and_then(|m| match kinds {
-                            Some(allowed) if !allowed.contains(&m.kind()) => {
+                        .and_then(|c| match kinds {
+                            Some(allowed) if !allowed.contains(&c.message.kind()) => {
                                 Err(vec![RecordError::new(
                                     iarms_adapters::ErrorCode::Unsupported,
                                     format!(
                                         "a {} message does not belong at this endpoint",
-                                        m.kind().tag()
+                                        c.message.kind().tag()
                                     ),
                                 )
                                 .at(location.clone())])
                             }
-                            _ => Ok(m),
+                            _ => Ok(c),
                         })
-                        .and_then(|m| match &owner {
+                        .and_then(|c| match &owner {
                             Some(owner) => owner
-                                .check(&partner_id, &m)
-                                .map(|()| m)
+                                .check(&partner_id, &c.message)
+                                .map(|()| c)
                                 .map_err(|e| vec![e.at(location.clone())]),
-                            None => Ok(m),
+                            None => Ok(c),
                         });
                     out.push((index, location, result));
                 }
@@ -313,13 +314,10 @@ pub async fn ingest_as(
         Vec::with_capacity(prepared.len());
     for (index, location, result) in prepared {
         match result {
-            Ok(message) => {
-                items.push((index, location, Ok(message.kind())));
-                batch.push(NewMessage {
-                    destinations: destinations(shared, route, &message).await,
-                    message,
-                    source_partner: partner.to_string(),
-                });
+            Ok(canonical) => {
+                items.push((index, location, Ok(canonical.message.kind())));
+                let to = destinations(shared, route, &canonical.message).await;
+                batch.push(NewMessage::canonical(canonical, partner, to));
             }
             Err(errors) => items.push((index, location, Err(errors))),
         }

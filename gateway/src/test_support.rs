@@ -3,14 +3,18 @@
 //! clock, the macro that runs one suite against every backend, one request
 //! through a router for the API tests, and a reference hub to send it to.
 
-use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use uuid::Uuid;
 
 use crate::store::{ManualClock, StoreOptions};
+
+// One decision, shared with the black-box tests: skip without DATABASE_URL,
+// fail under CI.
+#[path = "../../tests/support/database_url.rs"]
+mod database_url;
 
 /// Store options for tests: a manual clock, a small pool, an optional PostgreSQL schema.
 pub(crate) fn options(clock: &Arc<ManualClock>, schema: Option<String>) -> StoreOptions {
@@ -31,26 +35,9 @@ pub(crate) struct SchemaGuard {
 
 impl SchemaGuard {
     /// A fresh, uniquely named schema on `DATABASE_URL`; `None`, with a printed
-    /// notice naming the suite, when `DATABASE_URL` is not set.
+    /// notice naming the suite, when `DATABASE_URL` is not set (a panic under CI).
     pub fn from_env(suite: &str, prefix: &str) -> Option<SchemaGuard> {
-        let url = match std::env::var("DATABASE_URL") {
-            Ok(url) if !url.is_empty() => url,
-            _ => {
-                // Written to the real stderr, once per suite: libtest captures
-                // println! of passing tests, and the notice must be seen.
-                static NOTICE: Mutex<Vec<String>> = Mutex::new(Vec::new());
-                if let Ok(mut shown) = NOTICE.lock() {
-                    if !shown.iter().any(|s| s == suite) {
-                        shown.push(suite.to_string());
-                        let _ = writeln!(
-                            std::io::stderr(),
-                            "notice: DATABASE_URL not set; skipping PostgreSQL {suite} tests"
-                        );
-                    }
-                }
-                return None;
-            }
-        };
+        let url = database_url::database_url(suite)?;
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let schema = format!(
             "{prefix}_{}_{}_{}",

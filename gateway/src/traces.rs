@@ -20,7 +20,7 @@
 use std::sync::Arc;
 
 use iarms_adapters::model::TraceOutcome;
-use iarms_adapters::Message;
+use iarms_adapters::{Message, MessageKind};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -60,10 +60,11 @@ pub async fn accepted(shared: &Shared, message: &Message) {
 /// After a delivery succeeded: a trace request that reached the hub or a partner
 /// is `delivered`; one that reached a partner's HTTP endpoint is also acknowledged.
 pub async fn delivered(shared: &Shared, claimed: &ClaimedDelivery, destination: &str) {
-    let Ok(Message::TraceRequest(request)) = claimed.message() else {
+    let (MessageKind::TraceRequest, Some(trace_id)) = (claimed.kind, claimed.trace_id.as_deref())
+    else {
         return;
     };
-    move_trace(shared, &request.trace_id, TraceState::Delivered).await;
+    move_trace(shared, trace_id, TraceState::Delivered).await;
     if destination == HUB {
         return;
     }
@@ -72,7 +73,7 @@ pub async fn delivered(shared: &Shared, claimed: &ClaimedDelivery, destination: 
         .partner(destination)
         .is_some_and(|p| matches!(p.outbound, Some(Outbound::Url(_))));
     if over_http {
-        move_trace(shared, &request.trace_id, TraceState::Acknowledged).await;
+        move_trace(shared, trace_id, TraceState::Acknowledged).await;
     }
 }
 

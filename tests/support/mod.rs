@@ -83,6 +83,7 @@ pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap_or_else(|e| panic!("cannot create a temporary directory: {e}"))
 }
 
+pub mod database_url;
 pub mod load;
 pub mod receiver;
 pub mod service;

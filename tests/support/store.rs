@@ -1,7 +1,7 @@
 //! The store a test gateway uses: a SQLite file in its directory, or a fresh
 //! PostgreSQL schema on `DATABASE_URL` (dropped when the test ends, even after a
 //! panic). Without `DATABASE_URL` the PostgreSQL variant is absent: the test
-//! prints a notice and returns (the library's store tests do the same).
+//! prints a notice and returns, or fails under CI ([`super::database_url`]).
 
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,7 +17,7 @@ pub enum TestStore {
 
 impl TestStore {
     /// A fresh schema named after `prefix`, or `None` (with a notice on stderr)
-    /// when `DATABASE_URL` is not set.
+    /// when `DATABASE_URL` is not set; a panic then under CI.
     pub fn postgres(prefix: &str) -> Option<TestStore> {
         PgSchema::from_env(prefix).map(TestStore::Postgres)
     }
@@ -50,18 +50,7 @@ pub struct PgSchema {
 
 impl PgSchema {
     pub fn from_env(prefix: &str) -> Option<PgSchema> {
-        let url = match std::env::var("DATABASE_URL") {
-            Ok(url) if !url.is_empty() => url,
-            _ => {
-                // The real stderr: libtest captures the output of passing tests,
-                // and a skipped PostgreSQL run must be seen.
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "notice: DATABASE_URL not set; skipping the PostgreSQL {prefix} test"
-                );
-                return None;
-            }
-        };
+        let url = super::database_url::database_url(prefix)?;
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let schema = format!(
             "{prefix}_{}_{}_{}",

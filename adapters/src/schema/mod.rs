@@ -5,7 +5,7 @@ pub mod shape;
 mod validator;
 
 pub use shape::{FieldShape, ObjectShape, ScalarType};
-pub use validator::validate;
+pub use validator::{validate, validated_text};
 
 use crate::model::MessageKind;
 

@@ -50,14 +50,33 @@ static VALIDATORS: LazyLock<Validators> = LazyLock::new(|| {
 /// Validates a message against its kind's schema; every violation becomes a
 /// [`FieldIssue`] naming the dotted field path.
 pub fn validate(message: &Message) -> Vec<FieldIssue> {
-    match serde_json::to_value(message) {
-        Ok(value) => {
-            let mut issues = Vec::new();
-            text_issues(&value, &mut Vec::new(), &mut issues);
-            issues.extend(validate_value(message.kind(), &value));
-            issues
-        }
-        Err(e) => vec![FieldIssue::new(ErrorCode::Schema, "", e.to_string())],
+    match canonical_value(message) {
+        Ok(_) => Vec::new(),
+        Err(issues) => issues,
+    }
+}
+
+/// Validates a message and returns its canonical JSON text: the message is
+/// serialised once, into the tree the validator reads, and that tree is written
+/// out as the text (with `preserve_order`, in the fields' declared order, the
+/// same text as serialising the message directly). The gateway stores and sends
+/// this text as it is.
+pub fn validated_text(message: &Message) -> Result<String, Vec<FieldIssue>> {
+    let value = canonical_value(message)?;
+    serde_json::to_string(&value)
+        .map_err(|e| vec![FieldIssue::new(ErrorCode::Schema, "", e.to_string())])
+}
+
+fn canonical_value(message: &Message) -> Result<Value, Vec<FieldIssue>> {
+    let value = serde_json::to_value(message)
+        .map_err(|e| vec![FieldIssue::new(ErrorCode::Schema, "", e.to_string())])?;
+    let mut issues = Vec::new();
+    text_issues(&value, &mut Vec::new(), &mut issues);
+    issues.extend(validate_value(message.kind(), &value));
+    if issues.is_empty() {
+        Ok(value)
+    } else {
+        Err(issues)
     }
 }
 
@@ -168,6 +187,21 @@ mod tests {
                 let message: Message = serde_json::from_value(example.clone())
                     .unwrap_or_else(|e| panic!("{kind} example does not fit the model: {e}"));
                 assert_eq!(message.kind(), kind);
+            }
+        }
+    }
+
+    /// The validated text is the message's own serialisation, byte for byte.
+    #[test]
+    fn validated_text_is_the_messages_serialisation() {
+        for kind in MessageKind::ALL {
+            let text = crate::schema::text(kind.tag()).unwrap_or_default();
+            let schema: Value = serde_json::from_str(text).unwrap_or_default();
+            for example in schema["examples"].as_array().cloned().unwrap_or_default() {
+                let message: Message = serde_json::from_value(example)
+                    .unwrap_or_else(|e| panic!("{kind} example does not fit the model: {e}"));
+                let direct = serde_json::to_string(&message).unwrap_or_default();
+                assert_eq!(validated_text(&message).ok(), Some(direct), "{kind}");
             }
         }
     }

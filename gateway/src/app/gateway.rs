@@ -2,6 +2,7 @@
 //! workers, the directory inboxes and the trace job, and stops gracefully
 //! ([`super::runtime`]).
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -14,14 +15,16 @@ use crate::config::Config;
 use crate::shared::Shared;
 use crate::store;
 
-/// Runs the gateway until `shutdown` completes, then stops gracefully.
+/// Runs the gateway until `shutdown` completes, then stops gracefully; with
+/// `ready_file`, writes the bound address there once it serves.
 pub async fn run(
     config: Config,
     registry: Registry,
+    ready_file: Option<PathBuf>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let listener = runtime::bind(config.listen).await?;
-    run_on(listener, config, registry, shutdown).await
+    run_on(listener, config, registry, ready_file, shutdown).await
 }
 
 /// Like [`run`], on a listener bound by the caller (the in-process demo binds
@@ -30,6 +33,7 @@ pub async fn run_on(
     listener: TcpListener,
     config: Config,
     registry: Registry,
+    ready_file: Option<PathBuf>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let tls = runtime::acceptor(config.tls.as_ref())?;
@@ -76,6 +80,7 @@ pub async fn run_on(
         options,
         tasks,
         stop,
+        ready_file,
     };
     let store = Arc::clone(&shared.store);
     service

@@ -2,6 +2,7 @@
 //! routes, delivers its messages to the gateways, expires overdue traces, and
 //! stops gracefully ([`super::runtime`]).
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -16,13 +17,15 @@ use crate::store::StoreOptions;
 
 /// Runs the hub until `shutdown` completes, then stops gracefully: no new
 /// requests, in-flight ones finish, the workers stop after their current
-/// delivery and give their leases back, the store closes.
+/// delivery and give their leases back, the store closes. With `ready_file`,
+/// writes the bound address there once it serves.
 pub async fn run(
     config: HubConfig,
+    ready_file: Option<PathBuf>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let listener = runtime::bind(config.listen).await?;
-    run_on(listener, config, shutdown).await
+    run_on(listener, config, ready_file, shutdown).await
 }
 
 /// Like [`run`], on a listener bound by the caller (the in-process demo binds
@@ -30,6 +33,7 @@ pub async fn run(
 pub async fn run_on(
     listener: TcpListener,
     config: HubConfig,
+    ready_file: Option<PathBuf>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let tls = runtime::acceptor(config.tls.as_ref())?;
@@ -60,6 +64,7 @@ pub async fn run_on(
         options,
         tasks,
         stop,
+        ready_file,
     };
     let closing = Arc::clone(&state);
     service

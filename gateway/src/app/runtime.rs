@@ -6,6 +6,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,6 +28,8 @@ pub struct Service {
     /// The background tasks; they stop when [`Service::stop`] turns true.
     pub tasks: Vec<JoinHandle<()>>,
     pub stop: watch::Sender<bool>,
+    /// Where to write the bound address once the service serves (`--ready-file`).
+    pub ready_file: Option<PathBuf>,
 }
 
 impl Service {
@@ -43,10 +46,21 @@ impl Service {
             options,
             tasks,
             stop,
+            ready_file,
         } = self;
         let addr: SocketAddr = listener.local_addr()?;
-        eprintln!("{name} listening on {}://{addr}", scheme(&options));
+        let scheme = scheme(&options);
+        eprintln!("{name} listening on {scheme}://{addr}");
+        if let Some(path) = &ready_file {
+            write_ready_file(path, addr, scheme)?;
+        }
         let served = serve(listener, router, options, shutdown).await;
+        if let Some(path) = &ready_file {
+            // No longer serving: a stale file would send a reader to a closed port.
+            if let Err(e) = std::fs::remove_file(path) {
+                tracing::warn!(file = %path.display(), error = %e, "cannot remove the ready file");
+            }
+        }
         tracing::info!("stopping: no new requests; stopping the workers");
         let _ = stop.send(true);
         for task in tasks {
@@ -56,6 +70,24 @@ impl Service {
         eprintln!("{name} stopped");
         served.context("the HTTP server failed")
     }
+}
+
+/// What `--ready-file` holds once the listener is bound and the store open:
+/// the address actually bound (so `listen = "127.0.0.1:0"` works) and the URL
+/// to call. Written atomically, so a reader sees the whole file or none.
+#[derive(Debug, serde::Serialize)]
+struct Ready {
+    address: SocketAddr,
+    url: String,
+}
+
+fn write_ready_file(path: &Path, address: SocketAddr, scheme: &str) -> anyhow::Result<()> {
+    let ready = Ready {
+        address,
+        url: format!("{scheme}://{address}"),
+    };
+    let text = serde_json::to_vec(&ready).context("cannot encode the ready file")?;
+    crate::atomic_file::write(path, &text).context("cannot write the ready file (--ready-file)")
 }
 
 /// How a service serves: a graceful stop lets in-flight requests run to their

@@ -256,6 +256,7 @@ outbound = {{ directory = "outbox" }}
             tokio::spawn(iarms_gateway::app::hub::run_on(
                 hub_listener,
                 hub_config,
+                None,
                 stopped(stop_rx.clone()),
             )),
         ),
@@ -265,6 +266,7 @@ outbound = {{ directory = "outbox" }}
                 rs_listener,
                 rs_config,
                 rs_registry,
+                None,
                 stopped(stop_rx.clone()),
             )),
         ),
@@ -274,6 +276,7 @@ outbound = {{ directory = "outbox" }}
                 br_listener,
                 br_config,
                 br_registry,
+                None,
                 stopped(stop_rx),
             )),
         ),

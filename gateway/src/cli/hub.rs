@@ -26,6 +26,11 @@ pub struct HubArgs {
     /// The configuration file (see gateway/examples/hub.toml).
     #[arg(long, short, default_value = "hub.toml")]
     pub config: PathBuf,
+    /// Once listening, write `{"address": "IP:PORT", "url": "..."}` to this file
+    /// (atomically; removed on a graceful stop): the address bound, also with
+    /// `listen = "127.0.0.1:0"`.
+    #[arg(long, value_name = "PATH")]
+    pub ready_file: Option<PathBuf>,
     /// TEST ONLY: misbehave on purpose for conformance tests (drop-field, accept-invalid, wrong-status, late-answer).
     #[arg(long, value_name = "NAME", hide = true)]
     pub fault: Option<String>,
@@ -53,6 +58,7 @@ pub fn run(args: HubArgs) -> anyhow::Result<Status> {
         .context("cannot start the async runtime")?;
     runtime.block_on(iarms_gateway::app::hub::run(
         config,
+        args.ready_file,
         iarms_gateway::app::runtime::shutdown_signal(),
     ))?;
     Ok(Status::Ok)

@@ -21,6 +21,11 @@ pub struct ServeArgs {
     /// The configuration file (see gateway/examples/gateway.toml).
     #[arg(long, short, default_value = "gateway.toml")]
     pub config: PathBuf,
+    /// Once listening, write `{"address": "IP:PORT", "url": "..."}` to this file
+    /// (atomically; removed on a graceful stop): the address bound, also with
+    /// `listen = "127.0.0.1:0"`.
+    #[arg(long, value_name = "PATH")]
+    pub ready_file: Option<PathBuf>,
 }
 
 /// Loads a config, printing every located error; `None` when it has errors.
@@ -47,6 +52,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Status> {
     runtime.block_on(iarms_gateway::app::gateway::run(
         config,
         registry,
+        args.ready_file,
         iarms_gateway::app::runtime::shutdown_signal(),
     ))?;
     Ok(Status::Ok)

@@ -389,78 +389,90 @@ pub fn backoff(retry: &Retry, attempt: u32) -> Duration {
     half + Duration::from_millis(random % span)
 }
 
-/// The hub's route for a message kind.
-fn hub_path(message: &Message) -> String {
-    match message {
-        Message::Record(_) => "/v1/records".into(),
-        Message::Search(_) => "/v1/searches".into(),
-        Message::TraceRequest(_) => "/v1/traces".into(),
-        Message::TraceResponse(r) => format!("/v1/traces/{}/responses", r.trace_id),
-        Message::HitNotification(_) => "/v1/hits".into(),
-    }
+/// The hub's route for a message kind, from the columns stored beside the
+/// body: a trace response's route names its trace.
+fn hub_path(kind: MessageKind, trace_id: Option<&str>) -> Result<String, Failure> {
+    Ok(match kind {
+        MessageKind::Record => "/v1/records".into(),
+        MessageKind::Search => "/v1/searches".into(),
+        MessageKind::TraceRequest => "/v1/traces".into(),
+        MessageKind::TraceResponse => match trace_id {
+            Some(trace_id) => format!("/v1/traces/{trace_id}/responses"),
+            None => return Err("stored trace response has no trace id".into()),
+        },
+        MessageKind::HitNotification => "/v1/hits".into(),
+    })
 }
 
-/// Sends one claimed message through a sink.
+/// Sends one claimed message through a sink. The hub and the gateways get the
+/// stored canonical text as it is; only a partner's own format needs the
+/// message itself.
 pub async fn deliver(sink: &Sink, client: &reqwest::Client, claimed: &ClaimedDelivery) -> Attempt {
-    let message = match claimed.message() {
-        Ok(m) => m,
-        Err(e) => return Attempt::Permanent(format!("stored message unreadable: {e}").into()),
-    };
     let id = claimed.delivery.message_id.to_string();
-    match sink {
+    let (formats, to_dir) = match sink {
         Sink::Hub { url, key } => {
-            let target = format!("{url}{}", hub_path(&message));
-            send(canonical_post(
+            let path = match hub_path(claimed.kind, claimed.trace_id.as_deref()) {
+                Ok(path) => path,
+                Err(reason) => return Attempt::Permanent(reason),
+            };
+            let target = format!("{url}{path}");
+            return send(canonical_post(
                 client,
                 &target,
                 key.as_deref(),
                 claimed,
                 &id,
             ))
-            .await
+            .await;
         }
         Sink::Gateway { url, key } => {
             let target = format!("{url}/v1/inbound");
-            send(canonical_post(client, &target, Some(key), claimed, &id)).await
+            return send(canonical_post(client, &target, Some(key), claimed, &id)).await;
         }
-        Sink::Http { url, formats } => match encode(formats.pick(message.kind()), &message) {
-            Ok(bytes) => {
-                let request = client
-                    .post(url)
-                    .header("x-message-format", formats.pick(message.kind()).name())
-                    .header("x-message-id", &id)
-                    .header("x-message-kind", claimed.kind.tag())
-                    .header("idempotency-key", &id)
-                    .body(bytes);
-                send(request).await
-            }
-            Err(reason) => Attempt::Permanent(reason.into()),
-        },
-        Sink::Directory { dir, formats } => match encode(formats.pick(message.kind()), &message) {
-            Ok(bytes) => {
-                let name = format!(
-                    "{:012}-{}-{id}.{}",
-                    claimed.delivery.id,
-                    claimed.kind.tag(),
-                    extension(&bytes)
-                );
-                let path = dir.join(name);
-                let target = path.clone();
-                match tokio::task::spawn_blocking(move || atomic_file::write(&target, &bytes)).await
-                {
-                    Ok(Ok(())) => Attempt::Delivered(Receipt {
-                        remote_id: None,
-                        status: None,
-                        detail: Some(path.display().to_string()),
-                    }),
-                    Ok(Err(e)) => {
-                        Attempt::Retry(format!("cannot write the outbox file: {}", e.source).into())
-                    }
-                    Err(e) => Attempt::Retry(e.to_string().into()),
+        Sink::Http { url, formats } => (formats, Err(url)),
+        Sink::Directory { dir, formats } => (formats, Ok(dir)),
+    };
+    let adapter = formats.pick(claimed.kind);
+    let message = match claimed.message() {
+        Ok(m) => m,
+        Err(e) => return Attempt::Permanent(format!("stored message unreadable: {e}").into()),
+    };
+    let bytes = match encode(adapter, &message) {
+        Ok(bytes) => bytes,
+        Err(reason) => return Attempt::Permanent(reason.into()),
+    };
+    match to_dir {
+        Err(url) => {
+            let request = client
+                .post(url)
+                .header("x-message-format", adapter.name())
+                .header("x-message-id", &id)
+                .header("x-message-kind", claimed.kind.tag())
+                .header("idempotency-key", &id)
+                .body(bytes);
+            send(request).await
+        }
+        Ok(dir) => {
+            let name = format!(
+                "{:012}-{}-{id}.{}",
+                claimed.delivery.id,
+                claimed.kind.tag(),
+                extension(&bytes)
+            );
+            let path = dir.join(name);
+            let target = path.clone();
+            match tokio::task::spawn_blocking(move || atomic_file::write(&target, &bytes)).await {
+                Ok(Ok(())) => Attempt::Delivered(Receipt {
+                    remote_id: None,
+                    status: None,
+                    detail: Some(path.display().to_string()),
+                }),
+                Ok(Err(e)) => {
+                    Attempt::Retry(format!("cannot write the outbox file: {}", e.source).into())
                 }
+                Err(e) => Attempt::Retry(e.to_string().into()),
             }
-            Err(reason) => Attempt::Permanent(reason.into()),
-        },
+        }
     }
 }
 

@@ -25,10 +25,7 @@ impl Host for HubState {
     }
     /// A trace request that reached the requested gateway moves to `delivered`.
     async fn delivered(&self, claimed: &ClaimedDelivery, destination: &str) {
-        let Ok(message) = claimed.message() else {
-            return;
-        };
-        match self.hub.delivered(&message, destination).await {
+        match self.hub.delivered(claimed, destination).await {
             Ok(Some(t)) => tracing::info!(transition = ?t, "trace delivered"),
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, %destination, "cannot record the delivery"),

@@ -28,14 +28,16 @@ mod tests;
 
 use std::sync::Arc;
 
-use iarms_adapters::model::{MatchSummary, Message, RecordRef};
+use iarms_adapters::model::{MatchSummary, Message, MessageKind, RecordRef};
+use iarms_adapters::pipeline::Canonical;
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::audit::{Action, AuditEvent, Origin};
 use crate::domain::routing::{gateway_destination, same_country, trace_request_destination};
 use crate::store::{
-    self, AcceptOutcome, Clock, NewMessage, Store, StoreError, StoreOptions, TraceState, Transition,
+    self, AcceptOutcome, ClaimedDelivery, Clock, NewMessage, Store, StoreError, StoreOptions,
+    TraceState, Transition,
 };
 use matching::{find_matches, hit_notifications, NoMatchReason};
 use register::Register;
@@ -222,9 +224,27 @@ impl Hub {
         from_country: &str,
         message: Message,
     ) -> Result<HubOutcome, HubError> {
-        let message_id = message.header().message_id;
-        let kind = message.kind().tag();
-        let result = self.receive_checked(from_country, message).await;
+        let text = serde_json::to_string(&message).map_err(|e| {
+            StoreError::Invalid(format!(
+                "message {}: cannot serialise: {e}",
+                message.header().message_id
+            ))
+        })?;
+        self.receive_canonical(from_country, Canonical { message, text })
+            .await
+    }
+
+    /// [`Hub::receive`] for a message validated with its canonical text
+    /// ([`iarms_adapters::pipeline::prepare_canonical`]), which the store keeps
+    /// as it is: the hub's routes parse and serialise a submission once.
+    pub async fn receive_canonical(
+        &self,
+        from_country: &str,
+        canonical: Canonical,
+    ) -> Result<HubOutcome, HubError> {
+        let message_id = canonical.message.header().message_id;
+        let kind = canonical.message.kind().tag();
+        let result = self.receive_checked(from_country, canonical).await;
         if let Err(refusal) = &result {
             let status = refusal.http_status();
             if (400..500).contains(&status) {
@@ -248,7 +268,7 @@ impl Hub {
     async fn receive_checked(
         &self,
         from_country: &str,
-        message: Message,
+        canonical: Canonical,
     ) -> Result<HubOutcome, HubError> {
         let from = from_country.trim();
         if from.is_empty() {
@@ -257,8 +277,8 @@ impl Hub {
             ));
         }
         let source = gateway_destination(from);
-        let message_id = message.header().message_id;
-        match message {
+        let message_id = canonical.message.header().message_id;
+        match &canonical.message {
             Message::Record(record) => {
                 allow(same_country(&record.owner_country, from), || {
                     format!(
@@ -267,10 +287,11 @@ impl Hub {
                         record.owner_country
                     )
                 })?;
+                let register_record = record.clone();
                 let stored = self
-                    .accept_one(Message::Record(record.clone()), &source, Vec::new())
+                    .accept_one(NewMessage::canonical(canonical, &source, Vec::new()))
                     .await?;
-                let register = self.register.apply(&record).await?;
+                let register = self.register.apply(&register_record).await?;
                 Ok(HubOutcome::Record {
                     message_id,
                     stored,
@@ -284,13 +305,10 @@ impl Hub {
                         search.searching_country
                     )
                 })?;
+                let search = search.clone();
                 let report = find_matches(&self.register, &search.firearm).await?;
                 let notified_at = crate::time::rfc3339(self.clock.now());
-                let mut batch = vec![NewMessage {
-                    message: Message::Search(search.clone()),
-                    source_partner: source.clone(),
-                    destinations: Vec::new(),
-                }];
+                let mut batch = vec![NewMessage::canonical(canonical, &source, Vec::new())];
                 let mut hits = Vec::with_capacity(report.hits.len());
                 for hit in &report.hits {
                     let mut notifications = Vec::new();
@@ -303,11 +321,11 @@ impl Hub {
                                 message_id: addressed.notification.header.message_id,
                             },
                         });
-                        batch.push(NewMessage {
-                            message: Message::HitNotification(addressed.notification),
-                            source_partner: HUB_PARTNER.to_string(),
-                            destinations: vec![destination],
-                        });
+                        batch.push(NewMessage::serialise(
+                            Message::HitNotification(addressed.notification),
+                            HUB_PARTNER,
+                            vec![destination],
+                        )?);
                     }
                     hits.push(HitOutcome {
                         record: hit.record_ref(),
@@ -354,14 +372,14 @@ impl Hub {
                         });
                     }
                 }
-                let destination = trace_request_destination(&request);
+                let destination = trace_request_destination(request);
                 let trace_id = request.trace_id.clone();
                 let stored = self
-                    .accept_one(
-                        Message::TraceRequest(request),
+                    .accept_one(NewMessage::canonical(
+                        canonical,
                         &source,
                         vec![destination.clone()],
-                    )
+                    ))
                     .await?;
                 Ok(HubOutcome::TraceRequest {
                     message_id,
@@ -371,14 +389,14 @@ impl Hub {
                 })
             }
             Message::TraceResponse(response) => {
-                let route = route_trace_response(self.store.as_ref(), from, &response).await?;
+                let route = route_trace_response(self.store.as_ref(), from, response).await?;
                 let trace_id = response.trace_id.clone();
                 let stored = self
-                    .accept_one(
-                        Message::TraceResponse(response),
+                    .accept_one(NewMessage::canonical(
+                        canonical,
                         &source,
                         vec![route.destination.clone()],
-                    )
+                    ))
                     .await?;
                 // Also after a duplicate: a crash between accept and transition heals
                 // on the resend.
@@ -397,28 +415,27 @@ impl Hub {
         }
     }
 
-    /// Tells the hub that `message` reached `destination` (the forwarder calls this
+    /// Tells the hub that `claimed` reached `destination` (the forwarder calls this
     /// after a successful delivery). A trace request delivered to the requested
     /// country's gateway moves its trace from `submitted` to `delivered`; a trace
-    /// already further along is left alone. Returns the transition, if any.
+    /// already further along is left alone. Returns the transition, if any. The
+    /// kind and trace come from the delivery's columns, not its body.
     pub async fn delivered(
         &self,
-        message: &Message,
+        claimed: &ClaimedDelivery,
         destination: &str,
     ) -> Result<Option<Transition>, HubError> {
-        let Message::TraceRequest(request) = message else {
+        let (MessageKind::TraceRequest, Some(trace_id)) =
+            (claimed.kind, claimed.trace_id.as_deref())
+        else {
             return Ok(None);
         };
-        if destination != trace_request_destination(request) {
-            return Ok(None);
-        }
-        match self.store.get_trace(&request.trace_id).await? {
-            Some(trace) if trace.state == TraceState::Submitted => {
-                match self
-                    .store
-                    .transition(&request.trace_id, TraceState::Delivered)
-                    .await
-                {
+        match self.store.get_trace(trace_id).await? {
+            Some(trace)
+                if trace.state == TraceState::Submitted
+                    && destination == gateway_destination(&trace.requested_country) =>
+            {
+                match self.store.transition(trace_id, TraceState::Delivered).await {
                     Ok(transition) => Ok(Some(transition)),
                     // Moved on concurrently (an answer came first): nothing to do.
                     Err(StoreError::TraceTransition { .. }) => Ok(None),
@@ -481,19 +498,10 @@ impl Hub {
             })
     }
 
-    async fn accept_one(
-        &self,
-        message: Message,
-        source: &str,
-        destinations: Vec<String>,
-    ) -> Result<AcceptOutcome, HubError> {
-        let batch = [NewMessage {
-            message,
-            source_partner: source.to_string(),
-            destinations,
-        }];
+    async fn accept_one(&self, new: NewMessage) -> Result<AcceptOutcome, HubError> {
+        let origin = Origin::actor(new.source_partner.as_str());
         self.store
-            .accept(&batch, &Origin::actor(source))
+            .accept(std::slice::from_ref(&new), &origin)
             .await?
             .pop()
             .ok_or_else(|| StoreError::Invalid("the store returned no outcome".to_string()).into())

@@ -1,4 +1,4 @@
-//! Accepting, what both backends share: a batch serialised and keyed before
+//! Accepting, what both backends share: a batch keyed before
 //! its transaction, cut into multi-row statements of a few fixed sizes, and the
 //! outcome of each message decided from what the inserts took.
 
@@ -24,6 +24,8 @@ pub(crate) struct Prepared {
     /// Shared, so binding it to an INSERT copies no text.
     pub(crate) body: Arc<str>,
     pub(crate) destinations: Vec<String>,
+    /// The trace of a trace request or response, kept beside the body for routing.
+    pub(crate) trace_id: Option<String>,
     /// Trace requests: (trace_id, requesting_country, requested_country, due_at).
     pub(crate) trace: Option<(String, String, String, Option<Millis>)>,
     /// An earlier message of the same batch has the same id ([`mark_repeats`]).
@@ -40,20 +42,14 @@ pub(crate) fn mark_repeats<'a>(batch: impl IntoIterator<Item = &'a mut Prepared>
     }
 }
 
-/// Serialises and keys a batch before any transaction starts. Owned, so that it
-/// can wait for the SQLite group writer.
+/// Keys a batch before any transaction starts (the caller serialised each
+/// message once). Owned, so that it can wait for the SQLite group writer.
 pub(crate) fn prepare(batch: &[NewMessage]) -> Result<Vec<Prepared>, StoreError> {
     batch
         .iter()
         .map(|new| {
             let message = &new.message;
             let header = message.header();
-            let body = serde_json::to_string(message).map_err(|e| {
-                StoreError::Invalid(format!(
-                    "message {}: cannot serialise: {e}",
-                    header.message_id
-                ))
-            })?;
             let mut destinations: Vec<String> = Vec::with_capacity(new.destinations.len());
             for destination in &new.destinations {
                 if destination.is_empty() {
@@ -66,6 +62,11 @@ pub(crate) fn prepare(batch: &[NewMessage]) -> Result<Vec<Prepared>, StoreError>
                     destinations.push(destination.clone());
                 }
             }
+            let trace_id = match message {
+                Message::TraceRequest(t) => Some(t.trace_id.clone()),
+                Message::TraceResponse(t) => Some(t.trace_id.clone()),
+                _ => None,
+            };
             let trace = match message {
                 Message::TraceRequest(t) => Some((
                     t.trace_id.clone(),
@@ -82,8 +83,9 @@ pub(crate) fn prepare(batch: &[NewMessage]) -> Result<Vec<Prepared>, StoreError>
                 source_partner: new.source_partner.clone(),
                 ordering_key: ordering_key(message),
                 natural_key: NaturalKey::of(message),
-                body: body.into(),
+                body: Arc::clone(&new.body),
                 destinations,
+                trace_id,
                 trace,
                 repeat_in_batch: false,
             })

@@ -36,18 +36,22 @@ pub struct Delivery {
     pub receipt: Option<Receipt>,
 }
 
-/// A delivery leased to a worker, with what it must send.
+/// A delivery leased to a worker, with what it must send and what routing
+/// needs (kind, trace), so that routing never parses the body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimedDelivery {
     pub delivery: Delivery,
     pub kind: MessageKind,
+    /// The trace of a trace request or response (none for the other kinds).
+    pub trace_id: Option<String>,
     pub correlation_id: Uuid,
     /// The canonical JSON of the message.
     pub body: String,
 }
 
 impl ClaimedDelivery {
-    /// The message to encode for the destination.
+    /// The message, for a destination that takes it in a format other than
+    /// the stored canonical text.
     pub fn message(&self) -> Result<Message, StoreError> {
         parse_body(&self.body, self.delivery.message_id)
     }

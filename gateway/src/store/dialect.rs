@@ -245,6 +245,7 @@ where
                     .push_bind(key.map(|k| k.owner_agency.as_str()))
                     .push_bind(key.map(|k| k.record_id.as_str()))
                     .push_bind(key.map(version_i64))
+                    .push_bind(p.trace_id.as_deref())
                     .push_bind(Arc::clone(&p.body));
             });
             query.push(sql::INSERT_MESSAGES_TAIL);

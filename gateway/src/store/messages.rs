@@ -1,7 +1,10 @@
 //! Messages: what is handed to the store, how a batch's messages come out of
 //! it (accepted or duplicate), and how a stored message reads back.
 
+use std::sync::Arc;
+
 use iarms_adapters::model::Message;
+use iarms_adapters::pipeline::Canonical;
 use iarms_adapters::MessageKind;
 use serde::Serialize;
 use uuid::Uuid;
@@ -13,10 +16,50 @@ use crate::time::Millis;
 #[derive(Debug, Clone)]
 pub struct NewMessage {
     pub message: Message,
+    /// The message's canonical JSON, serialised once (after validation, for what
+    /// partners and the hub submit): the store keeps this text and the forwarder
+    /// sends it as it is. Shared, so that binding it copies nothing.
+    pub body: Arc<str>,
     /// The partner (or `hub`) it came from.
     pub source_partner: String,
     /// One delivery per distinct destination, decided by the caller's routing.
     pub destinations: Vec<String>,
+}
+
+impl NewMessage {
+    /// A message validated with its text ([`iarms_adapters::pipeline::prepare_canonical`]).
+    pub fn canonical(
+        canonical: Canonical,
+        source_partner: impl Into<String>,
+        destinations: Vec<String>,
+    ) -> NewMessage {
+        NewMessage {
+            message: canonical.message,
+            body: canonical.text.into(),
+            source_partner: source_partner.into(),
+            destinations,
+        }
+    }
+
+    /// A message the caller built itself (the hub's notifications), serialised here.
+    pub fn serialise(
+        message: Message,
+        source_partner: impl Into<String>,
+        destinations: Vec<String>,
+    ) -> Result<NewMessage, StoreError> {
+        let body = serde_json::to_string(&message).map_err(|e| {
+            StoreError::Invalid(format!(
+                "message {}: cannot serialise: {e}",
+                message.header().message_id
+            ))
+        })?;
+        Ok(NewMessage {
+            message,
+            body: body.into(),
+            source_partner: source_partner.into(),
+            destinations,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

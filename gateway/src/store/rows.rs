@@ -70,6 +70,7 @@ pub(crate) struct ClaimedRow {
     #[sqlx(flatten)]
     pub(crate) delivery: DeliveryRow,
     pub(crate) kind: String,
+    pub(crate) trace_id: Option<String>,
     pub(crate) correlation_id: Uuid,
     pub(crate) body: String,
 }
@@ -78,6 +79,7 @@ impl ClaimedRow {
     pub(crate) fn into_claimed(self) -> Result<ClaimedDelivery, StoreError> {
         Ok(ClaimedDelivery {
             kind: parse_kind(&self.kind)?,
+            trace_id: self.trace_id,
             correlation_id: self.correlation_id,
             body: self.body,
             delivery: self.delivery.into_delivery()?,

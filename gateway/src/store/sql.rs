@@ -16,7 +16,10 @@ macro_rules! delivery_columns {
 
 macro_rules! claimed_columns {
     () => {
-        concat!(delivery_columns!(), ", m.kind, m.correlation_id, m.body")
+        concat!(
+            delivery_columns!(),
+            ", m.kind, m.trace_id, m.correlation_id, m.body"
+        )
     };
 }
 
@@ -41,7 +44,7 @@ pub(crate) const PING: &str = "SELECT 1";
 /// Head of the multi-row insert; rows are pushed with `QueryBuilder::push_values`.
 pub(crate) const INSERT_MESSAGES_HEAD: &str = "INSERT INTO messages (message_id, correlation_id, \
      kind, source_partner, received_at, ordering_key, owner_country, owner_agency, record_id, \
-     record_version, body) ";
+     record_version, trace_id, body) ";
 
 /// Tail of the message insert: a repeated id or natural key inserts nothing and
 /// returns nothing, so the returned ids are exactly the accepted messages.

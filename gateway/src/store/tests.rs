@@ -1,7 +1,7 @@
 //! The store test suite, written once and run against every backend:
 //! `sqlite_file::*` on a temporary SQLite file (always) and `postgres::*` on
 //! `DATABASE_URL`, each test in a schema of its own that is dropped afterwards
-//! (skipped with a notice when `DATABASE_URL` is not set).
+//! (skipped with a notice when `DATABASE_URL` is not set, failed under `CI`).
 //!
 //! Time is a [`ManualClock`]: leases expire and retries come due when a test says so.
 
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use iarms_adapters::model::{
     Event, Firearm, FirearmRecord, Header, Message, RecordAction, RecordStatus, Search, Seizure,
-    TraceQuestion, TraceRequest,
+    TraceOutcome, TraceQuestion, TraceRequest, TraceResponse,
 };
 use iarms_adapters::MessageKind;
 use uuid::Uuid;
@@ -118,6 +118,8 @@ backend_suite!(
     dead_after_max_attempts_and_retry_dead,
     replay_requeues_every_delivery,
     claim_across_destinations,
+    claims_carry_kind_and_trace,
+    trace_ids_of_stored_rows_are_filled_by_the_migration,
     trace_transitions,
     trace_expiry,
     traces_to_tell_the_hub,
@@ -207,11 +209,12 @@ fn id_of(message: &Message) -> Uuid {
 }
 
 fn new(message: &Message, partner: &str, destinations: &[&str]) -> NewMessage {
-    NewMessage {
-        message: message.clone(),
-        source_partner: partner.to_string(),
-        destinations: destinations.iter().map(|d| d.to_string()).collect(),
-    }
+    NewMessage::serialise(
+        message.clone(),
+        partner,
+        destinations.iter().map(|d| d.to_string()).collect(),
+    )
+    .expect("serialises")
 }
 
 /// Accepts messages from partner `rs` for the hub, one transaction, all accepted.
@@ -1185,6 +1188,88 @@ async fn claim_across_destinations(f: &Fixture) {
     assert_eq!(destinations, vec![HUB, "registry-br"]);
     assert_eq!(all[1].kind, MessageKind::Search);
     assert_eq!(all[1].correlation_id, b.header().correlation_id);
+}
+
+fn trace_response(trace_id: &str) -> Message {
+    Message::TraceResponse(TraceResponse {
+        header: header(),
+        trace_id: trace_id.to_string(),
+        responding_country: "RS".to_string(),
+        responding_agency: "MUP".to_string(),
+        outcome: TraceOutcome::NotFound,
+        custody_chain: Vec::new(),
+        diversion_point: None,
+        remarks: None,
+        responded_at: "2024-03-01T00:00:00Z".to_string(),
+    })
+}
+
+/// The (kind, trace id) of each claimed delivery, in claim order.
+fn routing_of(claimed: &[ClaimedDelivery]) -> Vec<(MessageKind, Option<&str>)> {
+    claimed
+        .iter()
+        .map(|c| (c.kind, c.trace_id.as_deref()))
+        .collect()
+}
+
+/// A claim says what routing needs (the kind, and the trace of a trace request
+/// or response) beside the body, so that the forwarder never parses it to route.
+async fn claims_carry_kind_and_trace(f: &Fixture) {
+    let store = &f.store;
+    let (rec, request, response) = (
+        record("R-1", 1),
+        trace_request("T-7", None),
+        trace_response("T-8"),
+    );
+    accept_all(store, &[&rec, &request, &response]).await;
+    let claimed = claim(store, "w1", 10).await;
+    assert_eq!(
+        routing_of(&claimed),
+        vec![
+            (MessageKind::Record, None),
+            (MessageKind::TraceRequest, Some("T-7")),
+            (MessageKind::TraceResponse, Some("T-8")),
+        ]
+    );
+}
+
+/// Rows stored before the trace id had a column of its own get it from their
+/// body when the store migrates (the migration's own statement, run again on
+/// rows whose column is emptied).
+async fn trace_ids_of_stored_rows_are_filled_by_the_migration(f: &Fixture) {
+    const SQLITE: &str = include_str!("migrations/sqlite/0005_message_trace_id.sql");
+    const POSTGRES: &str = include_str!("migrations/postgres/0005_message_trace_id.sql");
+    let migration = match f.backing {
+        Backing::Sqlite { .. } => SQLITE,
+        Backing::Postgres(_) => POSTGRES,
+    };
+    let backfill = migration
+        .find("UPDATE messages")
+        .and_then(|at| migration.get(at..))
+        .expect("the migration fills the column");
+    let store = &f.store;
+    let (rec, request, response) = (
+        record("R-1", 1),
+        trace_request("T-7", None),
+        trace_response("T-8"),
+    );
+    accept_all(store, &[&rec, &request, &response]).await;
+    raw(f, &["UPDATE messages SET trace_id = NULL"])
+        .await
+        .expect("empty the column");
+    let before = claim(store, "w1", 10).await;
+    assert!(before.iter().all(|c| c.trace_id.is_none()));
+    store.release("w1").await.expect("release");
+    raw(f, &[backfill]).await.expect("the migration's backfill");
+    let claimed = claim(store, "w1", 10).await;
+    assert_eq!(
+        routing_of(&claimed),
+        vec![
+            (MessageKind::Record, None),
+            (MessageKind::TraceRequest, Some("T-7")),
+            (MessageKind::TraceResponse, Some("T-8")),
+        ]
+    );
 }
 
 async fn trace_transitions(f: &Fixture) {

@@ -2,7 +2,8 @@
 //! requests and responses, and hits (which the hub refuses: it issues them).
 //!
 //! Every message is validated like at a gateway (decoded with `iarms-json`, then
-//! [`pipeline::prepare`]) and handed to [`Hub::receive`](crate::hub::Hub::receive) with the country of the
+//! [`pipeline::prepare_canonical`], which also gives its canonical text) and handed to
+//! [`Hub::receive_canonical`](crate::hub::Hub::receive_canonical) with the country of the
 //! authenticated key (never what the body claims). A 2xx reply is sent only after
 //! `receive` returned, so it is durable. Resends are recognised by message id,
 //! and an `Idempotency-Key` gets the first answer again (the front door's layer).
@@ -13,7 +14,8 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use iarms_adapters::{pipeline, Limits, Message, MessageKind, Registry};
+use iarms_adapters::pipeline::{self, Canonical};
+use iarms_adapters::{Limits, Message, MessageKind, Registry};
 use serde_json::{json, Value};
 
 use super::hub_error;
@@ -146,7 +148,7 @@ async fn receive_all(
     let messages = decode(&state.registry, document, kinds).await?;
     if let Some(id) = &trace_id {
         for (i, m) in messages.iter().enumerate() {
-            if !matches!(m, Message::TraceResponse(r) if r.trace_id == *id) {
+            if !matches!(&m.message, Message::TraceResponse(r) if r.trace_id == *id) {
                 return Err(ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "trace_mismatch",
@@ -160,7 +162,7 @@ async fn receive_all(
         let message = messages.into_iter().next().ok_or_else(internal)?;
         let outcome = state
             .hub
-            .receive(country, message)
+            .receive_canonical(country, message)
             .await
             .map_err(hub_error)?;
         return Ok(Outcome {
@@ -171,7 +173,7 @@ async fn receive_all(
     let mut status = StatusCode::OK;
     let mut results = Vec::with_capacity(messages.len());
     for message in messages {
-        match state.hub.receive(country, message).await {
+        match state.hub.receive_canonical(country, message).await {
             Ok(outcome) => results.push(state.reply(country, &outcome)),
             Err(e) => {
                 let e = hub_error(e);
@@ -196,13 +198,14 @@ fn internal() -> ApiError {
     )
 }
 
-/// Every message of an `iarms-json` document, normalised and validated; the
-/// first invalid one refuses the request with its located errors.
+/// Every message of an `iarms-json` document, normalised and validated, with
+/// its canonical text; the first invalid one refuses the request with its
+/// located errors.
 async fn decode(
     registry: &Registry,
     document: Vec<u8>,
     kinds: &'static [MessageKind],
-) -> Result<Vec<Message>, ApiError> {
+) -> Result<Vec<Canonical>, ApiError> {
     let adapter = registry.get("iarms-json").ok_or_else(|| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -234,14 +237,16 @@ async fn decode(
             let index = i + 1;
             let message = item
                 .map_err(|e| invalid(index, vec![e]))
-                .and_then(|decoded| pipeline::prepare(decoded).map_err(|e| invalid(index, e)))?;
-            if !kinds.contains(&message.kind()) {
+                .and_then(|decoded| {
+                    pipeline::prepare_canonical(decoded).map_err(|e| invalid(index, e))
+                })?;
+            if !kinds.contains(&message.message.kind()) {
                 return Err(ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "wrong_endpoint",
                     format!(
                         "message {index}: a {} message does not belong at this endpoint",
-                        message.kind().tag()
+                        message.message.kind().tag()
                     ),
                 )
                 .at(json!({ "index": index })));
