@@ -620,3 +620,51 @@ fn output_to_a_pipe_is_written_in_place() {
     assert!(text.lines().count() > 1, "{text}");
     assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
 }
+
+#[test]
+fn profile_counts_fields_lists_unrecognised_values_and_duplicate_serials() {
+    let dir = tempdir();
+    let input = dir.path().join("profile.ndjson");
+    let text = read(&data("samples/records-with-errors.ndjson"));
+    // Record 1 again under another id: its serial key repeats.
+    let first = text.lines().next().unwrap_or_default().replace(
+        "\"record_id\": \"AL-ASP-2018-000001\"",
+        "\"record_id\": \"AL-ASP-2018-000099\"",
+    );
+    std::fs::write(&input, format!("{text}{first}\n")).unwrap_or_default();
+    let out = run(&["profile", "--format", "iarms-ndjson", path_str(&input)]);
+    assert_exit(&out, 0);
+    let report = stdout(&out);
+    assert!(
+        report.contains("7 records, 4 accepted, 3 rejected"),
+        "{report}"
+    );
+    assert!(
+        report.contains("firearm.calibre: 3 resolved, 1 kept with a flag, 0 ambiguous, 0 rejected"),
+        "{report}"
+    );
+    assert!(
+        report.contains("[codes.calibre]\n\"7,9 mn\" = \"\"  # seen 1 times"),
+        "{report}"
+    );
+    assert!(report.contains("1 records repeat a serial key"), "{report}");
+    // A historic country is recognised: it is not listed as unrecognised.
+    assert!(!report.contains("\"Yugoslavia\" = "), "{report}");
+
+    let out = run(&[
+        "profile",
+        "--format",
+        "iarms-ndjson",
+        path_str(&input),
+        "--report",
+        "json",
+    ]);
+    assert_exit(&out, 0);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out))
+        .unwrap_or_else(|e| panic!("profile JSON: {e}\n{}", stdout(&out)));
+    assert_eq!(json["records"], 7);
+    assert_eq!(json["fields"]["firearm.calibre"]["flagged"], 1);
+    assert_eq!(json["duplicates"]["records"], 1);
+    assert_eq!(json["unrecognised"][0][0], "firearm.calibre");
+    assert_eq!(json["unrecognised"][0][1][0]["value"], "7,9 mn");
+}
