@@ -185,7 +185,9 @@ fn load(text: &str) -> Result<Tables, String> {
                 "line {line}: bad alpha-2/alpha-3 {alpha2:?}/{alpha3:?}"
             ));
         }
-        if numeric.len() != 3 || !numeric.bytes().all(|b| b.is_ascii_digit()) {
+        // A few ISO 3166-3 entries were withdrawn before they had a numeric code.
+        let no_numeric = numeric.is_empty() && historic == "true";
+        if !no_numeric && (numeric.len() != 3 || !numeric.bytes().all(|b| b.is_ascii_digit())) {
             return Err(format!(
                 "line {line}: numeric {numeric:?} is not three digits"
             ));
@@ -265,7 +267,9 @@ fn load(text: &str) -> Result<Tables, String> {
         };
         claim(&mut tables.alpha2, c.alpha2.clone(), "alpha-2");
         claim(&mut tables.alpha3, c.alpha3.clone(), "alpha-3");
-        claim(&mut tables.numeric, c.numeric.clone(), "numeric");
+        if !c.numeric.is_empty() {
+            claim(&mut tables.numeric, c.numeric.clone(), "numeric");
+        }
         if let Some(code) = &c.iso3166_3 {
             claim(&mut tables.iso3, code.clone(), "ISO 3166-3 code");
         }
@@ -296,7 +300,26 @@ mod tests {
         // ISO 3166-1 has 249 current entries; XK (Kosovo) is the one user-assigned code we add.
         assert_eq!(current, 250, "249 ISO 3166-1 entries plus XK");
         assert_eq!(lookup("Kosovo").map(|c| c.alpha2.as_str()), Some("XK"));
-        assert_eq!(tables.countries.len() - current, 9);
+        // All 31 ISO 3166-3 entries, each with its four-letter code.
+        assert_eq!(tables.countries.len() - current, 31);
+        assert!(tables
+            .countries
+            .iter()
+            .filter(|c| c.historic)
+            .all(|c| c.iso3166_3.as_deref().is_some_and(|code| code.len() == 4)));
+        for (input, four) in [
+            ("Upper Volta", "HVBF"),
+            ("SKIN", "SKIN"),
+            ("Dahomey", "DYBJ"),
+            ("North Vietnam", "VDVN"),
+        ] {
+            let c = lookup(input).unwrap_or_else(|| panic!("{input}"));
+            assert!(c.historic, "{input}");
+            assert_eq!(c.iso3166_3.as_deref(), Some(four), "{input}");
+        }
+        // A current entry keeps its code: SK is Slovakia, GE Georgia.
+        assert_eq!(lookup("SK").map(|c| c.name.as_str()), Some("Slovakia"));
+        assert_eq!(lookup("GE").map(|c| c.name.as_str()), Some("Georgia"));
         assert_eq!(all().len(), tables.countries.len());
     }
 
