@@ -104,7 +104,14 @@ pub fn lookup(input: &str) -> Option<&'static Country> {
     if key.is_empty() {
         return None;
     }
-    tables.names.get(&key).map(|&i| &tables.countries[i])
+    if let Some(&i) = tables.names.get(&key) {
+        return Some(&tables.countries[i]);
+    }
+    // Abbreviated formal names ("Rep. Tcheca", "Fed. Rusa"): each full form tried.
+    super::country_words::expansions(t)
+        .iter()
+        .find_map(|long| tables.names.get(&name_key(long)))
+        .map(|&i| &tables.countries[i])
 }
 
 /// Exact alpha-2, case-insensitive (surrounding whitespace ignored). `CS` is

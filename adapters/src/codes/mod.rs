@@ -11,6 +11,7 @@
 
 pub mod calibres;
 pub mod countries;
+pub mod country_words;
 pub mod firearm_types;
 
 /// Lookup key: trims, folds case, strips accents/diacritics (deunicode, so đ->d,

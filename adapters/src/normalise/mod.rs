@@ -17,7 +17,7 @@ pub mod strictness;
 
 pub use strictness::Strictness;
 
-use crate::codes::{calibres, countries, firearm_types};
+use crate::codes::{calibres, countries, country_words, firearm_types};
 use crate::error::{ErrorCode, FieldIssue};
 use crate::model::{Firearm, FirearmRecord, Header, Message, Place, QualityFlag, SerialState};
 
@@ -32,6 +32,10 @@ pub mod flags {
     pub const UNKNOWN_FIREARM_TYPE: &str = "unknown_firearm_type";
     pub const UNKNOWN_ACTION: &str = "unknown_action";
     pub const UNKNOWN_COUNTRY: &str = "unknown_country";
+    /// "unknown", "others", "não informado": the country is absent.
+    pub const PLACEHOLDER_COUNTRY: &str = "placeholder_country";
+    /// England, Wales, Scotland, Northern Ireland: read as GB.
+    pub const CONSTITUENT_COUNTRY: &str = "constituent_country";
 }
 
 /// Normalises a message in place, keeping and flagging unrecognised descriptive
@@ -314,6 +318,16 @@ impl Normaliser<'_> {
     }
 
     fn country(&mut self, code: &mut String, field: &str) {
+        if countries::lookup(code).is_none() {
+            if let Some(state) = country_words::constituent_of(code) {
+                self.flag(
+                    field,
+                    flags::CONSTITUENT_COUNTRY,
+                    format!("\"{code}\" is part of {state}; read as {state}"),
+                );
+                *code = state.to_string();
+            }
+        }
         match countries::lookup(code) {
             Some(country) => {
                 if country.historic {
@@ -348,7 +362,18 @@ impl Normaliser<'_> {
     /// made, where an event happened): kept and flagged when unrecognised.
     fn descriptive_country(&mut self, code: &mut Option<String>, field: &str) {
         let Some(text) = code.as_mut() else { return };
-        if countries::lookup(text).is_some() || self.strict.rejects(field) {
+        if countries::lookup(text).is_none() && country_words::is_placeholder(text) {
+            self.flag(
+                field,
+                flags::PLACEHOLDER_COUNTRY,
+                format!("\"{text}\" says the country is not known; left out"),
+            );
+            *code = None;
+            return;
+        }
+        let known =
+            countries::lookup(text).is_some() || country_words::constituent_of(text).is_some();
+        if known || self.strict.rejects(field) {
             self.country(text, field);
             return;
         }
@@ -508,6 +533,35 @@ mod tests {
             "firearm.calibre".to_string(),
             flags::REPAIRED_CALIBRE.to_string()
         )));
+    }
+
+    #[test]
+    fn placeholders_constituents_and_abbreviations() {
+        let mut message = record(
+            serde_json::json!({"serial_number": "C-1", "country_of_manufacture": "Escócia"}),
+            "não informado",
+        );
+        assert!(normalise(&mut message).is_empty());
+        let Message::Record(r) = &message else {
+            panic!("a record")
+        };
+        assert_eq!(r.firearm.country_of_manufacture.as_deref(), Some("GB"));
+        assert_eq!(r.event.place.as_ref().and_then(|p| p.country.clone()), None);
+        let flags = codes(&message);
+        assert!(flags.contains(&(
+            "firearm.country_of_manufacture".to_string(),
+            flags::CONSTITUENT_COUNTRY.to_string()
+        )));
+        assert!(flags.contains(&(
+            "event.place.country".to_string(),
+            flags::PLACEHOLDER_COUNTRY.to_string()
+        )));
+        // A placeholder owner is a missing owner: rejected.
+        let mut message = record(serde_json::json!({"serial_number": "C-1"}), "BR");
+        if let Message::Record(r) = &mut message {
+            r.owner_country = "desconhecido".to_string();
+        }
+        assert_eq!(normalise(&mut message).len(), 1);
     }
 
     #[test]
