@@ -124,12 +124,24 @@ fn convert_reports_every_bad_record_and_keeps_the_good_ones() {
     ]);
     assert_exit(&out, 1);
     assert!(
-        stderr(&out).contains("converted 2 of 6 records"),
+        stderr(&out).contains("converted 3 of 6 records"),
+        "{}",
+        stderr(&out)
+    );
+    // The per-field counts follow the summary; record 2's unknown calibre is kept and flagged.
+    assert!(
+        stderr(&out)
+            .contains("firearm.calibre: 2 resolved, 1 kept with a flag, 0 ambiguous, 0 rejected"),
         "{}",
         stderr(&out)
     );
     let document: serde_json::Value = serde_json::from_str(&read(&out_file)).unwrap_or_default();
-    assert_eq!(document["messages"].as_array().map(Vec::len), Some(2));
+    assert_eq!(document["messages"].as_array().map(Vec::len), Some(3));
+    let kept = &document["messages"][1];
+    assert_eq!(kept["firearm"]["calibre_as_recorded"], "7,9 mn");
+    assert!(kept["firearm"].get("calibre").is_none());
+    assert_eq!(kept["header"]["flags"][0]["code"], "unknown_calibre");
+    assert_eq!(kept["header"]["flags"][0]["field"], "firearm.calibre");
     let reported: Vec<serde_json::Value> = read(&errors)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_default())
@@ -148,17 +160,21 @@ fn convert_reports_every_bad_record_and_keeps_the_good_ones() {
     assert_eq!(
         summary,
         vec![
-            (2, 2, "firearm.calibre", "invalid_value"),
             (3, 3, "event.date", "invalid_value"),
             (5, 5, "owner_country", "invalid_value"),
             (6, 6, "firearm.calibr", "structure"),
         ]
     );
-    assert_eq!(reported[0]["location"]["pointer"], "/firearm/calibre");
-    assert_eq!(reported[0]["reason"], "unknown calibre \"7,9 mn\"");
+    assert_eq!(reported[0]["location"]["pointer"], "/event/date");
+    assert_eq!(
+        reported[0]["reason"],
+        "impossible date \"2025-02-31\": February 2025 has 28 days"
+    );
 }
 
-/// Writes a canonical CSV with one bad calibre in record 3 and checks the exact report line.
+/// Writes a canonical CSV with an impossible date in record 3 and an unknown
+/// calibre in record 4, and checks the exact report line: the date rejects its
+/// record, the calibre is kept and flagged.
 #[test]
 fn validate_names_record_line_column_field_and_reason() {
     let dir = tempdir();
@@ -166,33 +182,33 @@ fn validate_names_record_line_column_field_and_reason() {
     let text = read(&input);
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     let header: Vec<&str> = lines[0].split(',').collect();
-    let calibre = header
-        .iter()
-        .position(|h| *h == "firearm.calibre")
-        .unwrap_or(0);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(lines[3].as_bytes());
-    let mut row: Vec<String> = reader
-        .records()
-        .next()
-        .and_then(Result::ok)
-        .map(|r| r.iter().map(str::to_string).collect())
-        .unwrap_or_default();
-    row[calibre] = "7,9 mn".to_string();
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(&row).unwrap_or_default();
-    lines[3] = String::from_utf8(writer.into_inner().unwrap_or_default())
-        .unwrap_or_default()
-        .trim_end()
-        .to_string();
+    let column = |name: &str| header.iter().position(|h| *h == name).unwrap_or(0);
+    let (date, calibre) = (column("event.date"), column("firearm.calibre"));
+    for (line, index, value) in [(3, date, "2025-02-31"), (4, calibre, "7,9 mn")] {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(lines[line].as_bytes());
+        let mut row: Vec<String> = reader
+            .records()
+            .next()
+            .and_then(Result::ok)
+            .map(|r| r.iter().map(str::to_string).collect())
+            .unwrap_or_default();
+        row[index] = value.to_string();
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer.write_record(&row).unwrap_or_default();
+        lines[line] = String::from_utf8(writer.into_inner().unwrap_or_default())
+            .unwrap_or_default()
+            .trim_end()
+            .to_string();
+    }
     let bad = dir.path().join("bad.csv");
     std::fs::write(&bad, lines.join("\n") + "\n").unwrap_or_default();
 
     let out = run(&["validate", "--format", "iarms-csv", path_str(&bad)]);
     assert_exit(&out, 1);
     let expected = format!(
-        "invalid_value: {}: record 3 (line 4) column \"firearm.calibre\" field firearm.calibre: unknown calibre \"7,9 mn\"",
+        "invalid_value: {}: record 3 (line 4) column \"event.date\" field event.date: impossible date \"2025-02-31\": February 2025 has 28 days",
         path_str(&bad)
     );
     assert!(
@@ -202,6 +218,11 @@ fn validate_names_record_line_column_field_and_reason() {
     );
     assert!(
         stdout(&out).contains("5 records, 4 valid, 1 invalid"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("firearm.calibre: ") && stdout(&out).contains(" 1 kept with a flag"),
         "{}",
         stdout(&out)
     );
@@ -222,10 +243,11 @@ fn validate_json_report_lists_errors_and_counts() {
     let report: serde_json::Value = serde_json::from_str(&stdout(&out))
         .unwrap_or_else(|e| panic!("report is not JSON: {e}\n{}", stdout(&out)));
     assert_eq!(report["summary"]["records"], 6);
-    assert_eq!(report["summary"]["valid"], 2);
-    assert_eq!(report["summary"]["invalid"], 4);
-    assert_eq!(report["errors"].as_array().map(Vec::len), Some(4));
-    assert_eq!(report["errors"][1]["location"]["pointer"], "/event/date");
+    assert_eq!(report["summary"]["valid"], 3);
+    assert_eq!(report["summary"]["invalid"], 3);
+    assert_eq!(report["errors"].as_array().map(Vec::len), Some(3));
+    assert_eq!(report["errors"][0]["location"]["pointer"], "/event/date");
+    assert_eq!(report["summary"]["fields"]["firearm.calibre"]["flagged"], 1);
 }
 
 #[test]
@@ -542,7 +564,7 @@ fn demo_runs_the_main_job_on_bundled_samples() {
         "{text}"
     );
     assert!(
-        text.contains("samples/records-with-errors.ndjson (iarms-ndjson): 2 accepted, 4 rejected"),
+        text.contains("samples/records-with-errors.ndjson (iarms-ndjson): 3 accepted, 3 rejected"),
         "{text}"
     );
 }
@@ -600,4 +622,52 @@ fn output_to_a_pipe_is_written_in_place() {
     let text = reader.join().unwrap();
     assert!(text.lines().count() > 1, "{text}");
     assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+}
+
+#[test]
+fn profile_counts_fields_lists_unrecognised_values_and_duplicate_serials() {
+    let dir = tempdir();
+    let input = dir.path().join("profile.ndjson");
+    let text = read(&data("samples/records-with-errors.ndjson"));
+    // Record 1 again under another id: its serial key repeats.
+    let first = text.lines().next().unwrap_or_default().replace(
+        "\"record_id\": \"AL-ASP-2018-000001\"",
+        "\"record_id\": \"AL-ASP-2018-000099\"",
+    );
+    std::fs::write(&input, format!("{text}{first}\n")).unwrap_or_default();
+    let out = run(&["profile", "--format", "iarms-ndjson", path_str(&input)]);
+    assert_exit(&out, 0);
+    let report = stdout(&out);
+    assert!(
+        report.contains("7 records, 4 accepted, 3 rejected"),
+        "{report}"
+    );
+    assert!(
+        report.contains("firearm.calibre: 3 resolved, 1 kept with a flag, 0 ambiguous, 0 rejected"),
+        "{report}"
+    );
+    assert!(
+        report.contains("[codes.calibre]\n\"7,9 mn\" = \"\"  # seen 1 times"),
+        "{report}"
+    );
+    assert!(report.contains("1 records repeat a serial key"), "{report}");
+    // A historic country is recognised: it is not listed as unrecognised.
+    assert!(!report.contains("\"Yugoslavia\" = "), "{report}");
+
+    let out = run(&[
+        "profile",
+        "--format",
+        "iarms-ndjson",
+        path_str(&input),
+        "--report",
+        "json",
+    ]);
+    assert_exit(&out, 0);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out))
+        .unwrap_or_else(|e| panic!("profile JSON: {e}\n{}", stdout(&out)));
+    assert_eq!(json["records"], 7);
+    assert_eq!(json["fields"]["firearm.calibre"]["flagged"], 1);
+    assert_eq!(json["duplicates"]["records"], 1);
+    assert_eq!(json["unrecognised"][0][0], "firearm.calibre");
+    assert_eq!(json["unrecognised"][0][1][0]["value"], "7,9 mn");
 }

@@ -169,6 +169,11 @@ pub trait Adapter: Send + Sync {
         let _ = options;
         self.encoder(output)
     }
+    /// The descriptive fields whose unrecognised values this format rejects
+    /// (a mapping's `strict = true` fields); lenient unless it says otherwise.
+    fn strictness(&self) -> crate::normalise::Strictness {
+        crate::normalise::Strictness::lenient()
+    }
 }
 
 /// Choices a caller can make about an encoder's output.

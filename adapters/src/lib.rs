@@ -16,6 +16,7 @@ pub mod mapping;
 pub mod model;
 pub mod normalise;
 pub mod pipeline;
+pub mod quality;
 pub mod schema;
 
 pub use adapter::{Adapter, Decoded, EncodeOptions, MessageEncoder, MessageStream, Registry};

@@ -17,8 +17,8 @@ use std::process::Command;
 use iarms_adapters::builtin::ncic::{self, ncic_text};
 use iarms_adapters::builtin::niem;
 use iarms_adapters::model::{Event, Firearm, FirearmRecord, Message, MessageKind};
-use iarms_adapters::normalise::{flags, normalise};
-use iarms_adapters::pipeline::prepare;
+use iarms_adapters::normalise::{flags, normalise, Strictness};
+use iarms_adapters::pipeline::{prepare, prepare_with};
 use iarms_adapters::{Decoded, Limits, RecordError, Registry};
 use iarms_sample::{generate, SampleOptions};
 use proptest::prelude::*;
@@ -339,9 +339,18 @@ fn niem_errors_are_located_and_good_records_go_through() {
         .err()
         .unwrap_or_else(|| panic!("record 3 should fail"));
     assert_eq!(no_unit.field.as_deref(), Some("firearm.barrel_length_mm"));
-    // Record 4 decodes; the normaliser's complaint is placed at the NIEM element.
+    // Record 4 decodes; its unknown calibre is kept and flagged by default, and
+    // a strict partner's complaint is placed at the NIEM element.
     let decoded = results[3].clone().unwrap_or_else(|e| panic!("{e}"));
-    let errors = prepare(decoded).err().unwrap_or_default();
+    let kept = prepare(decoded.clone()).unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(kept
+        .header()
+        .flags
+        .iter()
+        .any(|f| f.field == "firearm.calibre" && f.code == "unknown_calibre"));
+    let errors = prepare_with(decoded, &Strictness::all())
+        .err()
+        .unwrap_or_default();
     assert_eq!(errors.len(), 1);
     assert_eq!(
         errors[0].location.xml_path.as_deref(),

@@ -4,6 +4,7 @@
 
 use std::io::Cursor;
 
+use iarms_adapters::normalise::Strictness;
 use iarms_adapters::pipeline::{self, Canonical};
 use iarms_adapters::{Location, Message, MessageKind, RecordError};
 use serde::Serialize;
@@ -235,6 +236,14 @@ pub async fn ingest_as(
         .registry
         .get(format)
         .ok_or_else(|| IngestError::UnknownFormat(format.to_string()))?;
+    // A strict partner rejects unrecognised descriptive values; otherwise they
+    // are kept and flagged, except in the adapter's own strict fields.
+    let partner_strict = shared.config.partner(partner).is_some_and(|p| p.strict);
+    let strict = if partner_strict {
+        Strictness::all()
+    } else {
+        adapter.strictness()
+    };
     let source_name = source.clone();
     let prepared = tokio::task::spawn_blocking(move || {
         let mut out = Vec::new();
@@ -258,7 +267,7 @@ pub async fn ingest_as(
                 Ok(decoded) => {
                     let mut location = decoded.site.location.clone();
                     location.source = Some(source.clone());
-                    let result = pipeline::prepare_canonical(decoded)
+                    let result = pipeline::prepare_canonical_with(decoded, &strict)
                         .map_err(|errors| with_source(errors, &source))
                         .and_then(|c| match kinds {
                             Some(allowed) if !allowed.contains(&c.message.kind()) => {

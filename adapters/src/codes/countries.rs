@@ -22,6 +22,8 @@ use std::sync::LazyLock;
 use super::fold_key;
 
 const DATA: &str = include_str!("../../codes/countries.csv");
+/// Names in other languages (iso-codes translation catalogues), by alpha-2.
+const NAMES: &str = include_str!("../../codes/country_names.csv");
 
 const HEADER: [&str; 7] = [
     "alpha2",
@@ -67,8 +69,48 @@ struct Tables {
 
 // The embedded CSV ships with the binary: failing to parse it is a programming
 // error, caught by the `table_loads` test, so `expect` is acceptable here.
-static TABLES: LazyLock<Tables> =
-    LazyLock::new(|| load(DATA).expect("embedded codes/countries.csv is invalid"));
+static TABLES: LazyLock<Tables> = LazyLock::new(|| {
+    let mut tables = load(DATA).expect("embedded codes/countries.csv is invalid");
+    add_names(&mut tables, NAMES).expect("embedded codes/country_names.csv is invalid");
+    tables
+});
+
+/// Adds the translated names of `country_names.csv` to the current entries;
+/// a name that already means a country (its own or another) is skipped, so
+/// the main table's names and aliases always win.
+fn add_names(tables: &mut Tables, text: &str) -> Result<usize, String> {
+    let body: String = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let mut reader = csv::Reader::from_reader(body.as_bytes());
+    let mut added = 0;
+    for (n, row) in reader.records().enumerate() {
+        let row = row.map_err(|e| format!("row {}: {e}", n + 1))?;
+        let (Some(alpha2), Some(name)) = (row.get(0), row.get(2)) else {
+            return Err(format!("row {}: expected alpha2,language,name", n + 1));
+        };
+        // Former countries are named by their ISO 3166-3 four-letter code.
+        let by_code = match alpha2.len() {
+            4 => tables.iso3.get(alpha2),
+            _ => tables.alpha2.get(alpha2),
+        };
+        let Some(&index) = by_code else {
+            return Err(format!("row {}: unknown alpha-2 {alpha2:?}", n + 1));
+        };
+        // "Short, Formal" names: the short form before the comma names it too.
+        let short = name.split_once(',').map(|(short, _)| short);
+        for spelling in std::iter::once(name).chain(short) {
+            let key = name_key(spelling);
+            if !key.is_empty() && !tables.names.contains_key(&key) {
+                tables.names.insert(key, index);
+                added += 1;
+            }
+        }
+    }
+    Ok(added)
+}
 
 /// Accepts alpha-2, alpha-3, numeric (with or without leading zeros), English
 /// short name or alias; case/accent/space-insensitive.
@@ -107,7 +149,14 @@ pub fn lookup(input: &str) -> Option<&'static Country> {
     if key.is_empty() {
         return None;
     }
-    tables.names.get(&key).map(|&i| &tables.countries[i])
+    if let Some(&i) = tables.names.get(&key) {
+        return Some(&tables.countries[i]);
+    }
+    // Abbreviated formal names ("Rep. Tcheca", "Fed. Rusa"): each full form tried.
+    super::country_words::expansions(t)
+        .iter()
+        .find_map(|long| tables.names.get(&name_key(long)))
+        .map(|&i| &tables.countries[i])
 }
 
 /// Exact alpha-2, case-insensitive (surrounding whitespace ignored). `CS` is
@@ -188,7 +237,9 @@ fn load(text: &str) -> Result<Tables, String> {
                 "line {line}: bad alpha-2/alpha-3 {alpha2:?}/{alpha3:?}"
             ));
         }
-        if numeric.len() != 3 || !numeric.bytes().all(|b| b.is_ascii_digit()) {
+        // A few ISO 3166-3 entries were withdrawn before they had a numeric code.
+        let no_numeric = numeric.is_empty() && historic == "true";
+        if !no_numeric && (numeric.len() != 3 || !numeric.bytes().all(|b| b.is_ascii_digit())) {
             return Err(format!(
                 "line {line}: numeric {numeric:?} is not three digits"
             ));
@@ -268,7 +319,9 @@ fn load(text: &str) -> Result<Tables, String> {
         };
         claim(&mut tables.alpha2, c.alpha2.clone(), "alpha-2");
         claim(&mut tables.alpha3, c.alpha3.clone(), "alpha-3");
-        claim(&mut tables.numeric, c.numeric.clone(), "numeric");
+        if !c.numeric.is_empty() {
+            claim(&mut tables.numeric, c.numeric.clone(), "numeric");
+        }
         if let Some(code) = &c.iso3166_3 {
             claim(&mut tables.iso3, code.clone(), "ISO 3166-3 code");
         }
@@ -299,7 +352,26 @@ mod tests {
         // ISO 3166-1 has 249 current entries; XK (Kosovo) is the one user-assigned code we add.
         assert_eq!(current, 250, "249 ISO 3166-1 entries plus XK");
         assert_eq!(lookup("Kosovo").map(|c| c.alpha2.as_str()), Some("XK"));
-        assert_eq!(tables.countries.len() - current, 9);
+        // All 31 ISO 3166-3 entries, each with its four-letter code.
+        assert_eq!(tables.countries.len() - current, 31);
+        assert!(tables
+            .countries
+            .iter()
+            .filter(|c| c.historic)
+            .all(|c| c.iso3166_3.as_deref().is_some_and(|code| code.len() == 4)));
+        for (input, four) in [
+            ("Upper Volta", "HVBF"),
+            ("SKIN", "SKIN"),
+            ("Dahomey", "DYBJ"),
+            ("North Vietnam", "VDVN"),
+        ] {
+            let c = lookup(input).unwrap_or_else(|| panic!("{input}"));
+            assert!(c.historic, "{input}");
+            assert_eq!(c.iso3166_3.as_deref(), Some(four), "{input}");
+        }
+        // A current entry keeps its code: SK is Slovakia, GE Georgia.
+        assert_eq!(lookup("SK").map(|c| c.name.as_str()), Some("Slovakia"));
+        assert_eq!(lookup("GE").map(|c| c.name.as_str()), Some("Georgia"));
         assert_eq!(all().len(), tables.countries.len());
     }
 
@@ -527,6 +599,34 @@ mod tests {
             vec!["a, b".to_owned(), "say \"hi\"".to_owned()]
         );
         assert_eq!(records[2].1, vec!["x".to_owned(), String::new()]);
+    }
+
+    #[test]
+    fn translated_names_are_read() {
+        let mut tables = load(DATA).unwrap_or_else(|e| panic!("{e}"));
+        let added = add_names(&mut tables, NAMES).unwrap_or_else(|e| panic!("{e}"));
+        assert!(added > 1500, "{added}");
+        for (input, code) in [
+            ("República Tcheca", "CZ"),
+            ("Rep. Tcheca", "CZ"),
+            ("Estados Unidos", "US"),
+            ("Alemanha", "DE"),
+            ("Reino Unido", "GB"),
+            ("Federação Russa", "RU"),
+            ("Fed. Russa", "RU"),
+            ("Iugoslávia", "YU"),
+            ("Jugoslawien", "YU"),
+            ("Сједињене Америчке Државе", "US"),
+            ("Njemačka", "DE"),
+            ("Германия", "DE"),
+            ("ألمانيا", "DE"),
+        ] {
+            assert_eq!(
+                lookup(input).map(|c| c.alpha2.as_str()),
+                Some(code),
+                "{input}"
+            );
+        }
     }
 
     #[test]

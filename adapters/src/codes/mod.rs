@@ -11,6 +11,7 @@
 
 pub mod calibres;
 pub mod countries;
+pub mod country_words;
 pub mod firearm_types;
 pub mod makes;
 pub mod ncic;

@@ -3,15 +3,22 @@
 //! Runs after decoding and before validation. It maps code-list synonyms
 //! (countries, calibres, firearm types and actions), checks and canonicalises
 //! dates, and derives `serial_key`. It never guesses: an ambiguous calibre is kept
-//! as recorded and flagged, a historic country is kept and flagged, and anything
-//! unknown is reported as a [`FieldIssue`]. It is idempotent: normalising a
-//! normalised message changes nothing.
+//! as recorded and flagged, a historic country is kept and flagged. An
+//! unrecognised value in a descriptive field (calibre, firearm type, action,
+//! country of manufacture, place country) is kept as recorded and flagged
+//! `unknown_*` unless the [`Strictness`] asks for rejection; anything else
+//! unknown (an owner country, an impossible date) is reported as a
+//! [`FieldIssue`]. It is idempotent: normalising a normalised message changes
+//! nothing.
 
 pub mod date;
 pub mod make;
 pub mod serial;
+pub mod strictness;
 
-use crate::codes::{calibres, countries, firearm_types};
+pub use strictness::Strictness;
+
+use crate::codes::{calibres, countries, country_words, firearm_types};
 use crate::error::{ErrorCode, FieldIssue};
 use crate::model::{Firearm, FirearmRecord, Header, Message, Place, QualityFlag, SerialState};
 
@@ -21,11 +28,30 @@ pub mod flags {
     pub const AMBIGUOUS_CALIBRE: &str = "ambiguous_calibre";
     pub const RELATED_CALIBRE: &str = "related_calibre";
     pub const AMBIGUOUS_MAKE: &str = "ambiguous_make";
+    pub const UNKNOWN_CALIBRE: &str = "unknown_calibre";
+    /// A calibre a spreadsheet had damaged (a gauge made a date), read back.
+    pub const REPAIRED_CALIBRE: &str = "repaired_calibre";
+    pub const UNKNOWN_FIREARM_TYPE: &str = "unknown_firearm_type";
+    pub const UNKNOWN_ACTION: &str = "unknown_action";
+    pub const UNKNOWN_COUNTRY: &str = "unknown_country";
+    /// "unknown", "others", "não informado": the country is absent.
+    pub const PLACEHOLDER_COUNTRY: &str = "placeholder_country";
+    /// England, Wales, Scotland, Northern Ireland: read as GB.
+    pub const CONSTITUENT_COUNTRY: &str = "constituent_country";
 }
 
-/// Normalises a message in place and returns every problem found (empty when clean).
+/// Normalises a message in place, keeping and flagging unrecognised descriptive
+/// values, and returns every problem found (empty when clean).
 pub fn normalise(message: &mut Message) -> Vec<FieldIssue> {
+    normalise_with(message, &Strictness::lenient())
+}
+
+/// [`normalise`], rejecting the unrecognised descriptive values `strict` names.
+pub fn normalise_with(message: &mut Message, strict: &Strictness) -> Vec<FieldIssue> {
     let mut n = Normaliser {
+        strict,
+        issues: Vec::new(),
+        flags: Vec::new(),
         // Calibres an adapter already read as ambiguous (an NCIC CAL family):
         // kept as recorded, not read again under the calibre table's rules.
         read_ambiguous: message
@@ -35,7 +61,6 @@ pub fn normalise(message: &mut Message) -> Vec<FieldIssue> {
             .filter(|f| f.code == flags::AMBIGUOUS_CALIBRE)
             .map(|f| f.field.clone())
             .collect(),
-        ..Normaliser::default()
     };
     match message {
         Message::Record(record) => n.record(record),
@@ -102,14 +127,14 @@ fn canonical_code(country: &'static countries::Country) -> &'static str {
     }
 }
 
-#[derive(Default)]
-struct Normaliser {
+struct Normaliser<'a> {
+    strict: &'a Strictness,
     issues: Vec<FieldIssue>,
     flags: Vec<QualityFlag>,
     read_ambiguous: Vec<String>,
 }
 
-impl Normaliser {
+impl Normaliser<'_> {
     fn issue(&mut self, field: &str, reason: String) {
         self.issues
             .push(FieldIssue::new(ErrorCode::InvalidValue, field, reason));
@@ -155,7 +180,7 @@ impl Normaliser {
         }
         self.calibre(firearm, prefix);
         self.firearm_type(firearm, prefix);
-        self.optional_country(
+        self.descriptive_country(
             &mut firearm.country_of_manufacture,
             &format!("{prefix}.country_of_manufacture"),
         );
@@ -184,7 +209,20 @@ impl Normaliser {
                 None => return,
             },
         };
-        match calibres::lookup(&recorded) {
+        // The firearm type is context: a bare number on a shotgun is a gauge.
+        let shotgun = firearm.firearm_type.as_deref().is_some_and(|t| {
+            t == "shotgun"
+                || firearm_types::lookup_type(t).is_some_and(|c| c.firearm_type == "shotgun")
+        });
+        let found = calibres::lookup_in(&recorded, &calibres::CalibreContext { shotgun });
+        if let Some(repair) = found.repaired {
+            self.flag(
+                &field,
+                flags::REPAIRED_CALIBRE,
+                format!("{repair}; read back"),
+            );
+        }
+        match found.matched {
             calibres::CalibreMatch::Known(known) => {
                 firearm.calibre = Some(known.name.clone());
                 if firearm.calibre_as_recorded.is_none() {
@@ -205,7 +243,18 @@ impl Normaliser {
                 );
             }
             calibres::CalibreMatch::Unknown => {
-                self.issue(&field, format!("unknown calibre \"{recorded}\""));
+                // An empty text records nothing: there is no value to keep.
+                if self.strict.rejects(&field) || recorded.trim().is_empty() {
+                    self.issue(&field, format!("unknown calibre \"{recorded}\""));
+                } else {
+                    firearm.calibre = None;
+                    firearm.calibre_as_recorded = Some(recorded.clone());
+                    self.flag(
+                        &field,
+                        flags::UNKNOWN_CALIBRE,
+                        format!("\"{recorded}\" is not in the calibre list; kept as recorded"),
+                    );
+                }
             }
         }
     }
@@ -234,13 +283,25 @@ impl Normaliser {
                             firearm.action = code.action.map(str::to_string);
                         }
                     }
-                    None => self.issue(
-                        &format!("{prefix}.firearm_type"),
-                        format!(
-                            "unknown firearm type \"{text}\" (canonical types: {})",
-                            firearm_types::FIREARM_TYPES.join(", ")
-                        ),
-                    ),
+                    None => {
+                        let field = format!("{prefix}.firearm_type");
+                        if self.strict.rejects(&field) {
+                            self.issue(
+                                &field,
+                                format!(
+                                    "unknown firearm type \"{text}\" (canonical types: {})",
+                                    firearm_types::FIREARM_TYPES.join(", ")
+                                ),
+                            );
+                        } else {
+                            firearm.firearm_type = None;
+                            self.flag(
+                                &field,
+                                flags::UNKNOWN_FIREARM_TYPE,
+                                format!("\"{text}\" is not a known firearm type; kept as recorded in this flag"),
+                            );
+                        }
+                    }
                 }
             }
         }
@@ -248,19 +309,41 @@ impl Normaliser {
             if !firearm_types::ACTIONS.contains(&text.as_str()) {
                 match firearm_types::lookup_action(&text) {
                     Some(action) => firearm.action = Some(action.to_string()),
-                    None => self.issue(
-                        &format!("{prefix}.action"),
-                        format!(
-                            "unknown action \"{text}\" (canonical actions: {})",
-                            firearm_types::ACTIONS.join(", ")
-                        ),
-                    ),
+                    None => {
+                        let field = format!("{prefix}.action");
+                        if self.strict.rejects(&field) {
+                            self.issue(
+                                &field,
+                                format!(
+                                    "unknown action \"{text}\" (canonical actions: {})",
+                                    firearm_types::ACTIONS.join(", ")
+                                ),
+                            );
+                        } else {
+                            firearm.action = None;
+                            self.flag(
+                                &field,
+                                flags::UNKNOWN_ACTION,
+                                format!("\"{text}\" is not a known action; kept as recorded in this flag"),
+                            );
+                        }
+                    }
                 }
             }
         }
     }
 
     fn country(&mut self, code: &mut String, field: &str) {
+        if countries::lookup(code).is_none() {
+            if let Some(state) = country_words::constituent_of(code) {
+                self.flag(
+                    field,
+                    flags::CONSTITUENT_COUNTRY,
+                    format!("\"{code}\" is part of {state}; read as {state}"),
+                );
+                *code = state.to_string();
+            }
+        }
         match countries::lookup(code) {
             Some(country) => {
                 if country.historic {
@@ -291,9 +374,36 @@ impl Normaliser {
         }
     }
 
+    /// A country that describes rather than identifies (where a firearm was
+    /// made, where an event happened): kept and flagged when unrecognised.
+    fn descriptive_country(&mut self, code: &mut Option<String>, field: &str) {
+        let Some(text) = code.as_mut() else { return };
+        if countries::lookup(text).is_none() && country_words::is_placeholder(text) {
+            self.flag(
+                field,
+                flags::PLACEHOLDER_COUNTRY,
+                format!("\"{text}\" says the country is not known; left out"),
+            );
+            *code = None;
+            return;
+        }
+        let known =
+            countries::lookup(text).is_some() || country_words::constituent_of(text).is_some();
+        if known || self.strict.rejects(field) {
+            self.country(text, field);
+            return;
+        }
+        self.flag(
+            field,
+            flags::UNKNOWN_COUNTRY,
+            format!("\"{text}\" is not a known country; kept as recorded in this flag"),
+        );
+        *code = None;
+    }
+
     fn place(&mut self, place: &mut Option<Place>, prefix: &str) {
         if let Some(place) = place.as_mut() {
-            self.optional_country(&mut place.country, &format!("{prefix}.country"));
+            self.descriptive_country(&mut place.country, &format!("{prefix}.country"));
         }
     }
 
@@ -309,5 +419,175 @@ impl Normaliser {
                 Err(e) => self.issue(field, e.to_string()),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(firearm: serde_json::Value, place_country: &str) -> Message {
+        let value = serde_json::json!({
+            "kind": "record",
+            "header": {
+                "message_id": "a2b5054e-078a-5bd7-a4df-0fe99fecbae2",
+                "correlation_id": "a2b5054e-078a-5bd7-a4df-0fe99fecbae2"
+            },
+            "record_id": "R-1", "owner_country": "RS", "owner_agency": "RS-MUP",
+            "action": "create", "version": 1,
+            "firearm": firearm,
+            "event": {"status": "stolen", "place": {"country": place_country}}
+        });
+        serde_json::from_value(value).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn codes(message: &Message) -> Vec<(String, String)> {
+        message
+            .header()
+            .flags
+            .iter()
+            .map(|f| (f.field.clone(), f.code.clone()))
+            .collect()
+    }
+
+    fn messy() -> Message {
+        record(
+            serde_json::json!({
+                "serial_number": "C-1", "calibre": "7,9 mn", "firearm_type": "Flinte-xyz",
+                "action": "wobble", "country_of_manufacture": "Atlantis"
+            }),
+            "Narnia",
+        )
+    }
+
+    #[test]
+    fn unknown_descriptive_values_are_kept_and_flagged() {
+        let mut message = messy();
+        let issues = normalise(&mut message);
+        assert!(issues.is_empty(), "{issues:?}");
+        let Message::Record(r) = &message else {
+            panic!("a record")
+        };
+        assert_eq!(r.firearm.calibre, None);
+        assert_eq!(r.firearm.calibre_as_recorded.as_deref(), Some("7,9 mn"));
+        assert_eq!(r.firearm.firearm_type, None);
+        assert_eq!(r.firearm.action, None);
+        assert_eq!(r.firearm.country_of_manufacture, None);
+        assert_eq!(r.event.place.as_ref().and_then(|p| p.country.clone()), None);
+        let flags = codes(&message);
+        for (field, code) in [
+            ("firearm.calibre", flags::UNKNOWN_CALIBRE),
+            ("firearm.firearm_type", flags::UNKNOWN_FIREARM_TYPE),
+            ("firearm.action", flags::UNKNOWN_ACTION),
+            ("firearm.country_of_manufacture", flags::UNKNOWN_COUNTRY),
+            ("event.place.country", flags::UNKNOWN_COUNTRY),
+        ] {
+            assert!(
+                flags.contains(&(field.to_string(), code.to_string())),
+                "{field} {code}: {flags:?}"
+            );
+        }
+        let detail = message
+            .header()
+            .flags
+            .iter()
+            .find(|f| f.field == "firearm.firearm_type");
+        assert!(detail
+            .and_then(|f| f.detail.as_deref())
+            .is_some_and(|d| d.starts_with("\"Flinte-xyz\"")));
+        // Normalising again changes nothing.
+        let before = message.clone();
+        assert!(normalise(&mut message).is_empty());
+        assert_eq!(message, before);
+        assert!(crate::schema::validate(&message).is_empty());
+    }
+
+    #[test]
+    fn strict_fields_reject_and_others_stay_lenient() {
+        let mut message = messy();
+        let issues = normalise_with(&mut message, &Strictness::fields(["firearm.calibre"]));
+        let fields: Vec<&str> = issues.iter().map(|i| i.field.as_str()).collect();
+        assert_eq!(fields, vec!["firearm.calibre"]);
+        let mut message = messy();
+        let issues = normalise_with(&mut message, &Strictness::all());
+        let mut fields: Vec<&str> = issues.iter().map(|i| i.field.as_str()).collect();
+        fields.sort();
+        assert_eq!(
+            fields,
+            vec![
+                "event.place.country",
+                "firearm.action",
+                "firearm.calibre",
+                "firearm.country_of_manufacture",
+                "firearm.firearm_type"
+            ]
+        );
+    }
+
+    #[test]
+    fn calibre_rules_use_the_firearm_as_context() {
+        let mut message = record(
+            serde_json::json!({"serial_number": "C-1", "calibre": "32", "firearm_type": "espingarda"}),
+            "BR",
+        );
+        assert!(normalise(&mut message).is_empty());
+        let Message::Record(r) = &message else {
+            panic!("a record")
+        };
+        assert_eq!(r.firearm.calibre.as_deref(), Some("32 gauge"));
+        let mut message = record(
+            serde_json::json!({"serial_number": "C-1", "calibre": "01/12/1970", "firearm_type": "shotgun"}),
+            "BR",
+        );
+        assert!(normalise(&mut message).is_empty());
+        let Message::Record(r) = &message else {
+            panic!("a record")
+        };
+        assert_eq!(r.firearm.calibre.as_deref(), Some("12 gauge"));
+        assert_eq!(r.firearm.calibre_as_recorded.as_deref(), Some("01/12/1970"));
+        assert!(codes(&message).contains(&(
+            "firearm.calibre".to_string(),
+            flags::REPAIRED_CALIBRE.to_string()
+        )));
+    }
+
+    #[test]
+    fn placeholders_constituents_and_abbreviations() {
+        let mut message = record(
+            serde_json::json!({"serial_number": "C-1", "country_of_manufacture": "Escócia"}),
+            "não informado",
+        );
+        assert!(normalise(&mut message).is_empty());
+        let Message::Record(r) = &message else {
+            panic!("a record")
+        };
+        assert_eq!(r.firearm.country_of_manufacture.as_deref(), Some("GB"));
+        assert_eq!(r.event.place.as_ref().and_then(|p| p.country.clone()), None);
+        let flags = codes(&message);
+        assert!(flags.contains(&(
+            "firearm.country_of_manufacture".to_string(),
+            flags::CONSTITUENT_COUNTRY.to_string()
+        )));
+        assert!(flags.contains(&(
+            "event.place.country".to_string(),
+            flags::PLACEHOLDER_COUNTRY.to_string()
+        )));
+        // A placeholder owner is a missing owner: rejected.
+        let mut message = record(serde_json::json!({"serial_number": "C-1"}), "BR");
+        if let Message::Record(r) = &mut message {
+            r.owner_country = "desconhecido".to_string();
+        }
+        assert_eq!(normalise(&mut message).len(), 1);
+    }
+
+    #[test]
+    fn identity_countries_still_reject() {
+        let mut message = record(serde_json::json!({"serial_number": "C-1"}), "RS");
+        if let Message::Record(r) = &mut message {
+            r.owner_country = "Atlantis".to_string();
+        }
+        let issues = normalise(&mut message);
+        assert_eq!(issues.len(), 1);
+        assert_eq!(issues[0].field, "owner_country");
     }
 }

@@ -119,6 +119,7 @@ pub fn run(args: ConvertArgs, mappings: &[std::path::PathBuf]) -> anyhow::Result
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let tally = run_records(
             stream,
+            &from.strictness(),
             &input.name,
             |message| encoder.write(message),
             |error| errors.write(error),
@@ -163,4 +164,7 @@ fn print_summary(verb: &str, tally: &Tally, source: &str, from: &str, to: &str, 
         tally.rejected,
         if tally.stopped { "; input ended early on a broken document" } else { "" },
     );
+    for line in tally.quality.lines() {
+        eprintln!("  {line}");
+    }
 }

@@ -58,7 +58,7 @@ pub const SAMPLES: &[BundledSample] = &[
         name: "samples/records-with-errors.ndjson",
         format: "iarms-ndjson",
         text: include_str!("../../../samples/records-with-errors.ndjson"),
-        expected_rejections: 4,
+        expected_rejections: 3,
     },
 ];
 

@@ -9,7 +9,9 @@ use std::collections::VecDeque;
 
 use iarms_adapters::adapter::{DecodeResult, MessageStream};
 use iarms_adapters::error::EncodeError;
-use iarms_adapters::pipeline::prepare;
+use iarms_adapters::normalise::Strictness;
+use iarms_adapters::pipeline::prepare_with;
+use iarms_adapters::quality::QualityCounts;
 use iarms_adapters::{ErrorCode, Location, Message, RecordError};
 use iarms_gateway::atomic_file::{AtomicFile, Step};
 
@@ -121,13 +123,15 @@ fn is_special(path: &Path) -> bool {
 }
 
 /// Counts of one pass over a stream.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Tally {
     pub records: u64,
     pub accepted: u64,
     pub rejected: u64,
     /// The stream stopped early on broken framing.
     pub stopped: bool,
+    /// Per descriptive field: resolved, kept with a flag, ambiguous, rejected.
+    pub quality: QualityCounts,
 }
 
 /// What a worker hands back for one stream item, in input order.
@@ -150,6 +154,7 @@ const BATCH: usize = 64;
 /// holds a fixed number of batches whatever the input size.
 pub fn run_records(
     mut stream: MessageStream<'_>,
+    strict: &Strictness,
     source: &str,
     mut accept: impl FnMut(&Message) -> Result<(), EncodeError>,
     mut reject: impl FnMut(&RecordError) -> anyhow::Result<()>,
@@ -166,7 +171,10 @@ pub fn run_records(
             let job_queue = job_queue.clone();
             scope.spawn(move || {
                 for (batch, reply) in job_queue {
-                    let prepared = batch.into_iter().map(prepare_one).collect();
+                    let prepared = batch
+                        .into_iter()
+                        .map(|item| prepare_one(item, strict))
+                        .collect();
                     // The receiver is gone only when the main thread bailed out.
                     let _ = reply.send(prepared);
                 }
@@ -203,7 +211,7 @@ pub fn run_records(
     Ok(tally)
 }
 
-fn prepare_one(item: DecodeResult) -> Prepared {
+fn prepare_one(item: DecodeResult, strict: &Strictness) -> Prepared {
     match item {
         Err(error) => {
             let record = error.location.record;
@@ -211,7 +219,7 @@ fn prepare_one(item: DecodeResult) -> Prepared {
         }
         Ok(decoded) => {
             let location = decoded.site.location.clone();
-            match prepare(decoded) {
+            match prepare_with(decoded, strict) {
                 Ok(message) => Prepared::Good(Box::new(message), location),
                 Err(errors) => Prepared::Bad(errors, location.record),
             }
@@ -237,6 +245,7 @@ fn tally_one(
                 );
                 tally.records += 1;
                 tally.accepted += 1;
+                tally.quality.count_message(&message);
                 return Ok(());
             }
             Err(EncodeError::Io(io)) => {
@@ -262,6 +271,7 @@ fn tally_one(
     if record.is_some() || !errors.iter().all(|e| e.fatal) {
         tally.records += 1;
         tally.rejected += 1;
+        tally.quality.count_errors(&errors);
     }
     for error in &errors {
         reject(error)?;

@@ -11,6 +11,7 @@ mod hub;
 mod io;
 mod mappings;
 mod messages;
+mod profile;
 mod sample;
 mod schema;
 mod serve;
@@ -73,6 +74,7 @@ pub struct Cli {
 pub enum Command {
     Convert(convert::ConvertArgs),
     Validate(validate::ValidateArgs),
+    Profile(profile::ProfileArgs),
     Sample(sample::SampleArgs),
     Formats(formats::FormatsArgs),
     Schema(schema::SchemaArgs),
@@ -98,6 +100,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
     match cli.command {
         Command::Convert(args) => convert::run(args, &mappings),
         Command::Validate(args) => validate::run(args, &mappings),
+        Command::Profile(args) => profile::run(args, &mappings),
         Command::Sample(args) => sample::run(args, &mappings),
         Command::Formats(args) => formats::run(args, &mappings),
         Command::Schema(args) => schema::run(args),

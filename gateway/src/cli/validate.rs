@@ -62,6 +62,7 @@ pub fn run(args: ValidateArgs, mappings: &[std::path::PathBuf]) -> anyhow::Resul
     let mut first = true;
     let tally = run_records(
         stream,
+        &adapter.strictness(),
         &input.name,
         |_| Ok(()),
         |error| {
@@ -81,8 +82,12 @@ pub fn run(args: ValidateArgs, mappings: &[std::path::PathBuf]) -> anyhow::Resul
     if json {
         writeln!(
             out,
-            "\n],\"summary\":{{\"records\":{},\"valid\":{},\"invalid\":{},\"complete\":{}}}}}",
-            tally.records, tally.accepted, tally.rejected, !tally.stopped
+            "\n],\"summary\":{{\"records\":{},\"valid\":{},\"invalid\":{},\"complete\":{},\"fields\":{}}}}}",
+            tally.records,
+            tally.accepted,
+            tally.rejected,
+            !tally.stopped,
+            serde_json::to_string(&tally.quality)?
         )?;
     } else {
         writeln!(
@@ -99,6 +104,9 @@ pub fn run(args: ValidateArgs, mappings: &[std::path::PathBuf]) -> anyhow::Resul
             },
             started.elapsed().as_secs_f64()
         )?;
+        for line in tally.quality.lines() {
+            writeln!(out, "  {line}")?;
+        }
     }
     out.flush()?;
     Ok(status_of(&tally))

@@ -42,6 +42,10 @@ pub struct Partner {
     /// The CA of an https outbound URL.
     pub outbound_tls: ClientTls,
     pub retry: Retry,
+    /// `strict = true`: an unrecognised descriptive value (calibre, firearm
+    /// type, action, country of manufacture, place country) rejects the record
+    /// instead of being kept and flagged.
+    pub strict: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +107,8 @@ pub(crate) struct RawPartner {
     inbound: Option<Spanned<RawInbound>>,
     outbound: Option<Spanned<RawOutbound>>,
     retry: Option<Spanned<RawRetry>>,
+    #[serde(default)]
+    strict: bool,
 }
 
 #[derive(Deserialize)]
@@ -205,6 +211,7 @@ impl Checker<'_> {
             outbound,
             outbound_tls,
             retry: self.retry(p.retry.as_ref(), &format!("{key}.retry")),
+            strict: p.strict,
         }
     }
 

@@ -211,3 +211,17 @@ fn store_schema() {
         assert!(e.message.contains(why), "{}", e.message);
     }
 }
+
+#[test]
+fn partners_are_lenient_unless_strict() {
+    let head = "[gateway]\ncountry = \"RS\"\nagency = \"MUP\"\nlisten = \"127.0.0.1:0\"\n\n[hub]\nurl = \"http://127.0.0.1:9\"\n\n";
+    let text = format!(
+        "{head}[[partner]]\nid = \"rs\"\nformat = \"registry-rs\"\n\n[[partner]]\nid = \"br\"\nformat = \"registry-br\"\nstrict = true\n"
+    );
+    let (config, _) = Config::parse(&text, Path::new("g.toml")).unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(!config.partners[0].strict);
+    assert!(config.partners[1].strict);
+    let bad =
+        format!("{head}[[partner]]\nid = \"rs\"\nformat = \"registry-rs\"\nstrict = \"yes\"\n");
+    assert!(Config::parse(&bad, Path::new("g.toml")).is_err());
+}

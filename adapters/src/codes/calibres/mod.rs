@@ -37,7 +37,9 @@ use serde::Deserialize;
 
 use super::fold_key;
 
-const DATA: &str = include_str!("../../codes/calibres.toml");
+mod rules;
+
+const DATA: &str = include_str!("../../../codes/calibres.toml");
 
 /// One cartridge or shotgun gauge.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,6 +144,136 @@ pub fn lookup(input: &str) -> CalibreMatch {
     CalibreMatch::Unknown
 }
 
+/// What a calibre is recorded next to: a bare number on a shotgun is a gauge.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CalibreContext {
+    pub shotgun: bool,
+}
+
+/// Result of [`lookup_in`]: the match and, when the value had been damaged by
+/// a spreadsheet (a gauge turned into a date, a number into scientific
+/// notation), what was read back, for a flag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalibreLookup {
+    pub matched: CalibreMatch,
+    pub repaired: Option<String>,
+}
+
+/// [`lookup`], then the rules of [`rules`] for what the table does not hold as
+/// written: gauge notations, spreadsheet damage, dual designations `X (Y)`,
+/// trailing noise; with the firearm as context.
+pub fn lookup_in(input: &str, context: &CalibreContext) -> CalibreLookup {
+    let plain = |matched| CalibreLookup {
+        matched,
+        repaired: None,
+    };
+    let folded = fold_key(input);
+    if context.shotgun {
+        if let Some(gauge) = folded.parse::<u32>().ok().and_then(gauge_named) {
+            return plain(CalibreMatch::Known(gauge));
+        }
+    }
+    let first = lookup(input);
+    if matches!(first, CalibreMatch::Known(_)) {
+        return plain(first);
+    }
+    if let Some(with_point) = rules::decimal_family(&calibre_key(input)) {
+        let matched = lookup(&with_point);
+        if matched != CalibreMatch::Unknown {
+            return plain(matched);
+        }
+    }
+    if let Some(gauge) = rules::gauge(&folded).and_then(gauge_named) {
+        return plain(CalibreMatch::Known(gauge));
+    }
+    if let Some(gauges) = rules::date_damage(&folded) {
+        let list: Vec<&'static Calibre> = gauges.into_iter().filter_map(gauge_named).collect();
+        let matched = match list.as_slice() {
+            [one] => CalibreMatch::Known(one),
+            [] => CalibreMatch::Unknown,
+            many => CalibreMatch::Ambiguous(many.iter().map(|c| c.name.as_str()).collect()),
+        };
+        if matched != CalibreMatch::Unknown {
+            return CalibreLookup {
+                matched,
+                repaired: Some(format!(
+                    "\"{input}\" reads as a date a spreadsheet made of a gauge and chamber (such as 12/70)"
+                )),
+            };
+        }
+    }
+    if let Some(number) = rules::scientific(&folded) {
+        let inner = lookup_in(&number, context);
+        if inner.matched != CalibreMatch::Unknown {
+            return CalibreLookup {
+                matched: inner.matched,
+                repaired: Some(format!(
+                    "\"{input}\" reads as {number} written in scientific notation by a spreadsheet"
+                )),
+            };
+        }
+    }
+    if let Some((outer, inner)) = rules::dual(input) {
+        let a = lookup_in(&outer, context).matched;
+        let b = lookup_in(&inner, context).matched;
+        let matched = combine(a, b);
+        if matched != CalibreMatch::Unknown {
+            return plain(matched);
+        }
+    }
+    if let Some(shorter) = rules::without_noise(&folded) {
+        let inner = lookup_in(&shorter, context);
+        if inner.matched != CalibreMatch::Unknown {
+            return inner;
+        }
+    }
+    plain(first)
+}
+
+fn gauge_named(number: u32) -> Option<&'static Calibre> {
+    by_name(&format!("{number} gauge")).filter(|c| c.is_gauge)
+}
+
+/// The two sides of a dual designation `X (Y)`: the same cartridge, or one
+/// side naming a cartridge the other allows, or a related pair (the outer
+/// designation stands, the normaliser flags the relation), is one calibre;
+/// two different cartridges are ambiguous; an unknown side is noise.
+fn combine(a: CalibreMatch, b: CalibreMatch) -> CalibreMatch {
+    use CalibreMatch::{Ambiguous, Known, Unknown};
+    match (a, b) {
+        (Known(x), Known(y)) if x == y || x.related.contains(&y.name) => Known(x),
+        (Known(x), Known(y)) => Ambiguous(vec![x.name.as_str(), y.name.as_str()]),
+        (Known(x), Ambiguous(list)) | (Ambiguous(list), Known(x)) => {
+            if list.contains(&x.name.as_str()) {
+                Known(x)
+            } else {
+                let mut all = vec![x.name.as_str()];
+                all.extend(list);
+                Ambiguous(all)
+            }
+        }
+        (Known(x), Unknown) | (Unknown, Known(x)) => Known(x),
+        (Ambiguous(p), Ambiguous(q)) => {
+            let both: Vec<&'static str> = p.iter().copied().filter(|c| q.contains(c)).collect();
+            match both.as_slice() {
+                [one] => by_name(one).map_or(Unknown, Known),
+                [] => {
+                    let mut all = p;
+                    all.extend(
+                        q.into_iter()
+                            .filter(|c| !all.contains(c))
+                            .collect::<Vec<_>>(),
+                    );
+                    Ambiguous(all)
+                }
+                _ => Ambiguous(both),
+            }
+        }
+        (Ambiguous(p), Unknown) | (Unknown, Ambiguous(p)) => Ambiguous(p),
+        (Unknown, Unknown) => Unknown,
+    }
+}
+
 /// Exact canonical name (case-sensitive, as in the data).
 pub fn by_name(name: &str) -> Option<&'static Calibre> {
     let tables = &*TABLES;
@@ -160,7 +292,7 @@ const MARKER_WORDS: [&str; 7] = [
 
 /// The lookup key of a calibre spelling (see the module documentation).
 fn calibre_key(input: &str) -> String {
-    let folded = fold_key(input);
+    let folded = rules::expand_words(&fold_key(input));
     let s = strip_marker_words(&folded);
 
     let chars: Vec<char> = s.chars().collect();
@@ -685,6 +817,90 @@ mod tests {
             "by_name takes canonical names only"
         );
         assert_eq!(by_name("9X19MM"), None);
+    }
+
+    fn ruled(input: &str, shotgun: bool) -> CalibreMatch {
+        lookup_in(input, &CalibreContext { shotgun }).matched
+    }
+
+    fn ruled_name(input: &str) -> Option<&'static str> {
+        match ruled(input, false) {
+            CalibreMatch::Known(c) => Some(c.name.as_str()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn rules_read_what_the_table_does_not_list() {
+        for (input, expected) in [
+            // dual designations, decimal comma inside
+            (".45 ACP (11,43 X 23)", ".45 ACP"),
+            ("9mm Luger (9x19)", "9x19mm"),
+            ("308 WIN (7.62X51 NATO)", ".308 Winchester"),
+            (".38 SPL (9x29R)", ".38 Special"),
+            ("7,62x39 (M43)", "7.62x39mm"),
+            // trade abbreviations
+            (".300 Win Mag", ".300 Winchester Magnum"),
+            ("7mm Rem. Mag", "7mm Remington Magnum"),
+            (".300 Wby", ".300 Weatherby Magnum"),
+            (".44 Rem Mag", ".44 Magnum"),
+            (".45 LC", ".45 Colt"),
+            // bare numbers that lost the decimal point
+            ("556", "5.56x45mm"),
+            ("556NATO", "5.56x45mm"),
+            ("762NATO", "7.62x51mm"),
+            // gauges in local notations
+            ("12GA", "12 gauge"),
+            ("12 Gauge 3", "12 gauge"),
+            ("12GA-3''", "12 gauge"),
+            ("16/70", "16 gauge"),
+            ("20/76", "20 gauge"),
+            ("Cal. 12", "12 gauge"),
+            ("12 bore", "12 gauge"),
+            // noise
+            ("7.62x39mm Russian", "7.62x39mm"),
+            ("9x19 ammo", "9x19mm"),
+            // the cartridges added
+            ("7x65R", "7x65mmR"),
+            ("6.5x57R", "6.5x57mmR"),
+            ("5.6x50R", "5.6x50mmR Magnum"),
+            ("8x57IRS", "8x57mm IRS"),
+            ("9.3x74R", "9.3x74mmR"),
+            ("7x57R", "7x57mmR"),
+            ("8mm Lebel Revolver", "8x27mmR Lebel"),
+            ("11mm Gras", "11x59mmR Gras"),
+        ] {
+            assert_eq!(ruled_name(input), Some(expected), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn rules_keep_ambiguity_and_context() {
+        // 765 is the 7.65 family: ambiguous, never a guess.
+        assert!(
+            matches!(ruled("765", false), CalibreMatch::Ambiguous(l) if l.contains(&"7.65x17mm"))
+        );
+        // Two different cartridges in a dual designation stay ambiguous.
+        assert!(matches!(
+            ruled("9x19 (.45 ACP)", false),
+            CalibreMatch::Ambiguous(l) if l == vec!["9x19mm", ".45 ACP"]
+        ));
+        // A bare number on a shotgun is a gauge; elsewhere it is not.
+        assert!(matches!(ruled("32", true), CalibreMatch::Known(c) if c.name == "32 gauge"));
+        assert!(matches!(ruled("32", false), CalibreMatch::Ambiguous(_)));
+        // Spreadsheet damage is read back and said.
+        let damaged = lookup_in("12/07/1970", &CalibreContext::default());
+        assert!(matches!(damaged.matched, CalibreMatch::Known(c) if c.name == "12 gauge"));
+        assert!(damaged.repaired.is_some());
+        let number = lookup_in("5.56E+2", &CalibreContext::default());
+        assert!(matches!(number.matched, CalibreMatch::Known(c) if c.name == "5.56x45mm"));
+        assert!(number.repaired.is_some());
+        assert!(matches!(
+            ruled("12/10/1970", true),
+            CalibreMatch::Ambiguous(l) if l == vec!["12 gauge", "10 gauge"]
+        ));
+        assert_eq!(ruled("9x19 Makarov", false), CalibreMatch::Unknown);
+        assert_eq!(ruled("banana (split)", false), CalibreMatch::Unknown);
     }
 
     #[test]
