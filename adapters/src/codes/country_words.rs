@@ -30,6 +30,7 @@ struct Tables {
 }
 
 // Embedded data, checked by `table_loads`: a parse failure is a programming error.
+#[allow(clippy::expect_used)] // embedded data, proven by this module's load test
 static TABLES: LazyLock<Tables> =
     LazyLock::new(|| load(DATA).expect("embedded codes/country_words.toml is invalid"));
 
