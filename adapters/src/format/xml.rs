@@ -19,18 +19,30 @@ pub const ROOT: &str = "messages";
 
 /// Checks the document root: our namespace, our element, a version we read.
 pub fn check_root(root: &XmlElement) -> Result<(), RecordError> {
+    check_document_root(root, ROOT, NAMESPACE, format!("/{}", root.name))
+}
+
+/// Checks that a document element is `<name>` in `namespace` and carries a
+/// `version` of this build's major schema version; `xml_path` locates a refusal.
+/// The canonical XML and the NIEM exchange share this rule.
+pub fn check_document_root(
+    root: &XmlElement,
+    name: &str,
+    namespace: &str,
+    xml_path: String,
+) -> Result<(), RecordError> {
     let fail = |reason: String| {
         RecordError::new(ErrorCode::Structure, reason)
             .at(Location {
                 line: Some(root.line),
-                xml_path: Some(format!("/{}", root.name)),
+                xml_path: Some(xml_path.clone()),
                 ..Location::default()
             })
             .fatal()
     };
-    if root.name != ROOT || root.namespace.as_deref() != Some(NAMESPACE) {
+    if root.name != name || root.namespace.as_deref() != Some(namespace) {
         return Err(fail(format!(
-            "root element must be <{ROOT}> in namespace {NAMESPACE}, found <{}> in {}",
+            "root element must be <{name}> in namespace {namespace}, found <{}> in {}",
             root.name,
             root.namespace.as_deref().unwrap_or("no namespace")
         )));

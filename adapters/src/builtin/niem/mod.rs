@@ -38,11 +38,12 @@ use std::io::{BufRead, Write};
 use uuid::Uuid;
 
 use crate::adapter::{Adapter, Capabilities, MessageEncoder, MessageStream};
-use crate::error::{EncodeError, ErrorCode, Location, RecordError};
+use crate::error::{EncodeError, RecordError};
+use crate::format::xml::check_document_root;
 use crate::framing::xml_elements::XmlElement;
 use crate::framing::XmlElementFramer;
 use crate::limits::Limits;
-use crate::model::{MessageKind, SCHEMA_VERSION};
+use crate::model::MessageKind;
 
 pub use paths::niem_path;
 use reader::decode_frame;
@@ -157,27 +158,5 @@ impl Adapter for NiemXml {
 
 /// Checks the document element: ours, with a version this build reads.
 pub fn check_root(root: &XmlElement) -> Result<(), RecordError> {
-    let fail = |reason: String| {
-        RecordError::new(ErrorCode::Structure, reason)
-            .at(Location {
-                line: Some(root.line),
-                xml_path: Some(format!("/{}", qualified(root))),
-                ..Location::default()
-            })
-            .fatal()
-    };
-    if root.name != ROOT || root.namespace.as_deref() != Some(NS_EXCHANGE) {
-        return Err(fail(format!(
-            "root element must be <{ROOT}> in namespace {NS_EXCHANGE}, found <{}> in {}",
-            root.name,
-            root.namespace.as_deref().unwrap_or("no namespace")
-        )));
-    }
-    match root.attribute("version") {
-        Some(v) if v.split('.').next() == SCHEMA_VERSION.split('.').next() => Ok(()),
-        Some(v) => Err(fail(format!(
-            "document version {v} is not supported (this build reads {SCHEMA_VERSION})"
-        ))),
-        None => Err(fail("root element has no version attribute".to_string())),
-    }
+    check_document_root(root, ROOT, NS_EXCHANGE, format!("/{}", qualified(root)))
 }
