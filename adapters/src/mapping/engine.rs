@@ -24,7 +24,7 @@ use crate::codes::countries;
 use crate::error::{EncodeError, ErrorCode};
 use crate::format::value::{parse_scalar, scalar_text};
 use crate::model::{MessageKind, SCHEMA_VERSION};
-use crate::normalise::date;
+use crate::normalise::{date, strictness};
 use crate::schema::ScalarType;
 
 /// Read access to one native record.
@@ -359,6 +359,9 @@ fn transform(
             CodeLookup::Code(code) => text = Cow::Owned(code.to_string()),
             CodeLookup::Keep => {}
             CodeLookup::Skip => return finish_value(rule, record, item, None),
+            // A descriptive value the table does not know is kept as recorded,
+            // for the normaliser to resolve or flag (docs/model.md "Keep and flag").
+            CodeLookup::Unknown if !rule.strict && strictness::is_descriptive(rule.target()) => {}
             CodeLookup::Unknown => return Err(invalid(table.unknown_message(&text))),
         }
     }

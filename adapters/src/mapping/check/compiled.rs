@@ -192,6 +192,9 @@ pub struct Rule {
     pub encode: EncodeMode,
     /// The rule fills every item of a list.
     pub each: bool,
+    /// `strict = true`: an unrecognised value of this descriptive field
+    /// rejects the record instead of being kept and flagged.
+    pub strict: bool,
 }
 
 impl Rule {

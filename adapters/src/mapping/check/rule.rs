@@ -15,7 +15,7 @@ use crate::mapping::model::{EncodeSpec, FieldRule, OneOrMany};
 use crate::mapping::paths::{CanonPath, SourcePath};
 use crate::mapping::schema_info::{self, CanonField};
 use crate::model::MessageKind;
-use crate::normalise::date;
+use crate::normalise::{date, strictness};
 use crate::schema::ScalarType;
 
 /// What every rule of a file is checked against.
@@ -93,6 +93,7 @@ impl Checker {
         let (unit, unit_from) = self.rule_unit(ctx, s, &target);
         let country = self.rule_country(s, &target);
         let default = self.rule_default(s, field);
+        let strict = self.rule_strict(s, &target);
         self.codes_against_vocabulary(ctx, s, codes, field, &encode);
         let required = r.required.unwrap_or(false) || field.is_some_and(|f| f.required);
         let input = input?;
@@ -119,7 +120,31 @@ impl Checker {
             decode,
             encode,
             each,
+            strict,
         })
+    }
+
+    /// `strict`: only a descriptive code-list field can be kept and flagged,
+    /// so only such a field can opt out of it.
+    fn rule_strict(&mut self, s: &mut RuleScope<'_>, target: &Target) -> bool {
+        let strict = s.rule().strict.unwrap_or(false);
+        if strict {
+            if let Some((path, _)) = target {
+                if !strictness::is_descriptive(&path.display) {
+                    self.error(
+                        s.line("strict"),
+                        s.key("strict"),
+                        format!(
+                            "strict applies to descriptive code-list fields ({}); {} is rejected when invalid anyway",
+                            strictness::DESCRIPTIVE_FIELDS.join(", "),
+                            path.display
+                        ),
+                    );
+                    s.ok = false;
+                }
+            }
+        }
+        strict
     }
 
     /// `encode`: off, the inverse of the decode rule, a constant, or other canonical fields.
