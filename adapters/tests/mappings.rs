@@ -187,7 +187,9 @@ fn registry_rs_with_errors_yields_exactly_its_two_documented_errors_and_keeps_th
         .unwrap_or_else(|| panic!("no flag: {:?}", record.header.flags));
     assert_eq!(flag.code, "unknown_firearm_type");
     assert!(
-        flag.detail.as_deref().is_some_and(|d| d.starts_with("\"bacač\"")),
+        flag.detail
+            .as_deref()
+            .is_some_and(|d| d.starts_with("\"bacač\"")),
         "{flag:?}"
     );
 }
@@ -991,5 +993,50 @@ fn a_csv_without_a_column_the_mapping_reads_is_refused_at_once() {
             && e.reason
                 .starts_with("the header has no column \"Serijski broj\", \"Kalibar\"")),
         "{error:?}"
+    );
+}
+
+#[test]
+fn a_calibre_convention_is_applied_only_where_a_mapping_names_it() {
+    let rows = "Legajo,Número de serie,Marca,Calibre,Tipo,Cañón (cm),Situación,Fecha\n\
+                L-7,E 55,Fabarm,cal. 36,Escopeta,71,Robada,07/03/2024\n";
+    let with = NEW_FORMAT.replace(
+        "[[field]]\nto = \"firearm.calibre\"\nfrom = \"Calibre\"\n",
+        "[[field]]\nto = \"firearm.calibre\"\nfrom = \"Calibre\"\nconvention = \"36-is-410\"\nencode = { from = [\"firearm.calibre_as_recorded\", \"firearm.calibre\"] }\n",
+    );
+    assert_ne!(with, NEW_FORMAT);
+    let registry = registry_with("registro-it", &with.replace("registro-ar", "registro-it"));
+    let latin1 = encoding_rs::WINDOWS_1252.encode(rows).0.into_owned();
+    let messages = good(decode(&registry, "registro-it", &latin1));
+    let shotgun = record(&messages[0]);
+    assert_eq!(shotgun.firearm.calibre.as_deref(), Some(".410 bore"));
+    // The registry's own spelling is kept, and written back.
+    assert_eq!(
+        shotgun.firearm.calibre_as_recorded.as_deref(),
+        Some("cal. 36")
+    );
+    let native = encoding_rs::WINDOWS_1252
+        .decode(&encode(&registry, "registro-it", &messages))
+        .0
+        .into_owned();
+    assert!(native.contains(",cal. 36,"), "{native}");
+
+    // Without the convention, 36 is not guessed to be the .410: kept and flagged.
+    let registry = registry_with("registro-ar", NEW_FORMAT);
+    let messages = good(decode(&registry, "registro-ar", &latin1));
+    let shotgun = record(&messages[0]);
+    assert_eq!(shotgun.firearm.calibre, None);
+    assert_eq!(
+        shotgun.firearm.calibre_as_recorded.as_deref(),
+        Some("cal. 36")
+    );
+    assert!(
+        shotgun
+            .header
+            .flags
+            .iter()
+            .any(|f| f.field == "firearm.calibre"),
+        "{:?}",
+        shotgun.header.flags
     );
 }

@@ -111,6 +111,8 @@ pub struct FieldRule {
     /// Reject, rather than keep and flag, a value of this descriptive field
     /// that its code table or the canonical code lists do not know.
     pub strict: Option<bool>,
+    /// A regional calibre convention by name (`"36-is-410"`).
+    pub convention: Option<String>,
 }
 
 /// The keys a `[[field]]` rule may have, for "did you mean" hints.
@@ -135,6 +137,7 @@ pub const FIELD_KEYS: &[&str] = &[
     "decode",
     "encode",
     "strict",
+    "convention",
 ];
 
 pub const MAPPING_KEYS: &[&str] = &["name", "description", "message", "version", "revision"];

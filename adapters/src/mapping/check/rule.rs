@@ -8,6 +8,7 @@ use super::compiled::{CountryForm, EncodeMode, Input, Rule, SourceSpec, Split, U
 use super::source::SourceInfo;
 use super::vocabulary::toml_scalar_text;
 use super::{path_text, scalar_name, target_text, Checker};
+use crate::codes::calibres::{Convention, CONVENTIONS};
 use crate::mapping::codes::CodeTable;
 use crate::mapping::hint;
 use crate::mapping::load::{MappingFile, Section};
@@ -94,6 +95,8 @@ impl Checker {
         let country = self.rule_country(s, &target);
         let default = self.rule_default(s, field);
         let strict = self.rule_strict(s, &target);
+        let convention = self.rule_convention(s, &target);
+        let recorded = recorded_path(&target, codes.is_some() || convention.is_some());
         self.codes_against_vocabulary(ctx, s, codes, field, &encode);
         let required = r.required.unwrap_or(false) || field.is_some_and(|f| f.required);
         let input = input?;
@@ -121,7 +124,45 @@ impl Checker {
             encode,
             each,
             strict,
+            convention,
+            recorded,
         })
+    }
+
+    /// `convention`: a named regional calibre convention, on a calibre rule.
+    fn rule_convention(&mut self, s: &mut RuleScope<'_>, target: &Target) -> Option<Convention> {
+        let name = s.rule().convention.as_deref()?;
+        let known = || {
+            CONVENTIONS
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let Some(convention) = Convention::parse(name) else {
+            self.error(
+                s.line("convention"),
+                s.key("convention"),
+                format!(
+                    "\"{name}\" is not a calibre convention (known: {})",
+                    known()
+                ),
+            );
+            s.ok = false;
+            return None;
+        };
+        if !target.as_ref().is_some_and(|(p, _)| is_calibre(&p.display)) {
+            self.error(
+                s.line("convention"),
+                s.key("convention"),
+                format!(
+                    "a calibre convention applies to a calibre field, not {}",
+                    target_text(target)
+                ),
+            );
+            s.ok = false;
+        }
+        Some(convention)
     }
 
     /// `strict`: only a descriptive code-list field can be kept and flagged,
@@ -744,4 +785,19 @@ impl Checker {
             }
         }
     }
+}
+
+/// A calibre field of any message (`firearm.calibre`, `seized.firearm.calibre`).
+fn is_calibre(path: &str) -> bool {
+    path == "firearm.calibre" || path.ends_with(".firearm.calibre")
+}
+
+/// `calibre_as_recorded` beside a single calibre that a table or a convention
+/// translates: the native spelling must not be lost to the translation.
+fn recorded_path(target: &Target, translated: bool) -> Option<CanonPath> {
+    let (path, _) = target.as_ref()?;
+    if !translated || path.is_list() || !is_calibre(&path.display) {
+        return None;
+    }
+    CanonPath::parse(&format!("{}_as_recorded", path.display)).ok()
 }
