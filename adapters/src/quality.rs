@@ -131,6 +131,7 @@ pub fn descriptive_values(message: &Message) -> Vec<(String, Option<String>)> {
 }
 
 fn firearm_values(prefix: &str, f: &Firearm, out: &mut Vec<(String, Option<String>)>) {
+    out.push((format!("{prefix}.make"), f.make.clone()));
     let calibre = f.calibre.clone().or_else(|| f.calibre_as_recorded.clone());
     out.push((format!("{prefix}.calibre"), calibre));
     out.push((format!("{prefix}.firearm_type"), f.firearm_type.clone()));
@@ -150,7 +151,7 @@ pub fn outcomes(message: &Message) -> Vec<(String, Outcome)> {
             let mut outcome = value.as_ref().map(|_| Outcome::Resolved);
             for flag in header.flags.iter().filter(|f| f.field == field) {
                 outcome = Some(match flag.code.as_str() {
-                    flags::AMBIGUOUS_CALIBRE => Outcome::Ambiguous,
+                    flags::AMBIGUOUS_CALIBRE | flags::AMBIGUOUS_MAKE => Outcome::Ambiguous,
                     // Resolved, with a note that a similar cartridge exists.
                     flags::RELATED_CALIBRE => outcome.unwrap_or(Outcome::Resolved),
                     _ => Outcome::Flagged,

@@ -149,7 +149,7 @@ fn registry_rs_sample_is_normalised() {
 }
 
 #[test]
-fn registry_rs_with_errors_yields_exactly_its_three_documented_errors() {
+fn registry_rs_with_errors_yields_exactly_its_two_documented_errors_and_keeps_the_unknown_type() {
     let registry = registry();
     let results = decode(
         &registry,
@@ -169,8 +169,28 @@ fn registry_rs_with_errors_yields_exactly_its_three_documented_errors() {
         [
             "record 2 (line 3) column \"Serijski broj\" field firearm.serial_number: serial number is empty; a record needs the serial number as marked, or serial_state \"obliterated\"",
             "record 3 (line 4) column \"Datum događaja\" field event.date: impossible date \"31.02.2025\": February 2025 has 28 days",
-            "record 4 (line 5) column \"Vrsta oružja\" field firearm.firearm_type: unknown value \"bacač\" (known: automat, automatska puška, bacač granata, derindžer, karabin, kombinovana puška, mitraljez, ostalo, pištolj, puška, revolver, sačmarica, snajperska puška)",
         ]
+    );
+    // "bacač" is not in the mapping's type table, and the rule is not strict:
+    // the record stands, the value kept as recorded and flagged.
+    let kept = results[3].as_ref().unwrap_or_else(|e| panic!("{e:?}"));
+    let Message::Record(record) = kept else {
+        panic!("not a record: {kept:?}")
+    };
+    // A closed list cannot hold it, so the flag keeps the recorded value.
+    assert_eq!(record.firearm.firearm_type, None);
+    let flag = record
+        .header
+        .flags
+        .iter()
+        .find(|f| f.field == "firearm.firearm_type")
+        .unwrap_or_else(|| panic!("no flag: {:?}", record.header.flags));
+    assert_eq!(flag.code, "unknown_firearm_type");
+    assert!(
+        flag.detail
+            .as_deref()
+            .is_some_and(|d| d.starts_with("\"bacač\"")),
+        "{flag:?}"
     );
 }
 
@@ -300,12 +320,11 @@ fn json_and_xml_errors_are_named_in_native_terms() {
         .flatten()
         .map(ToString::to_string)
         .collect();
-    assert_eq!(errors.len(), 2, "{errors:?}");
+    // "BAZUCA" is kept as recorded and flagged (the type rule is not strict).
     assert_eq!(
         errors,
         [
             "record 2 (line 17, column 5) at /armas/1/ocorrencia/data field event.date: impossible date \"2025-02-30\": February 2025 has 28 days",
-            "record 3 (line 29, column 5) at /armas/2/especie field firearm.firearm_type: unknown value \"BAZUCA\" (known: ARMA COMBINADA, CARABINA, ESPINGARDA, FUZIL, FUZIL DE ASSALTO, GARRUCHA, LANCA-GRANADAS, METRALHADORA, OUTRA, PISTOLA, REVOLVER, RIFLE, SUBMETRALHADORA)",
         ]
     );
 
@@ -974,5 +993,50 @@ fn a_csv_without_a_column_the_mapping_reads_is_refused_at_once() {
             && e.reason
                 .starts_with("the header has no column \"Serijski broj\", \"Kalibar\"")),
         "{error:?}"
+    );
+}
+
+#[test]
+fn a_calibre_convention_is_applied_only_where_a_mapping_names_it() {
+    let rows = "Legajo,Número de serie,Marca,Calibre,Tipo,Cañón (cm),Situación,Fecha\n\
+                L-7,E 55,Fabarm,cal. 36,Escopeta,71,Robada,07/03/2024\n";
+    let with = NEW_FORMAT.replace(
+        "[[field]]\nto = \"firearm.calibre\"\nfrom = \"Calibre\"\n",
+        "[[field]]\nto = \"firearm.calibre\"\nfrom = \"Calibre\"\nconvention = \"36-is-410\"\nencode = { from = [\"firearm.calibre_as_recorded\", \"firearm.calibre\"] }\n",
+    );
+    assert_ne!(with, NEW_FORMAT);
+    let registry = registry_with("registro-it", &with.replace("registro-ar", "registro-it"));
+    let latin1 = encoding_rs::WINDOWS_1252.encode(rows).0.into_owned();
+    let messages = good(decode(&registry, "registro-it", &latin1));
+    let shotgun = record(&messages[0]);
+    assert_eq!(shotgun.firearm.calibre.as_deref(), Some(".410 bore"));
+    // The registry's own spelling is kept, and written back.
+    assert_eq!(
+        shotgun.firearm.calibre_as_recorded.as_deref(),
+        Some("cal. 36")
+    );
+    let native = encoding_rs::WINDOWS_1252
+        .decode(&encode(&registry, "registro-it", &messages))
+        .0
+        .into_owned();
+    assert!(native.contains(",cal. 36,"), "{native}");
+
+    // Without the convention, 36 is not guessed to be the .410: kept and flagged.
+    let registry = registry_with("registro-ar", NEW_FORMAT);
+    let messages = good(decode(&registry, "registro-ar", &latin1));
+    let shotgun = record(&messages[0]);
+    assert_eq!(shotgun.firearm.calibre, None);
+    assert_eq!(
+        shotgun.firearm.calibre_as_recorded.as_deref(),
+        Some("cal. 36")
+    );
+    assert!(
+        shotgun
+            .header
+            .flags
+            .iter()
+            .any(|f| f.field == "firearm.calibre"),
+        "{:?}",
+        shotgun.header.flags
     );
 }

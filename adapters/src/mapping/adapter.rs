@@ -123,4 +123,16 @@ impl Adapter for MappingAdapter {
             SourceSpec::Xml(spec) => Box::new(xml_io::encoder(mapping, spec, output)),
         })
     }
+
+    /// The fields whose rules say `strict = true`: an unrecognised value is
+    /// rejected there by the normaliser too, not only by the code table.
+    fn strictness(&self) -> crate::normalise::Strictness {
+        crate::normalise::Strictness::fields(
+            self.mapping
+                .rules
+                .iter()
+                .filter(|r| r.strict)
+                .map(|r| r.target().to_string()),
+        )
+    }
 }

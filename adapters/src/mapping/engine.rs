@@ -24,7 +24,7 @@ use crate::codes::countries;
 use crate::error::{EncodeError, ErrorCode};
 use crate::format::value::{parse_scalar, scalar_text};
 use crate::model::{MessageKind, SCHEMA_VERSION};
-use crate::normalise::date;
+use crate::normalise::{date, strictness};
 use crate::schema::ScalarType;
 
 /// Read access to one native record.
@@ -123,6 +123,9 @@ pub fn decode(mapping: &Mapping, record: &dyn NativeRecord) -> Result<Value, Fie
         if rule.each {
             decode_list(mapping, rule, to, record, &mut root)?;
         } else if let Some(value) = decode_one(mapping, rule, record, None)? {
+            if let Some(recorded) = &rule.recorded {
+                keep_recorded(rule, recorded, record, &value, &mut root)?;
+            }
             to.insert(&mut root, None, value);
         }
     }
@@ -264,6 +267,26 @@ fn decode_one(
     finish_value(rule, record, item, value)
 }
 
+/// Keeps the native text of a calibre that a code table or a convention
+/// translated, unless another rule fills `calibre_as_recorded` itself.
+fn keep_recorded(
+    rule: &Rule,
+    recorded: &CanonPath,
+    record: &dyn NativeRecord,
+    value: &Value,
+    root: &mut Map<String, Value>,
+) -> Result<(), FieldError> {
+    if recorded.is_set_in(root) {
+        return Ok(());
+    }
+    if let Some(text) = raw_text(rule, record, None)? {
+        if value.as_str() != Some(text.as_ref()) {
+            recorded.insert(root, None, Value::String(text.into_owned()));
+        }
+    }
+    Ok(())
+}
+
 /// Default and required, once the value (or its absence) is known.
 fn finish_value(
     rule: &Rule,
@@ -354,11 +377,17 @@ fn transform(
         )
     };
     let mut text = text;
+    if let Some(calibre) = rule.convention.and_then(|c| c.apply(&text)) {
+        return Ok(Some(Value::String(calibre.name.clone())));
+    }
     if let Some(table) = rule.codes.and_then(|i| mapping.tables.get(i)) {
         match table.decode(&text) {
             CodeLookup::Code(code) => text = Cow::Owned(code.to_string()),
             CodeLookup::Keep => {}
             CodeLookup::Skip => return finish_value(rule, record, item, None),
+            // A descriptive value the table does not know is kept as recorded,
+            // for the normaliser to resolve or flag (docs/model.md "Keep and flag").
+            CodeLookup::Unknown if !rule.strict && strictness::is_descriptive(rule.target()) => {}
             CodeLookup::Unknown => return Err(invalid(table.unknown_message(&text))),
         }
     }

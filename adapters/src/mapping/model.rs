@@ -108,6 +108,11 @@ pub struct FieldRule {
     pub country: Option<String>,
     pub decode: Option<bool>,
     pub encode: Option<EncodeSpec>,
+    /// Reject, rather than keep and flag, a value of this descriptive field
+    /// that its code table or the canonical code lists do not know.
+    pub strict: Option<bool>,
+    /// A regional calibre convention by name (`"36-is-410"`).
+    pub convention: Option<String>,
 }
 
 /// The keys a `[[field]]` rule may have, for "did you mean" hints.
@@ -131,6 +136,8 @@ pub const FIELD_KEYS: &[&str] = &[
     "country",
     "decode",
     "encode",
+    "strict",
+    "convention",
 ];
 
 pub const MAPPING_KEYS: &[&str] = &["name", "description", "message", "version", "revision"];

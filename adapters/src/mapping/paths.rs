@@ -109,6 +109,22 @@ impl CanonPath {
         (!value.is_null()).then_some(value)
     }
 
+    /// Whether a message being built has a value at this single-valued path.
+    pub fn is_set_in(&self, root: &Map<String, Value>) -> bool {
+        let mut segments = self.segments.iter();
+        let Some(CanonSeg::Key(first)) = segments.next() else {
+            return false;
+        };
+        let mut value = root.get(first);
+        for segment in segments {
+            value = match segment {
+                CanonSeg::Key(k) => value.and_then(|v| v.get(k)),
+                CanonSeg::List(_) => None,
+            };
+        }
+        value.is_some_and(|v| !v.is_null())
+    }
+
     /// Number of items of the list this path goes through (0 when absent).
     pub fn list_len(&self, root: &Value) -> usize {
         let mut value = root;

@@ -4,10 +4,20 @@
 use crate::codes::makes::{self, MakeMatch};
 use crate::model::Firearm;
 
+/// What [`derive`] found that the record should be flagged for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MakeNote {
+    /// The make names several makers: the detail lists them.
+    Ambiguous(String),
+    /// The make reference does not know the make: the detail says so.
+    Unknown(String),
+}
+
 /// Sets `make_canonical` from `make`. A given `make_canonical` without a
-/// `make` is kept when it is a canonical name. Returns the candidates when the
-/// make names several makers (the canonical make is then absent).
-pub fn derive(firearm: &mut Firearm) -> Option<String> {
+/// `make` is kept when it is a canonical name. Says when the make names
+/// several makers or none the reference knows (the canonical make is then
+/// absent and `make` stays as recorded).
+pub fn derive(firearm: &mut Firearm) -> Option<MakeNote> {
     match firearm.make.as_deref() {
         Some(recorded) => match makes::lookup(recorded) {
             MakeMatch::Known(make) => {
@@ -16,14 +26,18 @@ pub fn derive(firearm: &mut Firearm) -> Option<String> {
             }
             MakeMatch::Ambiguous(candidates) => {
                 firearm.make_canonical = None;
-                Some(format!(
+                Some(MakeNote::Ambiguous(format!(
                     "make \"{recorded}\" names several makers: {}",
                     candidates.join(", ")
-                ))
+                )))
             }
             MakeMatch::Unknown => {
                 firearm.make_canonical = None;
-                None
+                (!recorded.trim().is_empty()).then(|| {
+                    MakeNote::Unknown(format!(
+                        "\"{recorded}\" is not in the make reference; kept as recorded"
+                    ))
+                })
             }
         },
         None => {
@@ -41,7 +55,7 @@ pub fn derive(firearm: &mut Firearm) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::derive;
+    use super::{derive, MakeNote};
     use crate::model::Firearm;
 
     fn firearm(make: Option<&str>, canonical: Option<&str>) -> Firearm {
@@ -73,8 +87,23 @@ mod tests {
     #[test]
     fn ambiguous_make_reports_candidates() {
         let mut f = firearm(Some("Sauer"), None);
-        let detail = derive(&mut f).unwrap();
+        let Some(MakeNote::Ambiguous(detail)) = derive(&mut f) else {
+            panic!("not ambiguous")
+        };
         assert!(detail.contains("J. P. Sauer & Sohn, SIG Sauer"), "{detail}");
+        assert_eq!(f.make_canonical, None);
+    }
+
+    #[test]
+    fn unknown_make_is_kept_and_said_so() {
+        let mut f = firearm(Some("Acme Blasters"), None);
+        assert_eq!(
+            derive(&mut f),
+            Some(MakeNote::Unknown(
+                "\"Acme Blasters\" is not in the make reference; kept as recorded".to_string()
+            ))
+        );
+        assert_eq!(f.make.as_deref(), Some("Acme Blasters"));
         assert_eq!(f.make_canonical, None);
     }
 

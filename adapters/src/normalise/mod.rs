@@ -28,6 +28,8 @@ pub mod flags {
     pub const AMBIGUOUS_CALIBRE: &str = "ambiguous_calibre";
     pub const RELATED_CALIBRE: &str = "related_calibre";
     pub const AMBIGUOUS_MAKE: &str = "ambiguous_make";
+    /// A make the make reference does not know: kept as recorded.
+    pub const UNKNOWN_MAKE: &str = "unknown_make";
     pub const UNKNOWN_CALIBRE: &str = "unknown_calibre";
     /// A calibre a spreadsheet had damaged (a gauge made a date), read back.
     pub const REPAIRED_CALIBRE: &str = "repaired_calibre";
@@ -175,8 +177,18 @@ impl Normaliser<'_> {
             let key = serial::serial_key(serial);
             firearm.serial_key = (!key.is_empty()).then_some(key);
         }
-        if let Some(detail) = make::derive(firearm) {
-            self.flag(&format!("{prefix}.make"), flags::AMBIGUOUS_MAKE, detail);
+        let field = format!("{prefix}.make");
+        match make::derive(firearm) {
+            Some(make::MakeNote::Ambiguous(detail)) => {
+                self.flag(&field, flags::AMBIGUOUS_MAKE, detail);
+            }
+            Some(make::MakeNote::Unknown(detail)) if self.strict.rejects(&field) => {
+                self.issue(&field, detail.replace("; kept as recorded", ""));
+            }
+            Some(make::MakeNote::Unknown(detail)) => {
+                self.flag(&field, flags::UNKNOWN_MAKE, detail);
+            }
+            None => {}
         }
         self.calibre(firearm, prefix);
         self.firearm_type(firearm, prefix);

@@ -37,7 +37,10 @@ use serde::Deserialize;
 
 use super::fold_key;
 
+mod conventions;
 mod rules;
+
+pub use conventions::{Convention, CONVENTIONS};
 
 const DATA: &str = include_str!("../../../codes/calibres.toml");
 

@@ -111,12 +111,16 @@ pub(super) fn dual(input: &str) -> Option<(String, String)> {
 /// A gauge in one of its notations: `12GA`, `12 ga.`, `12 Gauge 3"`,
 /// `12Ga 2.75`, `12/70`, `12-76`, `12 bore`. Returns the gauge number.
 pub(super) fn gauge(folded: &str) -> Option<u32> {
+    gauge_notation(folded).filter(|n| GAUGES.contains(n))
+}
+
+/// The number of any value written in a gauge notation (see [`gauge`]),
+/// whether or not the number is a gauge the table knows: a regional
+/// convention (`conventions.rs`) may give it a meaning of its own.
+pub(super) fn gauge_notation(folded: &str) -> Option<u32> {
     let s = folded.trim();
     let digits: String = s.chars().take_while(char::is_ascii_digit).collect();
     let number: u32 = digits.parse().ok()?;
-    if !GAUGES.contains(&number) {
-        return None;
-    }
     let rest = s[digits.len()..].trim_start();
     let (word, after) = ["gauge", "gage", "ga.", "ga", "bore", "g"]
         .iter()

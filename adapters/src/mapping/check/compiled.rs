@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::adapter::NativeNamer;
+use crate::codes::calibres::Convention;
 use crate::mapping::codes::CodeTable;
 use crate::mapping::paths::{CanonPath, SourcePath, XmlName};
 use crate::mapping::MappingIssue;
@@ -192,6 +193,15 @@ pub struct Rule {
     pub encode: EncodeMode,
     /// The rule fills every item of a list.
     pub each: bool,
+    /// `strict = true`: an unrecognised value of this descriptive field
+    /// rejects the record instead of being kept and flagged.
+    pub strict: bool,
+    /// A regional calibre convention the registry follows.
+    pub convention: Option<Convention>,
+    /// Where the native text goes when a code table or a convention turned a
+    /// calibre into its canonical name (`firearm.calibre_as_recorded`), so the
+    /// registry's own spelling is kept as the normaliser keeps it.
+    pub recorded: Option<CanonPath>,
 }
 
 impl Rule {

@@ -8,6 +8,7 @@ use super::compiled::{CountryForm, EncodeMode, Input, Rule, SourceSpec, Split, U
 use super::source::SourceInfo;
 use super::vocabulary::toml_scalar_text;
 use super::{path_text, scalar_name, target_text, Checker};
+use crate::codes::calibres::{Convention, CONVENTIONS};
 use crate::mapping::codes::CodeTable;
 use crate::mapping::hint;
 use crate::mapping::load::{MappingFile, Section};
@@ -15,7 +16,7 @@ use crate::mapping::model::{EncodeSpec, FieldRule, OneOrMany};
 use crate::mapping::paths::{CanonPath, SourcePath};
 use crate::mapping::schema_info::{self, CanonField};
 use crate::model::MessageKind;
-use crate::normalise::date;
+use crate::normalise::{date, strictness};
 use crate::schema::ScalarType;
 
 /// What every rule of a file is checked against.
@@ -93,6 +94,9 @@ impl Checker {
         let (unit, unit_from) = self.rule_unit(ctx, s, &target);
         let country = self.rule_country(s, &target);
         let default = self.rule_default(s, field);
+        let strict = self.rule_strict(s, &target);
+        let convention = self.rule_convention(s, &target);
+        let recorded = recorded_path(&target, codes.is_some() || convention.is_some());
         self.codes_against_vocabulary(ctx, s, codes, field, &encode);
         let required = r.required.unwrap_or(false) || field.is_some_and(|f| f.required);
         let input = input?;
@@ -119,7 +123,69 @@ impl Checker {
             decode,
             encode,
             each,
+            strict,
+            convention,
+            recorded,
         })
+    }
+
+    /// `convention`: a named regional calibre convention, on a calibre rule.
+    fn rule_convention(&mut self, s: &mut RuleScope<'_>, target: &Target) -> Option<Convention> {
+        let name = s.rule().convention.as_deref()?;
+        let known = || {
+            CONVENTIONS
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let Some(convention) = Convention::parse(name) else {
+            self.error(
+                s.line("convention"),
+                s.key("convention"),
+                format!(
+                    "\"{name}\" is not a calibre convention (known: {})",
+                    known()
+                ),
+            );
+            s.ok = false;
+            return None;
+        };
+        if !target.as_ref().is_some_and(|(p, _)| is_calibre(&p.display)) {
+            self.error(
+                s.line("convention"),
+                s.key("convention"),
+                format!(
+                    "a calibre convention applies to a calibre field, not {}",
+                    target_text(target)
+                ),
+            );
+            s.ok = false;
+        }
+        Some(convention)
+    }
+
+    /// `strict`: only a descriptive code-list field can be kept and flagged,
+    /// so only such a field can opt out of it.
+    fn rule_strict(&mut self, s: &mut RuleScope<'_>, target: &Target) -> bool {
+        let strict = s.rule().strict.unwrap_or(false);
+        if strict {
+            if let Some((path, _)) = target {
+                if !strictness::is_descriptive(&path.display) {
+                    self.error(
+                        s.line("strict"),
+                        s.key("strict"),
+                        format!(
+                            "strict applies to descriptive code-list fields ({}); {} is rejected when invalid anyway",
+                            strictness::DESCRIPTIVE_FIELDS.join(", "),
+                            path.display
+                        ),
+                    );
+                    s.ok = false;
+                }
+            }
+        }
+        strict
     }
 
     /// `encode`: off, the inverse of the decode rule, a constant, or other canonical fields.
@@ -719,4 +785,19 @@ impl Checker {
             }
         }
     }
+}
+
+/// A calibre field of any message (`firearm.calibre`, `seized.firearm.calibre`).
+fn is_calibre(path: &str) -> bool {
+    path == "firearm.calibre" || path.ends_with(".firearm.calibre")
+}
+
+/// `calibre_as_recorded` beside a single calibre that a table or a convention
+/// translates: the native spelling must not be lost to the translation.
+fn recorded_path(target: &Target, translated: bool) -> Option<CanonPath> {
+    let (path, _) = target.as_ref()?;
+    if !translated || path.is_list() || !is_calibre(&path.display) {
+        return None;
+    }
+    CanonPath::parse(&format!("{}_as_recorded", path.display)).ok()
 }

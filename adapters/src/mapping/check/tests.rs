@@ -155,3 +155,67 @@ fn list_keys_name_items() {
     );
     assert_eq!(list_key("event.date"), ("event.date".to_string(), None));
 }
+
+#[test]
+fn strict_is_refused_on_a_field_that_cannot_be_kept_and_flagged() {
+    let text = MINIMAL.replace("codes = \"status\"", "codes = \"status\"\nstrict = true");
+    let errors = errors(&text);
+    assert!(
+        errors.iter().any(|e| e.starts_with(
+            "x.toml:29: field[5].strict: strict applies to descriptive code-list fields"
+        ) && e.ends_with("event.status is rejected when invalid anyway")),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn strict_on_a_descriptive_field_compiles_and_names_the_field() {
+    let rule = "[[field]]\nto = \"firearm.firearm_type\"\nfrom = \"Vrsta\"\ncodes = \"vrsta\"\nstrict = true\n\n";
+    let text = MINIMAL
+        .replace("[codes.status]", &format!("{rule}[codes.status]"))
+        .replace(
+            "ukradeno = \"stolen\"",
+            "ukradeno = \"stolen\"\n\n[codes.vrsta]\n\"pištolj\" = \"pistol\"",
+        );
+    let mapping = compile("x.toml", &text).unwrap_or_else(|e| panic!("{e:?}"));
+    let strict: Vec<&str> = mapping
+        .rules
+        .iter()
+        .filter(|r| r.strict)
+        .map(|r| r.target())
+        .collect();
+    assert_eq!(strict, ["firearm.firearm_type"]);
+}
+
+#[test]
+fn a_calibre_convention_is_named_and_only_on_a_calibre_rule() {
+    let rule = |to: &str, name: &str| {
+        format!(
+            "[[field]]\nto = \"{to}\"\nfrom = \"Kal\"\nconvention = \"{name}\"\n\n[codes.status]"
+        )
+    };
+    let text = MINIMAL.replace("[codes.status]", &rule("firearm.calibre", "36-is-410"));
+    let mapping = compile("x.toml", &text).unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(mapping
+        .rules
+        .iter()
+        .any(|r| r.convention.is_some() && r.recorded.is_some()));
+
+    let text = MINIMAL.replace("[codes.status]", &rule("firearm.calibre", "36=410"));
+    let found = errors(&text);
+    assert!(
+        found.iter().any(|e| e.contains(
+            "field[6].convention: \"36=410\" is not a calibre convention (known: 36-is-410)"
+        )),
+        "{found:?}"
+    );
+    let text = MINIMAL.replace("[codes.status]", &rule("firearm.model", "36-is-410"));
+    let found = errors(&text);
+    assert!(
+        found
+            .iter()
+            .any(|e| e
+                .contains("a calibre convention applies to a calibre field, not firearm.model")),
+        "{found:?}"
+    );
+}
