@@ -234,7 +234,7 @@ const STREAM_AHEAD: usize = 256;
 pub(crate) fn decode_stream(
     shared: &Shared,
     how: Submission<'_>,
-    input: Box<dyn std::io::Read + Send>,
+    input: Box<dyn std::io::BufRead + Send>,
     source: String,
 ) -> Result<tokio::sync::mpsc::Receiver<Result<Prepared, IngestError>>, IngestError> {
     let Submission {

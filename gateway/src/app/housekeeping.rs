@@ -29,7 +29,9 @@ pub fn spawn_purge(
         while !*stop.borrow() {
             match store.purge_idempotency(retention).await {
                 Ok(0) => {}
-                Ok(purged) => tracing::info!(purged, "idempotency keys past their retention purged"),
+                Ok(purged) => {
+                    tracing::info!(purged, "idempotency keys past their retention purged")
+                }
                 Err(e) => tracing::warn!(error = %e, "the idempotency purge failed; retried later"),
             }
             tokio::select! {
@@ -46,8 +48,14 @@ mod tests {
 
     #[test]
     fn purge_runs_an_eighth_of_the_retention_within_bounds() {
-        assert_eq!(purge_every(Duration::from_secs(7 * 86_400)), Duration::from_secs(3600));
-        assert_eq!(purge_every(Duration::from_secs(80)), Duration::from_secs(10));
+        assert_eq!(
+            purge_every(Duration::from_secs(7 * 86_400)),
+            Duration::from_secs(3600)
+        );
+        assert_eq!(
+            purge_every(Duration::from_secs(80)),
+            Duration::from_secs(10)
+        );
         assert_eq!(purge_every(Duration::from_secs(2)), Duration::from_secs(1));
     }
 }

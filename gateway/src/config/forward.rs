@@ -113,8 +113,11 @@ impl Checker<'_> {
     /// quarters of it.
     pub(crate) fn forward(&mut self, f: &RawForward) -> Forward {
         let default = Forward::default();
-        let poll_interval =
-            self.duration_or(f.poll_interval.as_ref(), "forward.poll_interval", default.poll_interval);
+        let poll_interval = self.duration_or(
+            f.poll_interval.as_ref(),
+            "forward.poll_interval",
+            default.poll_interval,
+        );
         let lease = self.duration_or(f.lease.as_ref(), "forward.lease", default.lease);
         let timeout = match &f.timeout {
             Some(v) => {

@@ -264,7 +264,8 @@ async fn process(shared: &Shared, w: &Watch, file: &Path) -> std::io::Result<()>
     if rejected == 0 {
         tokio::fs::rename(file, w.archive.join(&name)).await?;
     } else {
-        let mut report = tokio::fs::File::create(w.failed.join(format!("{name}.errors.txt"))).await?;
+        let mut report =
+            tokio::fs::File::create(w.failed.join(format!("{name}.errors.txt"))).await?;
         report
             .write_all(
                 format!(

@@ -1,7 +1,7 @@
 //! What both backends hold: where reads and writes go, the clock, and how
 //! writes have been going ([`WriteHealth`], for `/readyz`).
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 
 use sqlx::migrate::{Migrate, Migrator};
@@ -25,12 +25,13 @@ pub(crate) struct Pools<DB: Database> {
 /// full disk may still take while a batch of records does not.
 pub(crate) const FAILED_WRITE_HOLD: Millis = 10_000;
 
-/// The outcome of the latest writes of the traffic (accepts, settlements),
-/// as epoch milliseconds; 0 when none yet.
+/// The outcome of the latest writes of the traffic (accepts).
 #[derive(Debug, Default)]
 pub(crate) struct WriteHealth {
+    /// When the latest write failed (epoch milliseconds; 0: never).
     failed_at: AtomicI64,
-    succeeded_at: AtomicI64,
+    /// Whether a write succeeded after it.
+    healed: AtomicBool,
     /// Why the latest write failed, for `/readyz` and the log.
     reason: std::sync::Mutex<String>,
 }
@@ -41,14 +42,13 @@ impl WriteHealth {
     /// the store and are not counted.
     pub(crate) fn record<T>(&self, now: Millis, outcome: &Result<T, StoreError>) {
         match outcome {
-            Ok(_) => {
-                self.succeeded_at.fetch_max(now, Ordering::Relaxed);
-            }
+            Ok(_) => self.healed.store(true, Ordering::Relaxed),
             Err(e) if e.is_storage_fault() => {
                 if let Ok(mut reason) = self.reason.lock() {
                     *reason = e.to_string();
                 }
-                self.failed_at.fetch_max(now, Ordering::Relaxed);
+                self.failed_at.store(now, Ordering::Relaxed);
+                self.healed.store(false, Ordering::Relaxed);
             }
             Err(_) => {}
         }
@@ -58,13 +58,9 @@ impl WriteHealth {
     /// succeeded and the failure is younger than [`FAILED_WRITE_HOLD`].
     pub(crate) fn check(&self, now: Millis) -> Result<(), StoreError> {
         let failed = self.failed_at.load(Ordering::Relaxed);
-        let succeeded = self.succeeded_at.load(Ordering::Relaxed);
-        if failed > succeeded && now.saturating_sub(failed) < FAILED_WRITE_HOLD {
-            let reason = self
-                .reason
-                .lock()
-                .map(|r| r.clone())
-                .unwrap_or_default();
+        let healed = self.healed.load(Ordering::Relaxed);
+        if failed != 0 && !healed && now.saturating_sub(failed) < FAILED_WRITE_HOLD {
+            let reason = self.reason.lock().map(|r| r.clone()).unwrap_or_default();
             return Err(StoreError::Unavailable(
                 format!("the latest write failed: {reason}").into(),
             ));
