@@ -1,0 +1,171 @@
+//! A full disk under a running gateway's SQLite store heals by itself: the
+//! store lives on a small tmpfs mounted for the test (root only; without root
+//! the test is skipped with a notice, and fails under `CI`). The test fills
+//! the file system while a partner sends records, sees the API answer 503 and
+//! `/readyz` turn 503, frees the space, and sees the same process (no
+//! restart) accept again and `/readyz` turn 200; every record answered 200
+//! is in the store and reaches the hub once.
+
+// A test's unwrap, expect or index is its assertion (clippy cannot tell this file is a test).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+mod support;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use support::load::{post_batch, Load, Posted};
+use support::receiver::Receiver;
+use support::service::{forwarding_gateway_config, Running};
+
+const KEY_PARTNER: &str = "rs-partner-key";
+const KEY_OPS: &str = "operator-key";
+const RECORDS: u64 = 300;
+
+/// A tmpfs mounted on `mount`; unmounted on drop (lazily: the gateway may
+/// still hold its files when a failing test unwinds).
+struct Tmpfs {
+    mount: PathBuf,
+}
+
+impl Tmpfs {
+    fn mount(at: &Path, size: &str) -> Option<Tmpfs> {
+        std::fs::create_dir_all(at).unwrap();
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .status();
+        match status {
+            Ok(s) if s.success() => Some(Tmpfs {
+                mount: at.to_path_buf(),
+            }),
+            _ if std::env::var_os("CI").is_some() => {
+                panic!("CI is set and a tmpfs cannot be mounted: run the tests as root")
+            }
+            _ => {
+                eprintln!("NOTICE: disk-full test skipped: cannot mount a tmpfs (needs root)");
+                None
+            }
+        }
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.mount)
+            .status();
+    }
+}
+
+/// Takes every byte the file system of `dir` has left, in one file.
+fn fill(dir: &Path) -> PathBuf {
+    let path = dir.join("filler");
+    let mut file = std::fs::File::create(&path).unwrap();
+    let block = vec![0u8; 64 * 1024];
+    while file.write_all(&block).is_ok() {}
+    while file.write_all(&[0u8]).is_ok() {}
+    let _ = file.sync_all();
+    path
+}
+
+async fn readyz(client: &reqwest::Client, url: &str) -> u16 {
+    client
+        .get(format!("{url}/readyz"))
+        .send()
+        .await
+        .map(|r| r.status().as_u16())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_answers_503_and_heals_without_a_restart() {
+    let dir = support::tempdir();
+    let Some(fs) = Tmpfs::mount(&dir.path().join("disk"), "8m") else {
+        return;
+    };
+    let receiver = Receiver::start(Duration::from_millis(1)).await;
+    let store = format!("[store]\nurl = \"{}\"\n", fs.mount.join("gateway.db").display());
+    let config = dir.path().join("gateway.toml");
+    let text = forwarding_gateway_config(&store, &receiver.url, (KEY_PARTNER, KEY_OPS), ("10s", 50));
+    std::fs::write(&config, text).unwrap();
+    let log = dir.path().join("gateway.log");
+    let gateway = Running::start(&["serve"], &config, &log).await;
+    let url = gateway.url.clone();
+    let client = reqwest::Client::new();
+    let load = Load::new("RS-MUP-FULL", RECORDS, 1, 20);
+    let mut batches = load.batches.iter();
+    let mut stored: Vec<String> = Vec::new();
+
+    // Room on the disk: accepted.
+    for batch in batches.by_ref().take(3) {
+        match post_batch(&client, &url, KEY_PARTNER, batch).await {
+            Posted::Stored(ids) => stored.extend(ids),
+            Posted::Unanswered(why) => panic!("refused with room on the disk: {why}"),
+        }
+    }
+    assert_eq!(readyz(&client, &url).await, 200);
+
+    // The disk is full: a batch is refused with 503, and the gateway is not ready.
+    let filler = fill(&fs.mount);
+    let mut refused = None;
+    for batch in batches.by_ref() {
+        match post_batch(&client, &url, KEY_PARTNER, batch).await {
+            Posted::Stored(ids) => stored.extend(ids),
+            Posted::Unanswered(why) => {
+                refused = Some((batch, why));
+                break;
+            }
+        }
+    }
+    let (refused, why) = refused.expect("the full disk refused no batch");
+    assert!(why.starts_with("503"), "refused otherwise than with 503: {why}");
+    assert_eq!(readyz(&client, &url).await, 503, "ready with a full disk");
+    eprintln!("disk full: {} records stored before the refusal", stored.len());
+
+    // Space again: the same process takes the refused batch and the rest.
+    std::fs::remove_file(&filler).unwrap();
+    let freed = Instant::now();
+    loop {
+        match post_batch(&client, &url, KEY_PARTNER, refused).await {
+            Posted::Stored(ids) => {
+                stored.extend(ids);
+                break;
+            }
+            Posted::Unanswered(why) => {
+                assert!(
+                    freed.elapsed() < Duration::from_secs(20),
+                    "still refused 20 s after the space was freed: {why}\n{}",
+                    gateway.log()
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+    eprintln!("accepting again {:?} after the space was freed", freed.elapsed());
+    assert_eq!(readyz(&client, &url).await, 200, "not ready after the space was freed");
+    for batch in batches {
+        match post_batch(&client, &url, KEY_PARTNER, batch).await {
+            Posted::Stored(ids) => stored.extend(ids),
+            Posted::Unanswered(why) => panic!("refused after healing: {why}"),
+        }
+    }
+    assert_eq!(stored.len() as u64, RECORDS);
+
+    // Nothing lost: every record answered 200 is in the store and reaches the hub once.
+    for id in &stored {
+        let status = client
+            .get(format!("{url}/v1/messages/{id}"))
+            .bearer_auth(KEY_OPS)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 200, "record {id} answered 200 is not in the store");
+    }
+    let arrivals = receiver.wait_for(stored.len(), Duration::from_secs(60)).await;
+    arrivals.assert_delivered_once("disk full", &load.message_ids(), 1, RECORDS);
+    drop(gateway);
+}
