@@ -87,9 +87,13 @@ async fn a_full_disk_answers_503_and_heals_without_a_restart() {
         return;
     };
     let receiver = Receiver::start(Duration::from_millis(1)).await;
-    let store = format!("[store]\nurl = \"{}\"\n", fs.mount.join("gateway.db").display());
+    let store = format!(
+        "[store]\nurl = \"{}\"\n",
+        fs.mount.join("gateway.db").display()
+    );
     let config = dir.path().join("gateway.toml");
-    let text = forwarding_gateway_config(&store, &receiver.url, (KEY_PARTNER, KEY_OPS), ("10s", 50));
+    let text =
+        forwarding_gateway_config(&store, &receiver.url, (KEY_PARTNER, KEY_OPS), ("10s", 50));
     std::fs::write(&config, text).unwrap();
     let log = dir.path().join("gateway.log");
     let gateway = Running::start(&["serve"], &config, &log).await;
@@ -121,9 +125,15 @@ async fn a_full_disk_answers_503_and_heals_without_a_restart() {
         }
     }
     let (refused, why) = refused.expect("the full disk refused no batch");
-    assert!(why.starts_with("503"), "refused otherwise than with 503: {why}");
+    assert!(
+        why.starts_with("503"),
+        "refused otherwise than with 503: {why}"
+    );
     assert_eq!(readyz(&client, &url).await, 503, "ready with a full disk");
-    eprintln!("disk full: {} records stored before the refusal", stored.len());
+    eprintln!(
+        "disk full: {} records stored before the refusal",
+        stored.len()
+    );
 
     // Space again: the same process takes the refused batch and the rest.
     std::fs::remove_file(&filler).unwrap();
@@ -144,8 +154,15 @@ async fn a_full_disk_answers_503_and_heals_without_a_restart() {
             }
         }
     }
-    eprintln!("accepting again {:?} after the space was freed", freed.elapsed());
-    assert_eq!(readyz(&client, &url).await, 200, "not ready after the space was freed");
+    eprintln!(
+        "accepting again {:?} after the space was freed",
+        freed.elapsed()
+    );
+    assert_eq!(
+        readyz(&client, &url).await,
+        200,
+        "not ready after the space was freed"
+    );
     for batch in batches {
         match post_batch(&client, &url, KEY_PARTNER, batch).await {
             Posted::Stored(ids) => stored.extend(ids),
@@ -165,7 +182,9 @@ async fn a_full_disk_answers_503_and_heals_without_a_restart() {
             .status();
         assert_eq!(status, 200, "record {id} answered 200 is not in the store");
     }
-    let arrivals = receiver.wait_for(stored.len(), Duration::from_secs(60)).await;
+    let arrivals = receiver
+        .wait_for(stored.len(), Duration::from_secs(60))
+        .await;
     arrivals.assert_delivered_once("disk full", &load.message_ids(), 1, RECORDS);
     drop(gateway);
 }

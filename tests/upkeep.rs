@@ -38,14 +38,23 @@ fn check_config_checks_the_example_hub_file_as_a_hub_file() {
         vec!["check-config", "--hub", "--config", path_str(&copy)],
     ] {
         let output = run(&args);
-        assert_eq!(output.status.code(), Some(0), "{args:?}: {}", stderr(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            stderr(&output)
+        );
         assert!(stderr(&output).contains("ok (hub"), "{}", stderr(&output));
     }
     // The gateway example is still checked as a gateway file.
     let gateway = support::data("gateway/examples/gateway.toml");
     let output = run(&["check-config", path_str(&gateway)]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert!(stderr(&output).contains("ok (gateway"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("ok (gateway"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -82,7 +91,9 @@ fn check_config_locates_hub_faults_lease_and_overflowing_durations() {
     let output = run(&["check-config", path_str(&gateway)]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert!(
-        stderr(&output).contains("gateway.toml:10: forward.lease: lease (30s) must be longer than timeout (30s)"),
+        stderr(&output).contains(
+            "gateway.toml:10: forward.lease: lease (30s) must be longer than timeout (30s)"
+        ),
         "{}",
         stderr(&output)
     );
@@ -119,7 +130,12 @@ fn upkeep_gateway(dir: &Path, hub: &str) -> std::path::PathBuf {
     config
 }
 
-async fn post_keyed(client: &reqwest::Client, url: &str, key: &str, records: &[Value]) -> (u16, Value) {
+async fn post_keyed(
+    client: &reqwest::Client,
+    url: &str,
+    key: &str,
+    records: &[Value],
+) -> (u16, Value) {
     let response = client
         .post(format!("{url}/v1/records"))
         .bearer_auth(KEY_PARTNER)
@@ -239,14 +255,21 @@ async fn an_inbox_file_is_taken_in_chunks_and_resumes_after_a_crash_without_dupl
     let [accepted, duplicates, rejected] = counts[..] else {
         panic!("{head}")
     };
-    eprintln!("inbox after a kill: {accepted} accepted, {duplicates} duplicate, {rejected} rejected");
+    eprintln!(
+        "inbox after a kill: {accepted} accepted, {duplicates} duplicate, {rejected} rejected"
+    );
     assert_eq!(rejected, 1, "{report}");
     assert_eq!(report.lines().count(), 2, "one error line, once: {report}");
     assert_eq!(accepted + duplicates, RECORDS - 1, "{head}");
     // Only the chunk whose commit beat its note is taken again (as duplicates).
-    assert!(duplicates <= CHUNK, "{duplicates} records taken twice: {head}");
+    assert!(
+        duplicates <= CHUNK,
+        "{duplicates} records taken twice: {head}"
+    );
     assert!(!note.exists(), "the progress note outlived its file");
     // Each good record reaches the hub once.
-    let arrivals = receiver.wait_for(expected.len(), Duration::from_secs(120)).await;
+    let arrivals = receiver
+        .wait_for(expected.len(), Duration::from_secs(120))
+        .await;
     arrivals.assert_delivered_once("inbox", &expected, 1, 50);
 }
