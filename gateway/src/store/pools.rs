@@ -69,24 +69,22 @@ impl WriteHealth {
     }
 }
 
-/// A writer connection goes back to its pool only when it is out of any
-/// transaction. When a `COMMIT` fails (a full disk), SQLite may already have
-/// rolled the transaction back, so the driver's own rollback fails too and its
-/// count of open transactions stays at one: every later `BEGIN` would then
-/// fail with "attempted to call begin_with at non-zero transaction depth".
-/// Such a connection is closed instead, and the pool opens a fresh one for the
-/// next write (sqlx has no way to reset the count).
+/// A connection is handed out only when it is out of any transaction. When a
+/// `COMMIT` fails (a full disk), SQLite may already have rolled the
+/// transaction back, so the driver's own rollback fails too and its count of
+/// open transactions stays at one: every later `BEGIN` would then fail with
+/// "attempted to call begin_with at non-zero transaction depth". Such a
+/// connection is closed instead, and the pool opens a fresh one (sqlx has no
+/// way to reset the count). The check is made when the connection is taken,
+/// after the pool's ping on its return has run the rollback the dropped
+/// transaction queued, so it costs no round trip.
 pub(crate) fn replace_when_stuck<DB: Database>(options: PoolOptions<DB>) -> PoolOptions<DB> {
-    options.after_release(|conn, _meta| {
-        Box::pin(async move {
-            // A ping runs after the rollback the dropped transaction queued.
-            conn.ping().await?;
-            let clean = !conn.is_in_transaction();
-            if !clean {
-                tracing::warn!("a write left its connection inside a transaction; replacing it");
-            }
-            Ok(clean)
-        })
+    options.before_acquire(|conn, _meta| {
+        let clean = !conn.is_in_transaction();
+        if !clean {
+            tracing::warn!("a failed write left its connection inside a transaction; replacing it");
+        }
+        Box::pin(async move { Ok(clean) })
     })
 }
 
