@@ -1,10 +1,15 @@
-//! A full disk under a running gateway's SQLite store heals by itself: the
-//! store lives on a small tmpfs mounted for the test (root only; without root
-//! the test is skipped with a notice, and fails under `CI`). The test fills
-//! the file system while a partner sends records, sees the API answer 503 and
-//! `/readyz` turn 503, frees the space, and sees the same process (no
-//! restart) accept again and `/readyz` turn 200; every record answered 200
-//! is in the store and reaches the hub once.
+//! Store faults under a running gateway heal by themselves, without a restart.
+//!
+//! A full disk under the SQLite store: the store lives on a small tmpfs
+//! mounted for the test (root only; without root the test is skipped with a
+//! notice, and fails under `CI`). The test fills the file system while a
+//! partner sends records, sees the API answer 503 and `/readyz` turn 503,
+//! frees the space, and sees the same process accept again and `/readyz` turn
+//! 200; every record answered 200 is in the store and reaches the hub once.
+//!
+//! Lost PostgreSQL connections: every connection of the gateway is cut
+//! (`pg_terminate_backend`, as a server restart does) while a partner sends;
+//! the gateway reconnects and accepts again, nothing lost.
 
 // A test's unwrap, expect or index is its assertion (clippy cannot tell this file is a test).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
@@ -18,6 +23,7 @@ use std::time::{Duration, Instant};
 use support::load::{post_batch, Load, Posted};
 use support::receiver::Receiver;
 use support::service::{forwarding_gateway_config, Running};
+use support::store::PgSchema;
 
 const KEY_PARTNER: &str = "rs-partner-key";
 const KEY_OPS: &str = "operator-key";
@@ -187,4 +193,77 @@ async fn a_full_disk_answers_503_and_heals_without_a_restart() {
         .await;
     arrivals.assert_delivered_once("disk full", &load.message_ids(), 1, RECORDS);
     drop(gateway);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cut_postgresql_connections_heal_without_a_restart() {
+    let Some(pg) = PgSchema::from_env("store_faults") else {
+        return;
+    };
+    // The gateway's connections carry the schema's name, so the test cuts its
+    // own and no other test's.
+    let sep = if pg.url.contains('?') { '&' } else { '?' };
+    let store = format!(
+        "[store]\nurl = \"{}{sep}application_name={}\"\nschema = \"{}\"\n",
+        pg.url, pg.schema, pg.schema
+    );
+    let receiver = Receiver::start(Duration::from_millis(1)).await;
+    let dir = support::tempdir();
+    let config = dir.path().join("gateway.toml");
+    let text =
+        forwarding_gateway_config(&store, &receiver.url, (KEY_PARTNER, KEY_OPS), ("10s", 50));
+    std::fs::write(&config, text).unwrap();
+    let gateway = Running::start(&["serve"], &config, &dir.path().join("gateway.log")).await;
+    let url = gateway.url.clone();
+    let client = reqwest::Client::new();
+    let load = Load::new("RS-MUP-PGCUT", 200, 1, 20);
+    let mut stored = Vec::new();
+    let (first, rest) = load.batches.split_at(3);
+    for batch in first {
+        match post_batch(&client, &url, KEY_PARTNER, batch).await {
+            Posted::Stored(ids) => stored.extend(ids),
+            Posted::Unanswered(why) => panic!("refused before the cut: {why}"),
+        }
+    }
+
+    use sqlx::Connection;
+    let mut admin = sqlx::PgConnection::connect(&pg.url).await.unwrap();
+    let cut: Vec<(bool,)> = sqlx::query_as(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+    )
+    .bind(&pg.schema)
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert!(!cut.is_empty(), "the gateway holds no connection to cut");
+    eprintln!("cut {} connections of the gateway", cut.len());
+
+    // Each batch is sent until it is stored: the first after the cut may meet
+    // a dead connection (503); the pool replaces it.
+    let started = Instant::now();
+    for batch in rest {
+        loop {
+            match post_batch(&client, &url, KEY_PARTNER, batch).await {
+                Posted::Stored(ids) => {
+                    stored.extend(ids);
+                    break;
+                }
+                Posted::Unanswered(why) => {
+                    assert!(
+                        started.elapsed() < Duration::from_secs(20),
+                        "still refused 20 s after the cut: {why}\n{}",
+                        gateway.log()
+                    );
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+    }
+    assert_eq!(readyz(&client, &url).await, 200, "not ready after the cut");
+    let arrivals = receiver
+        .wait_for(stored.len(), Duration::from_secs(60))
+        .await;
+    arrivals.assert_delivered_once("postgres cut", &load.message_ids(), 1, 200);
+    drop(gateway);
+    admin.close().await.unwrap();
 }
