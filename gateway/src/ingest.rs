@@ -215,13 +215,31 @@ pub async fn ingest_as(
     body: Vec<u8>,
     source: String,
 ) -> Result<IngestReport, IngestError> {
-    let mut stream = decode_stream(shared, how, Box::new(Cursor::new(body)), source.clone())?;
-    let mut prepared = Vec::new();
-    while let Some(item) = stream.recv().await {
-        prepared.push(item?);
-    }
+    let decode = decoder(shared, how, Box::new(Cursor::new(body)), source.clone())?;
+    // A request's body is in memory already: one blocking task collects its
+    // records, with no channel between.
+    let prepared = tokio::task::spawn_blocking(move || {
+        let mut out = Vec::new();
+        let mut fault = None;
+        decode(&mut |item| match item {
+            Ok(prepared) => {
+                out.push(prepared);
+                true
+            }
+            Err(e) => {
+                fault = Some(e);
+                false
+            }
+        });
+        fault.map_or(Ok(out), Err)
+    })
+    .await
+    .map_err(|e| IngestError::Internal(e.to_string()))??;
     accept_prepared(shared, how, prepared, &source).await
 }
+
+/// What a [`decoder`] hands each prepared record to; `false` stops it.
+type Sink<'s> = &'s mut dyn FnMut(Result<Prepared, IngestError>) -> bool;
 
 /// Records a [`decode_stream`] holds ready beyond the one being taken: the
 /// bound on what a stream keeps in memory ahead of its consumer.
@@ -237,6 +255,22 @@ pub(crate) fn decode_stream(
     input: Box<dyn std::io::BufRead + Send>,
     source: String,
 ) -> Result<tokio::sync::mpsc::Receiver<Result<Prepared, IngestError>>, IngestError> {
+    let decode = decoder(shared, how, input, source)?;
+    let (tx, rx) = tokio::sync::mpsc::channel(STREAM_AHEAD);
+    // `blocking_send` fails only when the consumer is gone: stop then.
+    tokio::task::spawn_blocking(move || decode(&mut |item| tx.blocking_send(item).is_ok()));
+    Ok(rx)
+}
+
+/// The decoding and preparing of `input` as `how` says, to run on a blocking
+/// thread: each record, prepared, goes to the sink, in order, until the input
+/// ends, a fatal error, [`IngestError::BatchTooLarge`] or the sink says stop.
+fn decoder(
+    shared: &Shared,
+    how: Submission<'_>,
+    input: Box<dyn std::io::BufRead + Send>,
+    source: String,
+) -> Result<impl FnOnce(Sink<'_>) + Send + 'static, IngestError> {
     let Submission {
         partner,
         format,
@@ -267,10 +301,7 @@ pub(crate) fn decode_stream(
     } else {
         adapter.strictness()
     };
-    let (tx, rx) = tokio::sync::mpsc::channel(STREAM_AHEAD);
-    tokio::task::spawn_blocking(move || {
-        // `blocking_send` fails only when the consumer is gone: stop then.
-        let send = |item| tx.blocking_send(item).is_ok();
+    Ok(move |send: Sink<'_>| {
         let stream = match adapter.decode(input, limits) {
             Ok(stream) => stream,
             Err(mut e) => {
@@ -328,8 +359,7 @@ pub(crate) fn decode_stream(
                 return;
             }
         }
-    });
-    Ok(rx)
+    })
 }
 
 /// Accepts the good records of `prepared` in one store transaction, with the
