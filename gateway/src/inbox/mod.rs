@@ -299,3 +299,34 @@ fn error_lines(report: &IngestReport) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn progress_is_kept_for_its_file_only() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join(".f.csv.progress");
+        assert_eq!(Progress::read(&path, 10).await.records, 0, "no note yet");
+        let noted = Progress {
+            file_len: 10,
+            records: 1000,
+            accepted: 998,
+            duplicates: 1,
+            rejected: 1,
+            errors_len: 42,
+        };
+        noted.write(&path).await.expect("note");
+        assert_eq!(Progress::read(&path, 10).await, noted);
+        // Another file under the same name starts afresh.
+        let other = Progress::read(&path, 11).await;
+        assert_eq!((other.records, other.file_len), (0, 11));
+        std::fs::write(&path, b"{ torn").expect("torn note");
+        assert_eq!(
+            Progress::read(&path, 10).await.records,
+            0,
+            "an unreadable note"
+        );
+    }
+}
