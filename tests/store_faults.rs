@@ -6,6 +6,8 @@
 //! partner sends records, sees the API answer 503 and `/readyz` turn 503,
 //! frees the space, and sees the same process accept again and `/readyz` turn
 //! 200; every record answered 200 is in the store and reaches the hub once.
+//! Two inbox files picked up together while the disk is full both go back to
+//! the inbox (none waits in `processing/` for a restart) and are taken after.
 //!
 //! Lost PostgreSQL connections: every connection of the gateway is cut
 //! (`pg_terminate_backend`, as a server restart does) while a partner sends;
@@ -98,9 +100,16 @@ async fn a_full_disk_answers_503_and_heals_without_a_restart() {
         fs.mount.join("gateway.db").display()
     );
     let config = dir.path().join("gateway.toml");
-    let text =
+    let mut text =
         forwarding_gateway_config(&store, &receiver.url, (KEY_PARTNER, KEY_OPS), ("10s", 50));
+    // An inbox beside the config (not on the small disk), polled often.
+    text.push_str(
+        "\n[[partner]]\nid = \"rs-inbox\"\nformat = \"iarms-ndjson\"\nowner_agencies = [\"RS-MUP\"]\n\
+         inbound = { directory = \"inbox\", poll_interval = \"50ms\" }\n",
+    );
     std::fs::write(&config, text).unwrap();
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
     let log = dir.path().join("gateway.log");
     let gateway = Running::start(&["serve"], &config, &log).await;
     let url = gateway.url.clone();
@@ -141,6 +150,28 @@ async fn a_full_disk_answers_503_and_heals_without_a_restart() {
         stored.len()
     );
 
+    // Two inbox files picked up in one poll while the disk is full: neither is
+    // lost nor left in `processing/`; both go back to the inbox for later.
+    let mut expected = load.message_ids();
+    for name in ["a.ndjson", "b.ndjson"] {
+        let mut text = String::new();
+        for n in 0..20 {
+            let r = support::load::record(&format!("RS-MUP-FULL-{name}-{n}"), 1);
+            expected.insert(r["header"]["message_id"].as_str().unwrap().to_string());
+            text.push_str(&r.to_string());
+            text.push('\n');
+        }
+        std::fs::write(inbox.join(format!(".{name}")), text).unwrap();
+    }
+    for name in ["a.ndjson", "b.ndjson"] {
+        std::fs::rename(inbox.join(format!(".{name}")), inbox.join(name)).unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !inbox.join("archive/a.ndjson").exists() && !inbox.join("archive/b.ndjson").exists(),
+        "an inbox file was archived while the disk was full"
+    );
+
     // Space again: the same process takes the refused batch and the rest.
     std::fs::remove_file(&filler).unwrap();
     let freed = Instant::now();
@@ -176,6 +207,19 @@ async fn a_full_disk_answers_503_and_heals_without_a_restart() {
         }
     }
     assert_eq!(stored.len() as u64, RECORDS);
+    for name in ["a.ndjson", "b.ndjson"] {
+        let archived = inbox.join("archive").join(name);
+        let waited = Instant::now();
+        while !archived.exists() {
+            assert!(
+                waited.elapsed() < Duration::from_secs(20),
+                "inbox file {name} not taken after the space was freed (processing/: {:?})\n{}",
+                std::fs::read_dir(inbox.join("processing")).map(|d| d.count()),
+                gateway.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
 
     // Nothing lost: every record answered 200 is in the store and reaches the hub once.
     for id in &stored {
@@ -189,9 +233,9 @@ async fn a_full_disk_answers_503_and_heals_without_a_restart() {
         assert_eq!(status, 200, "record {id} answered 200 is not in the store");
     }
     let arrivals = receiver
-        .wait_for(stored.len(), Duration::from_secs(60))
+        .wait_for(expected.len(), Duration::from_secs(60))
         .await;
-    arrivals.assert_delivered_once("disk full", &load.message_ids(), 1, RECORDS);
+    arrivals.assert_delivered_once("disk full", &expected, 1, RECORDS);
     drop(gateway);
 }
 

@@ -112,8 +112,18 @@ pub async fn poll(shared: &Shared, w: &Watch, recover: bool) -> std::io::Result<
             Err(e) => return Err(e),
         }
     }
-    for file in picked {
-        process(shared, w, &file).await?;
+    let mut picked = picked.into_iter();
+    while let Some(file) = picked.next() {
+        if let Err(e) = process(shared, w, &file).await {
+            // The files picked after it go back too, or they would wait in
+            // `processing/` for the next start.
+            for rest in picked {
+                if let Some(name) = rest.file_name() {
+                    tokio::fs::rename(&rest, w.directory.join(name)).await?;
+                }
+            }
+            return Err(e);
+        }
     }
     Ok(())
 }
