@@ -58,8 +58,9 @@ pub enum IngestError {
     BatchTooLarge { max: usize },
 }
 
-/// A decoded record: the clean message with its canonical text, or its located errors.
-type Prepared = (u64, Location, Result<Canonical, Vec<RecordError>>);
+/// A decoded record: its 1-based index, where it is, and the clean message with
+/// its canonical text or its located errors.
+pub(crate) type Prepared = (u64, Location, Result<Canonical, Vec<RecordError>>);
 
 /// Where accepted messages go: to the hub (everything from partners), or, for
 /// messages from the hub, to every partner with an `outbound`.
@@ -214,13 +215,69 @@ pub async fn ingest_as(
     body: Vec<u8>,
     source: String,
 ) -> Result<IngestReport, IngestError> {
+    let decode = decoder(shared, how, Box::new(Cursor::new(body)), source.clone())?;
+    // A request's body is in memory already: one blocking task collects its
+    // records, with no channel between.
+    let prepared = tokio::task::spawn_blocking(move || {
+        let mut out = Vec::new();
+        let mut fault = None;
+        decode(&mut |item| match item {
+            Ok(prepared) => {
+                out.push(prepared);
+                true
+            }
+            Err(e) => {
+                fault = Some(e);
+                false
+            }
+        });
+        fault.map_or(Ok(out), Err)
+    })
+    .await
+    .map_err(|e| IngestError::Internal(e.to_string()))??;
+    accept_prepared(shared, how, prepared, &source).await
+}
+
+/// What a [`decoder`] hands each prepared record to; `false` stops it.
+type Sink<'s> = &'s mut dyn FnMut(Result<Prepared, IngestError>) -> bool;
+
+/// Records a [`decode_stream`] holds ready beyond the one being taken: the
+/// bound on what a stream keeps in memory ahead of its consumer.
+const STREAM_AHEAD: usize = 256;
+
+/// Decodes and prepares `input` on a blocking thread, record by record, into a
+/// bounded channel: at most [`STREAM_AHEAD`] records wait in memory, so a file
+/// of any size is read as the consumer takes it. The stream ends after the
+/// last record, after a fatal error, or with [`IngestError::BatchTooLarge`].
+pub(crate) fn decode_stream(
+    shared: &Shared,
+    how: Submission<'_>,
+    input: Box<dyn std::io::BufRead + Send>,
+    source: String,
+) -> Result<tokio::sync::mpsc::Receiver<Result<Prepared, IngestError>>, IngestError> {
+    let decode = decoder(shared, how, input, source)?;
+    let (tx, rx) = tokio::sync::mpsc::channel(STREAM_AHEAD);
+    // `blocking_send` fails only when the consumer is gone: stop then.
+    tokio::task::spawn_blocking(move || decode(&mut |item| tx.blocking_send(item).is_ok()));
+    Ok(rx)
+}
+
+/// The decoding and preparing of `input` as `how` says, to run on a blocking
+/// thread: each record, prepared, goes to the sink, in order, until the input
+/// ends, a fatal error, [`IngestError::BatchTooLarge`] or the sink says stop.
+fn decoder(
+    shared: &Shared,
+    how: Submission<'_>,
+    input: Box<dyn std::io::BufRead + Send>,
+    source: String,
+) -> Result<impl FnOnce(Sink<'_>) + Send + 'static, IngestError> {
     let Submission {
-        actor,
         partner,
         format,
         kinds,
         route,
         max_records,
+        ..
     } = how;
     let owner = (route == Route::Hub).then(|| Owner {
         country: shared.config.country.clone(),
@@ -244,26 +301,25 @@ pub async fn ingest_as(
     } else {
         adapter.strictness()
     };
-    let source_name = source.clone();
-    let prepared = tokio::task::spawn_blocking(move || {
-        let mut out = Vec::new();
-        let stream = match adapter.decode(Box::new(Cursor::new(body)), limits) {
+    Ok(move |send: Sink<'_>| {
+        let stream = match adapter.decode(input, limits) {
             Ok(stream) => stream,
             Err(mut e) => {
                 e.location.source = Some(source.clone());
                 let location = (*e.location).clone();
-                out.push((1, location, Err(vec![e])));
-                return Ok(out);
+                send(Ok((1, location, Err(vec![e]))));
+                return;
             }
         };
         for (i, item) in stream.enumerate() {
             if max_records.is_some_and(|max| i >= max) {
-                return Err(IngestError::BatchTooLarge {
+                send(Err(IngestError::BatchTooLarge {
                     max: max_records.unwrap_or_default(),
-                });
+                }));
+                return;
             }
             let index = i as u64 + 1;
-            match item {
+            let (prepared, fatal) = match item {
                 Ok(decoded) => {
                     let mut location = decoded.site.location.clone();
                     location.source = Some(source.clone());
@@ -289,26 +345,38 @@ pub async fn ingest_as(
                                 .map_err(|e| vec![e.at(location.clone())]),
                             None => Ok(c),
                         });
-                    out.push((index, location, result));
+                    ((index, location, result), false)
                 }
                 Err(e) => {
                     let fatal = e.fatal;
                     let mut e = e;
                     e.location.source = Some(source.to_string());
                     let location = (*e.location).clone();
-                    out.push((index, location, Err(vec![e])));
-                    if fatal {
-                        break;
-                    }
+                    ((index, location, Err(vec![e])), fatal)
                 }
+            };
+            if !send(Ok(prepared)) || fatal {
+                return;
             }
         }
-        Ok(out)
     })
-    .await
-    .map_err(|e| IngestError::Internal(e.to_string()))?;
-    let prepared: Vec<Prepared> = prepared?;
+}
 
+/// Accepts the good records of `prepared` in one store transaction, with the
+/// audit entries of the rejected ones, and reports one result per record.
+pub(crate) async fn accept_prepared(
+    shared: &Shared,
+    how: Submission<'_>,
+    prepared: Vec<Prepared>,
+    source_name: &str,
+) -> Result<IngestReport, IngestError> {
+    let Submission {
+        actor,
+        partner,
+        format,
+        route,
+        ..
+    } = how;
     // The good messages move into the batch (no copy); the report keeps their kinds.
     let mut batch: Vec<NewMessage> = Vec::new();
     let mut items: Vec<(u64, Location, Result<MessageKind, Vec<RecordError>>)> =
@@ -327,7 +395,7 @@ pub async fn ingest_as(
     origin.also = items
         .iter()
         .filter_map(|(index, _, r)| r.as_ref().err().map(|e| (index, e)))
-        .map(|(index, errors)| rejected_event(actor, partner, format, &source_name, *index, errors))
+        .map(|(index, errors)| rejected_event(actor, partner, format, source_name, *index, errors))
         .collect();
     let outcomes = if batch.is_empty() && origin.also.is_empty() {
         Vec::new()

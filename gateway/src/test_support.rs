@@ -193,6 +193,7 @@ pub(crate) async fn hub_state(dir: &std::path::Path) -> Arc<crate::hub::state::H
         tls: None,
         expire_interval: Duration::from_secs(60),
         store_url: String::new(),
+        idempotency_retention: crate::config::store::IDEMPOTENCY_RETENTION,
         forward: Forward::default(),
         gateways: vec![peer("RS"), peer("BR"), peer("DE")],
     };

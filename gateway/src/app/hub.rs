@@ -49,6 +49,11 @@ pub async fn run_on(
         crate::hub::delivery::workers(&state.config, &instance),
         stop_rx.clone(),
     );
+    tasks.push(super::housekeeping::spawn_purge(
+        Arc::clone(state.hub.store()),
+        state.config.idempotency_retention,
+        stop_rx.clone(),
+    ));
     tasks.push(tokio::spawn(expire_job(Arc::clone(&state), stop_rx)));
     let options = runtime::serve_options(
         tls,

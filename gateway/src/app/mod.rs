@@ -1,8 +1,10 @@
 //! The top of the library: the runtime that starts and stops a service
 //! ([`runtime`]), and how the gateway ([`gateway`]) and the reference hub
-//! ([`hub`]) are put together from the layers below.
+//! ([`hub`]) are put together from the layers below, and the store's periodic
+//! upkeep they both run ([`housekeeping`]).
 
 pub mod gateway;
+pub mod housekeeping;
 pub mod hub;
 pub mod runtime;
 

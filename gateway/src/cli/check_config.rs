@@ -5,34 +5,77 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
+use iarms_gateway::config::{kind_of, FileKind};
+use iarms_gateway::hub::config::HubConfig;
 
 use super::Status;
 
 #[derive(Debug, Args)]
 #[command(
-    about = "Check a gateway configuration file; every error is located (file, line, key)",
+    about = "Check a gateway or hub configuration file; every error is located (file, line, key)",
     after_help = "Checks unknown keys, formats, URLs, durations, argon2 key hashes, duplicate \
-partner ids and the hub key file.\n\n\
+partner ids, key files, and that [forward] lease is longer than timeout. Whether the file \
+configures a gateway or the reference hub is told from its shape ([[gateway]] peers or a \
+[hub] that listens make a hub file); --hub says so outright.\n\n\
 Exit status: 0 valid, 1 errors found (one per line on stderr).\n\n\
-Examples:\n  iarms-gateway check-config --config gateway.toml"
+Examples:\n  iarms-gateway check-config gateway.toml\n  \
+iarms-gateway check-config gateway/examples/hub.toml\n  \
+iarms-gateway check-config --hub --config hub.toml"
 )]
 pub struct CheckConfigArgs {
-    #[arg(long, short, default_value = "gateway.toml")]
-    pub config: PathBuf,
+    /// The file to check (or give it with --config).
+    #[arg(value_name = "FILE", conflicts_with = "config")]
+    pub file: Option<PathBuf>,
+    #[arg(long, short)]
+    pub config: Option<PathBuf>,
+    /// Check it as a hub configuration (hub.toml), whatever its shape.
+    #[arg(long)]
+    pub hub: bool,
 }
 
 pub fn run(args: CheckConfigArgs) -> anyhow::Result<Status> {
-    let Some((config, _)) = super::serve::load(&args.config) else {
-        return Ok(Status::Rejected);
+    let path = args
+        .file
+        .or(args.config)
+        .unwrap_or_else(|| PathBuf::from("gateway.toml"));
+    let kind = if args.hub {
+        FileKind::Hub
+    } else {
+        match std::fs::read_to_string(&path) {
+            Ok(text) => kind_of(&text),
+            // The loader reports the unreadable file, located.
+            Err(_) => FileKind::Gateway,
+        }
     };
-    eprintln!(
-        "{}: ok ({} {}, listen {}, {} partner(s))",
-        args.config.display(),
-        config.country,
-        config.agency,
-        config.listen,
-        config.partners.len()
-    );
+    match kind {
+        FileKind::Gateway => {
+            let Some((config, _)) = super::serve::load(&path) else {
+                return Ok(Status::Rejected);
+            };
+            eprintln!(
+                "{}: ok (gateway {} {}, listen {}, {} partner(s))",
+                path.display(),
+                config.country,
+                config.agency,
+                config.listen,
+                config.partners.len()
+            );
+        }
+        FileKind::Hub => match HubConfig::load(&path) {
+            Ok(config) => eprintln!(
+                "{}: ok (hub, listen {}, {} gateway(s))",
+                path.display(),
+                config.listen,
+                config.gateways.len()
+            ),
+            Err(errors) => {
+                for e in &errors.0 {
+                    eprintln!("error: {e}");
+                }
+                return Ok(Status::Rejected);
+            }
+        },
+    }
     Ok(Status::Ok)
 }
 

@@ -214,25 +214,38 @@ fn check_url(value: &str) -> Result<(), String> {
         .map_err(|e| format!("`{value}` is not a valid URL: {e}"))
 }
 
-/// Humane durations: `250ms`, `1s`, `5m`, `2h`, `1d`.
+/// The longest duration a configuration may give: ten years. Durations are
+/// added to epoch milliseconds (leases, retention, due times); a bound far
+/// below what those can hold keeps every such sum exact.
+pub const MAX_DURATION: Duration = Duration::from_secs(10 * 365 * 86_400);
+
+/// Humane durations: `250ms`, `1s`, `5m`, `2h`, `1d`. Hand-written (humantime
+/// is not a dependency, and its grammar is wider than the one documented in
+/// the example files): one whole number and one unit, the product checked
+/// for overflow and bounded by [`MAX_DURATION`].
 pub fn parse_duration(value: &str) -> Result<Duration, String> {
+    let not_a_duration = || format!("`{value}` is not a duration (e.g. 250ms, 1s, 5m, 2h, 1d)");
     let v = value.trim();
     let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
     let (number, unit) = v.split_at(split);
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("`{value}` is not a duration (e.g. 250ms, 1s, 5m, 2h)"))?;
-    let ms = match unit.trim() {
-        "ms" => n,
-        "s" => n * 1000,
-        "m" => n * 60_000,
-        "h" => n * 3_600_000,
-        "d" => n * 86_400_000,
-        _ => {
-            return Err(format!(
-                "`{value}` is not a duration (e.g. 250ms, 1s, 5m, 2h)"
-            ))
-        }
+    if number.is_empty() {
+        return Err(not_a_duration());
+    }
+    let unit_ms: u64 = match unit.trim() {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return Err(not_a_duration()),
     };
-    Ok(Duration::from_millis(ms))
+    let too_long = || format!("`{value}` is longer than the most allowed, 3650d");
+    // A number too long for u64 is too long a duration, not a malformed one.
+    let n: u64 = number.parse().map_err(|_| too_long())?;
+    let ms = n.checked_mul(unit_ms).ok_or_else(too_long)?;
+    let duration = Duration::from_millis(ms);
+    if duration > MAX_DURATION {
+        return Err(too_long());
+    }
+    Ok(duration)
 }

@@ -105,24 +105,63 @@ impl Checker<'_> {
         retry
     }
 
-    /// The `[forward]` table, with its defaults.
+    /// The `[forward]` table, with its defaults. A lease must outlast the
+    /// outbound call it covers: a delivery whose lease expires while its
+    /// request is still in flight is claimed and sent again by another worker.
+    /// So `lease` must be longer than `timeout`; when only `lease` is given and
+    /// it is shorter than the default timeout, the timeout defaults to three
+    /// quarters of it.
     pub(crate) fn forward(&mut self, f: &RawForward) -> Forward {
-        let mut d = |v: &Option<Spanned<String>>, key: &str, default: Duration| {
-            v.as_ref()
-                .and_then(|v| self.duration(v.get_ref(), v.span(), key))
-                .unwrap_or(default)
-        };
         let default = Forward::default();
+        let poll_interval = self.duration_or(
+            f.poll_interval.as_ref(),
+            "forward.poll_interval",
+            default.poll_interval,
+        );
+        let lease = self.duration_or(f.lease.as_ref(), "forward.lease", default.lease);
+        let timeout = match &f.timeout {
+            Some(v) => {
+                let timeout = self.duration_or(Some(v), "forward.timeout", default.timeout);
+                if lease <= timeout {
+                    // Located at the lease when it was given, else at the timeout.
+                    let (span, key) = match &f.lease {
+                        Some(l) => (l.span(), "forward.lease"),
+                        None => (v.span(), "forward.timeout"),
+                    };
+                    self.error(
+                        span,
+                        key,
+                        format!(
+                            "lease ({}) must be longer than timeout ({}): a delivery still in flight when its lease ends is sent again",
+                            show(lease),
+                            show(timeout)
+                        ),
+                    );
+                }
+                timeout
+            }
+            None => default.timeout.min(lease - lease / 4),
+        };
+        if let Some(l) = &f.lease {
+            if lease.is_zero() {
+                self.error(l.span(), "forward.lease", "must be longer than 0");
+            }
+        }
         Forward {
-            poll_interval: d(
-                &f.poll_interval,
-                "forward.poll_interval",
-                default.poll_interval,
-            ),
-            lease: d(&f.lease, "forward.lease", default.lease),
-            timeout: d(&f.timeout, "forward.timeout", default.timeout),
+            poll_interval,
+            lease,
+            timeout,
             batch: f.batch.unwrap_or(default.batch).clamp(1, 1000),
             concurrency: f.concurrency.unwrap_or(default.concurrency).clamp(1, 256),
         }
+    }
+}
+
+/// A duration as the configuration files write it (`1500ms`, `2s`).
+fn show(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
     }
 }

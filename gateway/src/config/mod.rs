@@ -41,6 +41,35 @@ pub use self::secret::Secret;
 use self::store::RawStore;
 use crate::tls::{CertRule, ServerTls};
 
+/// Which service a configuration file configures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// `gateway.toml`: a `[gateway]` table.
+    Gateway,
+    /// `hub.toml`: `[[gateway]]` peers (an array of tables) or a `[hub]` that
+    /// `listen`s; a gateway's `[hub]` names a `url` instead.
+    Hub,
+}
+
+/// What `text` configures, told from its shape alone (the checks that follow
+/// report its faults). Text that is not TOML is taken for a gateway file, whose
+/// checker then reports the syntax error at its line.
+pub fn kind_of(text: &str) -> FileKind {
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return FileKind::Gateway;
+    };
+    let peers = table.get("gateway").is_some_and(toml::Value::is_array);
+    let listening_hub = table
+        .get("hub")
+        .and_then(toml::Value::as_table)
+        .is_some_and(|hub| hub.contains_key("listen"));
+    if peers || listening_hub {
+        FileKind::Hub
+    } else {
+        FileKind::Gateway
+    }
+}
+
 /// The checked configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -68,6 +97,8 @@ pub struct Config {
     /// PostgreSQL only: the schema holding the gateway's tables (created if
     /// missing), so several gateways or test runs can share one database.
     pub store_schema: Option<String>,
+    /// How long an `Idempotency-Key` is remembered before the purge forgets it.
+    pub idempotency_retention: Duration,
     /// Extra mapping directories or files (relative to the config file).
     pub mappings: Vec<PathBuf>,
     /// Argon2 hashes of operator keys (replay, retry-dead, every message).
@@ -149,6 +180,7 @@ fn build(c: &mut Checker<'_>, raw: RawConfig, base: &Path) -> Config {
     let g = c.gateway(&raw.gateway, base);
     let tls = c.tls(raw.tls.as_ref(), base);
     let (store_url, store_schema) = c.store(&raw.store, base);
+    let idempotency_retention = c.idempotency_retention(raw.store.idempotency_retention.as_ref());
     let hub = c.hub(raw.hub.as_ref(), tls.as_ref(), base);
     let forward = c.forward(&raw.forward);
     let partners = c.partners(&raw.partner, tls.as_ref(), base);
@@ -169,6 +201,7 @@ fn build(c: &mut Checker<'_>, raw: RawConfig, base: &Path) -> Config {
         operator_client_certs,
         store_url,
         store_schema,
+        idempotency_retention,
         mappings: g.mappings,
         operator_key_hashes,
         hub,

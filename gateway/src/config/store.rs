@@ -2,6 +2,7 @@
 //! default, or a PostgreSQL URL) and, on PostgreSQL, the schema of its tables.
 
 use std::path::Path;
+use std::time::Duration;
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -13,7 +14,12 @@ use super::check::{resolve_path, Checker};
 pub(crate) struct RawStore {
     url: Option<String>,
     schema: Option<Spanned<String>>,
+    pub(crate) idempotency_retention: Option<Spanned<String>>,
 }
+
+/// How long an `Idempotency-Key` is remembered by default: a week, longer than
+/// any partner retries a request.
+pub const IDEMPOTENCY_RETENTION: Duration = Duration::from_secs(7 * 86_400);
 
 /// The store URL of `url` (a path resolves against the config's folder), or
 /// `default_file` beside the config.
@@ -54,6 +60,21 @@ impl Checker<'_> {
             }
         });
         (url, schema)
+    }
+
+    /// `[store] idempotency_retention`: how long a request's `Idempotency-Key`
+    /// is remembered (default [`IDEMPOTENCY_RETENTION`], at least one second).
+    /// (Shared with `hub.toml`, whose `[store]` has the same key.)
+    pub(crate) fn idempotency_retention(&mut self, raw: Option<&Spanned<String>>) -> Duration {
+        let key = "store.idempotency_retention";
+        let retention = self.duration_or(raw, key, IDEMPOTENCY_RETENTION);
+        match raw {
+            Some(v) if retention < Duration::from_secs(1) => {
+                self.error(v.span(), key, "must be at least 1s");
+                IDEMPOTENCY_RETENTION
+            }
+            _ => retention,
+        }
     }
 }
 

@@ -14,6 +14,110 @@ fn durations() {
     assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
     assert!(parse_duration("5 parsecs").is_err());
     assert!(parse_duration("").is_err());
+    assert!(parse_duration("s").is_err());
+    assert_eq!(parse_duration("3650d"), Ok(check::MAX_DURATION));
+}
+
+#[test]
+fn durations_that_overflow_are_refused_not_wrapped() {
+    // n * 86_400_000 overflows u64 here; before the checks it panicked in a
+    // debug build and wrapped to a short duration in a release one.
+    for v in [
+        "213503982334601d",
+        "18446744073709551615s",
+        "99999999999999999999ms",
+        "3651d",
+    ] {
+        let e = parse_duration(v).expect_err(v);
+        assert!(e.contains("longer than the most allowed"), "{v}: {e}");
+    }
+}
+
+#[test]
+fn lease_must_be_longer_than_timeout() {
+    let head = "[gateway]\ncountry = \"RS\"\nagency = \"MUP\"\nlisten = \"127.0.0.1:0\"\n\n[hub]\nurl = \"http://127.0.0.1:9\"\n\n[forward]\n";
+    let refused = |body: &str| {
+        let Err(errors) = Config::parse(&format!("{head}{body}"), Path::new("g.toml")) else {
+            panic!("{body}: expected errors")
+        };
+        errors.0
+    };
+    let e = refused("lease = \"10s\"\ntimeout = \"10s\"\n");
+    assert_eq!(
+        (e[0].line, e[0].key.as_deref()),
+        (Some(10), Some("forward.lease")),
+        "{e:?}"
+    );
+    assert!(
+        e[0].message
+            .contains("lease (10s) must be longer than timeout (10s)"),
+        "{e:?}"
+    );
+    // Only the timeout given, at least the default lease (60s): located at the timeout.
+    let e = refused("timeout = \"2m\"\n");
+    assert_eq!(
+        (e[0].line, e[0].key.as_deref()),
+        (Some(10), Some("forward.timeout")),
+        "{e:?}"
+    );
+    // A short lease alone: the timeout defaults to three quarters of it.
+    let (config, _) = Config::parse(&format!("{head}lease = \"2s\"\n"), Path::new("g.toml"))
+        .expect("short lease");
+    assert_eq!(config.forward.timeout, Duration::from_millis(1500));
+    let (config, _) = Config::parse(
+        &format!("{head}lease = \"31s\"\ntimeout = \"30s\"\n"),
+        Path::new("g.toml"),
+    )
+    .expect("longer lease");
+    assert_eq!(
+        (config.forward.lease, config.forward.timeout),
+        (Duration::from_secs(31), Duration::from_secs(30))
+    );
+    let e = refused("lease = \"0s\"\n");
+    assert!(
+        e.iter()
+            .any(|e| e.message.contains("must be longer than 0")),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn idempotency_retention_defaults_to_a_week() {
+    let head = "[gateway]\ncountry = \"RS\"\nagency = \"MUP\"\nlisten = \"127.0.0.1:0\"\n\n[hub]\nurl = \"http://127.0.0.1:9\"\n";
+    let (config, _) = Config::parse(head, Path::new("g.toml")).expect("minimal");
+    assert_eq!(
+        config.idempotency_retention,
+        Duration::from_secs(7 * 86_400)
+    );
+    let (config, _) = Config::parse(
+        &format!("{head}[store]\nidempotency_retention = \"2d\"\n"),
+        Path::new("g.toml"),
+    )
+    .expect("2d");
+    assert_eq!(
+        config.idempotency_retention,
+        Duration::from_secs(2 * 86_400)
+    );
+    let Err(e) = Config::parse(
+        &format!("{head}[store]\nidempotency_retention = \"10ms\"\n"),
+        Path::new("g.toml"),
+    ) else {
+        panic!("10ms accepted")
+    };
+    assert_eq!(e.0[0].key.as_deref(), Some("store.idempotency_retention"));
+    assert_eq!(e.0[0].line, Some(9));
+}
+
+#[test]
+fn a_file_tells_whether_it_configures_a_gateway_or_the_hub() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let text = |name: &str| std::fs::read_to_string(examples.join(name)).expect("example");
+    assert_eq!(kind_of(&text("gateway.toml")), FileKind::Gateway);
+    assert_eq!(kind_of(&text("hub.toml")), FileKind::Hub);
+    assert_eq!(kind_of("[hub]\nlisten = \"127.0.0.1:0\"\n"), FileKind::Hub);
+    assert_eq!(kind_of("[[gateway]]\ncountry = \"RS\"\n"), FileKind::Hub);
+    assert_eq!(kind_of("[hub]\nurl = \"http://h\"\n"), FileKind::Gateway);
+    assert_eq!(kind_of("not = [toml"), FileKind::Gateway);
 }
 
 #[test]

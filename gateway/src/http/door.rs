@@ -112,20 +112,22 @@ async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// The store answers.
+/// The store takes writes: a probe write commits and the latest accept did
+/// not fail for the store's sake (a full disk, a lost database) in the last
+/// ten seconds with none succeeding since.
 #[utoipa::path(get, path = "/readyz", security(()), responses(
     (status = 200, description = "`{\"status\": \"ready\"}`", body = Object),
-    (status = 503, description = "`store_unavailable`", body = ErrorBody),
+    (status = 503, description = "`store_unavailable`: the store does not take writes", body = ErrorBody),
 ))]
 async fn readyz(State(common): State<Common>) -> Result<Json<Value>, ApiError> {
-    match common.store.ping().await {
+    match common.store.ready().await {
         Ok(()) => Ok(Json(json!({"status": "ready"}))),
         Err(e) => {
             tracing::warn!(error = %e, "store not ready");
             Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "store_unavailable",
-                "the store does not answer",
+                "the store does not take writes",
             ))
         }
     }

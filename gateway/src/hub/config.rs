@@ -35,6 +35,8 @@ pub struct HubConfig {
     /// How often open traces past their due date are expired.
     pub expire_interval: Duration,
     pub store_url: String,
+    /// How long an `Idempotency-Key` is remembered before the purge forgets it.
+    pub idempotency_retention: Duration,
     pub forward: Forward,
     pub gateways: Vec<GatewayPeer>,
 }
@@ -121,6 +123,7 @@ struct RawHub {
 #[serde(deny_unknown_fields)]
 struct RawStore {
     url: Option<String>,
+    idempotency_retention: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -170,6 +173,7 @@ fn build(c: &mut Checker<'_>, raw: RawHubConfig, base: &Path) -> HubConfig {
         }
     }
     let store_url = store_url(raw.store.url.as_deref(), base, "hub.db");
+    let idempotency_retention = c.idempotency_retention(raw.store.idempotency_retention.as_ref());
     let forward = c.forward(&raw.forward);
     let tls = c.tls(raw.tls.as_ref(), base);
     let mut seen = HashSet::new();
@@ -248,6 +252,7 @@ fn build(c: &mut Checker<'_>, raw: RawHubConfig, base: &Path) -> HubConfig {
         tls,
         expire_interval,
         store_url,
+        idempotency_retention,
         forward,
         gateways,
     }

@@ -38,6 +38,19 @@ impl StoreError {
     pub fn is_transient(&self) -> bool {
         matches!(self, StoreError::Unavailable(_))
     }
+
+    /// Whether the fault is the store's (unreachable, out of space, an I/O
+    /// error), not the request's (a constraint its data breaks, an unknown id).
+    pub fn is_storage_fault(&self) -> bool {
+        match self {
+            StoreError::Unavailable(_) => true,
+            StoreError::Database(source) => !matches!(
+                source.downcast_ref::<sqlx::Error>(),
+                Some(sqlx::Error::Database(db)) if !matches!(db.kind(), sqlx::error::ErrorKind::Other)
+            ),
+            _ => false,
+        }
+    }
 }
 
 /// Converts driver errors at the edge of each backend without a public `From` impl.

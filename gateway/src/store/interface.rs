@@ -27,6 +27,13 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// Checks that the database answers (for `/readyz`).
     async fn ping(&self) -> Result<(), StoreError>;
 
+    /// Whether the store takes writes (for `/readyz`): a probe write (one
+    /// row) commits, and the latest accept did not fail for the store's sake
+    /// (a full disk, an unreachable database) with none succeeding since, in
+    /// the last ten seconds. A request's own faults (a broken constraint)
+    /// do not count.
+    async fn ready(&self) -> Result<(), StoreError>;
+
     /// Closes the connections; later calls fail with [`StoreError::Unavailable`].
     async fn close(&self);
 

@@ -58,6 +58,8 @@ mod audit_log;
 mod deliveries;
 mod dialect;
 mod error;
+#[cfg(test)]
+mod heal_tests;
 mod idempotency;
 mod interface;
 mod listing;

@@ -12,7 +12,7 @@ use sqlx::{Connection, Postgres, QueryBuilder, Transaction};
 use uuid::Uuid;
 
 use super::dialect::{Claim, Dialect};
-use super::pools::Pools;
+use super::pools::{replace_when_stuck, Pools};
 use super::{sql, Backend, ClaimedRow, DbResult, StoreError, StoreOptions};
 
 static MIGRATOR: Migrator = sqlx::migrate!("src/store/migrations/postgres");
@@ -49,7 +49,14 @@ impl PgStore {
             conn.close().await.db()?;
             connect = connect.options([("search_path", schema.as_str())]);
         }
-        let pool = Pools::options(&options).connect_with(connect).await.db()?;
+        // Connections a server restart or a network cut broke fail their
+        // ping before they are handed out again (sqlx's `test_before_acquire`)
+        // and are replaced; one a failed write left in a transaction is
+        // replaced when it comes back ([`replace_when_stuck`]).
+        let pool = replace_when_stuck(Pools::options(&options))
+            .connect_with(connect)
+            .await
+            .db()?;
         let pools = Pools::migrated(pool.clone(), pool, options.clock, &MIGRATOR).await?;
         Ok(PgStore { pools })
     }

@@ -47,6 +47,20 @@ where
         Ok(())
     }
 
+    async fn ready(&self) -> Result<(), StoreError> {
+        let now = self.clock().now();
+        // The probe goes first and always: it is also what gets a stuck writer
+        // connection replaced while no traffic writes.
+        let mut tx = self.begin_write().await?;
+        sqlx::query(sql::PROBE_WRITE)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        tx.commit().await.db()?;
+        self.pools().health.check(now)
+    }
+
     async fn close(&self) {
         self.pools().close().await;
     }
@@ -60,7 +74,9 @@ where
         if prepared.is_empty() && origin.also.is_empty() {
             return Ok(Vec::new());
         }
-        self.accept_prepared(prepared, origin).await
+        let outcome = self.accept_prepared(prepared, origin).await;
+        self.pools().health.record(self.clock().now(), &outcome);
+        outcome
     }
 
     async fn lookup_idempotency(

@@ -38,6 +38,8 @@ macro_rules! trace_columns {
 }
 
 pub(crate) const PING: &str = "SELECT 1";
+/// The readiness probe's write (migration 0009): one row, one page.
+pub(crate) const PROBE_WRITE: &str = "UPDATE store_probe SET probed_at = $1 WHERE id = 1";
 
 // -- accepting ----------------------------------------------------------------
 

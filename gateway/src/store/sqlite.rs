@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::dialect::{Claim, Dialect};
-use super::pools::Pools;
+use super::pools::{replace_when_stuck, Pools};
 use super::{
     sql, AcceptOutcome, Backend, ClaimedRow, DbResult, Prepared, StoreError, StoreOptions,
 };
@@ -218,7 +218,10 @@ impl SqliteStore {
                 // A group's RETURNING rows stream back without the SQLite
                 // thread stopping to wait for this side every 50 rows.
                 .row_buffer_size(2 * GROUP_RECORDS);
-            let writer = Pools::options(&options)
+            // A writer connection a failed commit left stuck is replaced (see
+            // `replace_when_stuck`); the in-memory database above cannot be,
+            // as it lives and dies with its one connection.
+            let writer = replace_when_stuck(Pools::options(&options))
                 .max_connections(1)
                 .connect_with(writer_connect)
                 .await
