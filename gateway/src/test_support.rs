@@ -195,6 +195,7 @@ pub(crate) async fn hub_state(dir: &std::path::Path) -> Arc<crate::hub::state::H
         store_url: String::new(),
         forward: Forward::default(),
         gateways: vec![peer("RS"), peer("BR"), peer("DE")],
+        audit: crate::config::Audit::default(),
     };
     Arc::new(HubState::new(config, hub))
 }

@@ -61,6 +61,11 @@ pub async fn run_on(
             tracing::error!(error = %e, "cannot set up TLS to the hub; trace news to it will fail and be retried");
             reqwest::Client::new()
         });
+    tasks.extend(super::checkpoints::spawn(
+        Arc::clone(&shared.store),
+        &shared.config.audit,
+        stop_rx.clone(),
+    ));
     tasks.push(crate::traces::spawn(
         Arc::clone(&shared),
         hub_client,

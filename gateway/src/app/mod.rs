@@ -2,6 +2,7 @@
 //! ([`runtime`]), and how the gateway ([`gateway`]) and the reference hub
 //! ([`hub`]) are put together from the layers below.
 
+mod checkpoints;
 pub mod gateway;
 pub mod hub;
 pub mod runtime;

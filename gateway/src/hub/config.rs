@@ -10,12 +10,13 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::config::audit::RawAudit;
 use crate::config::check::{resolve_path, Checker};
 use crate::config::diagnostics::{self, ConfigErrors};
 use crate::config::forward::{RawForward, RawRetry};
 use crate::config::store::store_url;
 use crate::config::tls::{RawCertRule, RawTls};
-use crate::config::{Forward, Retry, Secret};
+use crate::config::{Audit, Forward, Retry, Secret};
 use crate::tls::{CertRule, ClientTls, ServerTls};
 
 /// The checked hub configuration.
@@ -37,6 +38,8 @@ pub struct HubConfig {
     pub store_url: String,
     pub forward: Forward,
     pub gateways: Vec<GatewayPeer>,
+    /// `[audit]`: the key that signs the hub's audit checkpoints.
+    pub audit: Audit,
 }
 
 /// One country gateway the hub talks to.
@@ -94,6 +97,8 @@ struct RawHubConfig {
     hub: RawHub,
     #[serde(default)]
     store: RawStore,
+    #[serde(default)]
+    audit: RawAudit,
     #[serde(default)]
     forward: RawForward,
     tls: Option<Spanned<RawTls>>,
@@ -170,6 +175,7 @@ fn build(c: &mut Checker<'_>, raw: RawHubConfig, base: &Path) -> HubConfig {
         }
     }
     let store_url = store_url(raw.store.url.as_deref(), base, "hub.db");
+    let audit = c.audit(&raw.audit, base);
     let forward = c.forward(&raw.forward);
     let tls = c.tls(raw.tls.as_ref(), base);
     let mut seen = HashSet::new();
@@ -250,6 +256,7 @@ fn build(c: &mut Checker<'_>, raw: RawHubConfig, base: &Path) -> HubConfig {
         store_url,
         forward,
         gateways,
+        audit,
     }
 }
 
