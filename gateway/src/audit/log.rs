@@ -217,6 +217,31 @@ mod tests {
             };
             Ok(seqs().min().zip(seqs().max()))
         }
+
+        async fn head(&self) -> Result<Option<(i64, String)>, Missing> {
+            let entries = self.0.lock().expect("lock");
+            Ok(entries.last().map(|e| (e.seq, e.hash.clone())))
+        }
+
+        async fn checkpoints(&self) -> Result<Vec<Checkpoint>, Missing> {
+            Ok(Vec::new())
+        }
+
+        async fn last_checkpoint(&self) -> Result<Option<Checkpoint>, Missing> {
+            Ok(None)
+        }
+
+        async fn add_checkpoint(&self, _: &Checkpoint) -> Result<(), Missing> {
+            Ok(())
+        }
+
+        async fn bodies_after(&self, _: i64, _: u32) -> Result<Vec<StoredBody>, Missing> {
+            Ok(Vec::new())
+        }
+
+        async fn deliveries_after(&self, _: i64, _: u32) -> Result<Vec<StoredDelivery>, Missing> {
+            Ok(Vec::new())
+        }
     }
 
     #[tokio::test]
