@@ -188,6 +188,7 @@ pub async fn ingest_routed(
         kinds,
         route,
         max_records,
+        signature: None,
     };
     ingest_as(shared, how, body, source).await
 }
@@ -204,6 +205,8 @@ pub struct Submission<'a> {
     pub route: Route,
     /// The most records one request may hold (HTTP); `None`: no bound (files).
     pub max_records: Option<usize>,
+    /// The peer's verified message signature, kept with the accepted messages.
+    pub signature: Option<&'a str>,
 }
 
 /// [`ingest`] with an explicit actor and route. The store transaction that
@@ -221,6 +224,7 @@ pub async fn ingest_as(
         kinds,
         route,
         max_records,
+        signature,
     } = how;
     let owner = (route == Route::Hub).then(|| Owner {
         country: shared.config.country.clone(),
@@ -324,6 +328,7 @@ pub async fn ingest_as(
         }
     }
     let mut origin = Origin::actor(actor).format(format);
+    origin.signature = signature.map(str::to_string);
     origin.also = items
         .iter()
         .filter_map(|(index, _, r)| r.as_ref().err().map(|e| (index, e)))

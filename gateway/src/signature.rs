@@ -220,6 +220,23 @@ pub fn sign_request(
     Ok(())
 }
 
+/// [`sign_request`] for a POST to `target` (a URL) now. A request that cannot
+/// be signed (a header value that is not text) goes unsigned, and the
+/// receiver, which requires the signature, refuses it with a reason.
+pub fn sign_outbound(target: &str, headers: &mut HeaderMap, body: &[u8], key: &SigningKey) {
+    let path = reqwest::Url::parse(target)
+        .map(|u| u.path().to_string())
+        .unwrap_or_else(|_| "/".to_string());
+    if let Err(e) = sign_request("POST", &path, headers, body, key, now_secs()) {
+        tracing::warn!(error = %e, "cannot sign the request");
+    }
+}
+
+/// The receiver's clock, in seconds.
+pub fn now_secs() -> i64 {
+    crate::time::now_millis() / 1000
+}
+
 /// Verifies a signed request with the peer's trusted keys; `now` in seconds.
 pub fn verify_request(
     method: &str,

@@ -182,6 +182,7 @@ pub(crate) async fn hub_state(dir: &std::path::Path) -> Arc<crate::hub::state::H
         client_certs: Vec::new(),
         client_tls: crate::tls::ClientTls::default(),
         retry: Retry::default(),
+        public_key: None,
     };
     let config = HubConfig {
         file: dir.join("hub.toml"),

@@ -60,6 +60,23 @@ impl Audit {
 }
 
 impl Checker<'_> {
+    /// A peer's Ed25519 public key (base64, as `keygen` prints it), whose
+    /// HTTP message signatures are then required.
+    pub(crate) fn public_key(
+        &mut self,
+        raw: Option<&Spanned<String>>,
+        key: &str,
+    ) -> Option<PublicKey> {
+        let raw = raw?;
+        match raw.get_ref().parse::<PublicKey>() {
+            Ok(public) => Some(public),
+            Err(e) => {
+                self.error(raw.span(), key, e.to_string());
+                None
+            }
+        }
+    }
+
     /// `[audit]`: the key is read (and refused when others may read it) now,
     /// so a wrong path fails at start-up, at its line.
     pub(crate) fn audit(&mut self, raw: &RawAudit, base: &Path) -> Audit {

@@ -58,6 +58,9 @@ pub struct GatewayPeer {
     /// How the hub calls this gateway over https.
     pub client_tls: ClientTls,
     pub retry: Retry,
+    /// The gateway's Ed25519 public key: when set, what it sends the hub
+    /// must carry its valid HTTP message signature.
+    pub public_key: Option<crate::audit::PublicKey>,
 }
 
 impl HubConfig {
@@ -142,6 +145,7 @@ struct RawGateway {
     client_cert_file: Option<String>,
     client_key_file: Option<String>,
     retry: Option<Spanned<RawRetry>>,
+    public_key: Option<Spanned<String>>,
 }
 
 fn build(c: &mut Checker<'_>, raw: RawHubConfig, base: &Path) -> HubConfig {
@@ -242,6 +246,7 @@ fn build(c: &mut Checker<'_>, raw: RawHubConfig, base: &Path) -> HubConfig {
             client_certs,
             client_tls,
             retry: c.retry(g.retry.as_ref(), &format!("{key}.retry")),
+            public_key: c.public_key(g.public_key.as_ref(), &format!("{key}.public_key")),
         });
     }
     HubConfig {

@@ -135,6 +135,7 @@ async fn process(shared: &Shared, w: &Watch, file: &Path) -> std::io::Result<()>
         kinds: None,
         route: Route::Hub,
         max_records: None,
+        signature: None,
     };
     let report = match ingest_as(shared, how, bytes, name.clone()).await {
         Ok(report) => report,

@@ -51,6 +51,9 @@ pub(crate) fn accept_events(
                 details.insert("forwarded".into(), forwarded.into());
                 // What `audit verify` re-hashes the stored body against.
                 details.insert("body_sha256".into(), audit::body_digest(&p.body).into());
+                if let Some(signature) = &origin.signature {
+                    details.insert("signature".into(), signature.as_str().into());
+                }
                 if let Some(key) = &p.natural_key {
                     details.insert("record_key_sha256".into(), record_key_digest(key).into());
                     details.insert("version".into(), key.version.into());

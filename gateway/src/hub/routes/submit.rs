@@ -11,7 +11,6 @@
 use std::io::Cursor;
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use iarms_adapters::pipeline::{self, Canonical};
@@ -19,7 +18,7 @@ use iarms_adapters::{Limits, Message, MessageKind, Registry};
 use serde_json::{json, Value};
 
 use super::hub_error;
-use crate::http::auth::GatewayCountry;
+use super::signed::Signed;
 use crate::http::canonical::canonical_submission;
 use crate::http::error::ApiError;
 use crate::http::idempotency::Outcome;
@@ -46,8 +45,7 @@ const HITS: &[MessageKind] = &[MessageKind::HitNotification];
 ))]
 pub(super) async fn records(
     State(state): State<Arc<HubState>>,
-    GatewayCountry(country): GatewayCountry,
-    body: Bytes,
+    Signed { country, body, .. }: Signed,
 ) -> Result<Outcome, ApiError> {
     receive_all(&state, &country, &body, RECORDS, None).await
 }
@@ -67,8 +65,7 @@ pub(super) async fn records(
 ))]
 pub(super) async fn searches(
     State(state): State<Arc<HubState>>,
-    GatewayCountry(country): GatewayCountry,
-    body: Bytes,
+    Signed { country, body, .. }: Signed,
 ) -> Result<Outcome, ApiError> {
     receive_all(&state, &country, &body, SEARCHES, None).await
 }
@@ -88,8 +85,7 @@ pub(super) async fn searches(
 ))]
 pub(super) async fn traces(
     State(state): State<Arc<HubState>>,
-    GatewayCountry(country): GatewayCountry,
-    body: Bytes,
+    Signed { country, body, .. }: Signed,
 ) -> Result<Outcome, ApiError> {
     receive_all(&state, &country, &body, TRACES, None).await
 }
@@ -104,8 +100,7 @@ pub(super) async fn traces(
 ))]
 pub(super) async fn hits(
     State(state): State<Arc<HubState>>,
-    GatewayCountry(country): GatewayCountry,
-    body: Bytes,
+    Signed { country, body, .. }: Signed,
 ) -> Result<Outcome, ApiError> {
     receive_all(&state, &country, &body, HITS, None).await
 }
@@ -127,8 +122,7 @@ pub(super) async fn hits(
 pub(super) async fn trace_responses(
     State(state): State<Arc<HubState>>,
     Path(trace_id): Path<String>,
-    GatewayCountry(country): GatewayCountry,
-    body: Bytes,
+    Signed { country, body, .. }: Signed,
 ) -> Result<Outcome, ApiError> {
     receive_all(&state, &country, &body, RESPONSES, Some(trace_id)).await
 }

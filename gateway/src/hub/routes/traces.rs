@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::hub_error;
+use super::signed::Signed;
 use crate::domain::routing::same_country;
 use crate::http::auth::GatewayCountry;
 use crate::http::error::ApiError;
@@ -62,7 +63,7 @@ pub(super) async fn show_trace(
 pub(super) async fn acknowledge(
     State(state): State<Arc<HubState>>,
     Path(trace_id): Path<String>,
-    GatewayCountry(country): GatewayCountry,
+    Signed { country, .. }: Signed,
 ) -> Result<Response, ApiError> {
     let transition = state
         .hub
@@ -86,7 +87,7 @@ pub(super) async fn acknowledge(
 pub(super) async fn cancel(
     State(state): State<Arc<HubState>>,
     Path(trace_id): Path<String>,
-    GatewayCountry(country): GatewayCountry,
+    Signed { country, .. }: Signed,
 ) -> Result<Response, ApiError> {
     let transition = state
         .hub
