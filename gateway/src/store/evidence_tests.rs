@@ -245,10 +245,10 @@ async fn evidence_changed_body_and_delivery_are_reported(f: &Fixture) {
     // the store would reach the hub.
     raw(
         f,
-        &[statement(format!(
+        &[
             "UPDATE messages SET body = replace(body, 'SN-R-E-3', 'SN-EVIL') \
-             WHERE body LIKE '%SN-R-E-3%'"
-        ))],
+           WHERE body LIKE '%SN-R-E-3%'",
+        ],
     )
     .await
     .expect("tamper");
