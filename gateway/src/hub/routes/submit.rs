@@ -37,7 +37,7 @@ const HITS: &[MessageKind] = &[MessageKind::HitNotification];
     responses(
         (status = 200, description = "what the hub did: one outcome, or `{\"results\": [...]}` for a batch", body = Object),
         (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`; `bad_signature`: no valid HTTP message signature of a gateway whose `public_key` the hub knows", body = ErrorBody),
         (status = 403, description = "`forbidden`: a record of another country", body = ErrorBody),
         (status = 409, description = "`idempotency_conflict`", body = ErrorBody),
         (status = 422, description = "`invalid` (located errors), `wrong_endpoint`, `empty`", body = ErrorBody),
@@ -57,7 +57,7 @@ pub(super) async fn records(
     responses(
         (status = 200, description = "the search's hits and queued notifications", body = Object),
         (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`; `bad_signature`: no valid HTTP message signature of a gateway whose `public_key` the hub knows", body = ErrorBody),
         (status = 403, description = "`forbidden`: a search of another country", body = ErrorBody),
         (status = 409, description = "`idempotency_conflict`", body = ErrorBody),
         (status = 422, description = "`invalid`, `wrong_endpoint`, `empty`", body = ErrorBody),
@@ -77,7 +77,7 @@ pub(super) async fn searches(
     responses(
         (status = 200, description = "the trace's destination (a `warnings` list when no gateway is configured for it)", body = Object),
         (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`; `bad_signature`: no valid HTTP message signature of a gateway whose `public_key` the hub knows", body = ErrorBody),
         (status = 403, description = "`forbidden`, `not_asked`", body = ErrorBody),
         (status = 409, description = "`trace_conflict`, `trace_closed`, `idempotency_conflict`", body = ErrorBody),
         (status = 422, description = "`invalid`, `wrong_endpoint`, `empty`", body = ErrorBody),
@@ -94,7 +94,7 @@ pub(super) async fn traces(
 #[utoipa::path(post, path = "/v1/hits", params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters; the same request gets the first answer again")),
     request_body(content = CanonicalMessages, content_type = "application/json"),
     responses(
-        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`; `bad_signature`: no valid HTTP message signature of a gateway whose `public_key` the hub knows", body = ErrorBody),
         (status = 403, description = "`forbidden`: hit notifications are issued by the hub", body = ErrorBody),
         (status = 422, description = "`invalid`, `wrong_endpoint`, `empty`", body = ErrorBody),
 ))]
@@ -112,7 +112,7 @@ pub(super) async fn hits(
     responses(
         (status = 200, description = "the destination and the trace's transition", body = Object),
         (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`; `bad_signature`: no valid HTTP message signature of a gateway whose `public_key` the hub knows", body = ErrorBody),
         (status = 403, description = "`not_asked`: the trace was not addressed to the caller's country", body = ErrorBody),
         (status = 404, description = "`unknown_trace`", body = ErrorBody),
         (status = 409, description = "`trace_closed`, `trace_transition`, `idempotency_conflict`", body = ErrorBody),

@@ -54,7 +54,7 @@ pub(super) async fn show_trace(
     params(("id" = String, Path, description = "the trace id")),
     responses(
         (status = 200, description = "the transition `{from, to, changed}`", body = Object),
-        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`; `bad_signature`: no valid HTTP message signature of a gateway whose `public_key` the hub knows", body = ErrorBody),
         (status = 403, description = "`not_asked`: the trace was not addressed to the caller's country", body = ErrorBody),
         (status = 404, description = "`unknown_trace`", body = ErrorBody),
         (status = 409, description = "`trace_transition`: already answered, declined, expired or cancelled", body = ErrorBody),
@@ -78,7 +78,7 @@ pub(super) async fn acknowledge(
     params(("id" = String, Path, description = "the trace id")),
     responses(
         (status = 200, description = "the transition `{from, to, changed}`", body = Object),
-        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`; `bad_signature`: no valid HTTP message signature of a gateway whose `public_key` the hub knows", body = ErrorBody),
         (status = 403, description = "`forbidden`: only the requesting country cancels", body = ErrorBody),
         (status = 404, description = "`unknown_trace`", body = ErrorBody),
         (status = 409, description = "`trace_transition`: already closed", body = ErrorBody),
