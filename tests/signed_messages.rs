@@ -2,8 +2,8 @@
 //! Signatures (RFC 9421, ed25519) and are refused without them. The hub and
 //! two gateways (RS, BR) from the binary, each with a key from `keygen`, each
 //! knowing its peers' public keys: an RS record reaches the hub signed, a BR
-//! search's hit notification reaches both gateways signed, and the gateways
-//! keep the hub's signature in their audit trail. Then a hub request signed
+//! search's hit notification reaches both gateways signed, and the hub and
+//! the gateways keep their peer's signature in their audit trails. Then a hub request signed
 //! with another key is refused by a gateway with 401 `bad_signature`.
 
 // A test's unwrap, expect or index is its assertion (clippy cannot tell this file is a test).
@@ -226,6 +226,26 @@ async fn gateway_and_hub_sign_what_they_send_and_refuse_what_is_not_signed() {
         },
     )
     .await;
+
+    // The hub keeps the RS gateway's signature with each record it accepted.
+    let list = bin()
+        .args(["audit", "list", "--limit", "1000", "--json", "--hub-config"])
+        .arg(hub.dir.path().join("config.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(list.status.code(), Some(0));
+    let entries: Vec<Value> = serde_json::from_slice(&list.stdout).unwrap();
+    let signed_by_rs = entries
+        .iter()
+        .filter(|e| {
+            e["actor"] == "gateway:RS"
+                && e["action"] == "accepted"
+                && e["details"].as_str().is_some_and(|d| {
+                    d.contains("signature-input: iarms=") && d.contains(rs_public.as_str())
+                })
+        })
+        .count() as u64;
+    assert_eq!(signed_by_rs, accepted, "{entries:?}");
 
     // A BR search: the hit notifications come back signed by the hub.
     let search = json!({

@@ -15,6 +15,9 @@ use crate::http::signed::require_signature;
 pub(super) struct Signed {
     pub(super) country: String,
     pub(super) body: Bytes,
+    /// The verified signature, kept with what the request carries (`None`:
+    /// the hub knows no key of that gateway).
+    pub(super) evidence: Option<String>,
 }
 
 impl FromRequest<HubRouter> for Signed {
@@ -36,9 +39,13 @@ impl FromRequest<HubRouter> for Signed {
             .config
             .gateway(&country)
             .and_then(|g| g.public_key.as_ref());
-        require_signature(key, &method, &path, &headers, &body)
+        let evidence = require_signature(key, &method, &path, &headers, &body)
             .map_err(IntoResponse::into_response)?;
-        Ok(Signed { country, body })
+        Ok(Signed {
+            country,
+            body,
+            evidence,
+        })
     }
 }
 

@@ -45,9 +45,9 @@ const HITS: &[MessageKind] = &[MessageKind::HitNotification];
 ))]
 pub(super) async fn records(
     State(state): State<Arc<HubState>>,
-    Signed { country, body, .. }: Signed,
+    signed: Signed,
 ) -> Result<Outcome, ApiError> {
-    receive_all(&state, &country, &body, RECORDS, None).await
+    receive_all(&state, &signed, RECORDS, None).await
 }
 
 /// Searches of the caller's country; the outcome lists the hits and the
@@ -65,9 +65,9 @@ pub(super) async fn records(
 ))]
 pub(super) async fn searches(
     State(state): State<Arc<HubState>>,
-    Signed { country, body, .. }: Signed,
+    signed: Signed,
 ) -> Result<Outcome, ApiError> {
-    receive_all(&state, &country, &body, SEARCHES, None).await
+    receive_all(&state, &signed, SEARCHES, None).await
 }
 
 /// Trace requests of the caller's country (routed to the requested country's
@@ -85,9 +85,9 @@ pub(super) async fn searches(
 ))]
 pub(super) async fn traces(
     State(state): State<Arc<HubState>>,
-    Signed { country, body, .. }: Signed,
+    signed: Signed,
 ) -> Result<Outcome, ApiError> {
-    receive_all(&state, &country, &body, TRACES, None).await
+    receive_all(&state, &signed, TRACES, None).await
 }
 
 /// Hit notifications come from the hub only: [`Hub::receive`](crate::hub::Hub::receive) answers 403.
@@ -100,9 +100,9 @@ pub(super) async fn traces(
 ))]
 pub(super) async fn hits(
     State(state): State<Arc<HubState>>,
-    Signed { country, body, .. }: Signed,
+    signed: Signed,
 ) -> Result<Outcome, ApiError> {
-    receive_all(&state, &country, &body, HITS, None).await
+    receive_all(&state, &signed, HITS, None).await
 }
 
 /// The requested country's answers to trace `id`.
@@ -122,9 +122,9 @@ pub(super) async fn hits(
 pub(super) async fn trace_responses(
     State(state): State<Arc<HubState>>,
     Path(trace_id): Path<String>,
-    Signed { country, body, .. }: Signed,
+    signed: Signed,
 ) -> Result<Outcome, ApiError> {
-    receive_all(&state, &country, &body, RESPONSES, Some(trace_id)).await
+    receive_all(&state, &signed, RESPONSES, Some(trace_id)).await
 }
 
 /// Decodes and validates the whole body first (nothing is received when any
@@ -133,11 +133,12 @@ pub(super) async fn trace_responses(
 /// each an outcome or an error, and the status of the first error, if any.
 async fn receive_all(
     state: &HubState,
-    country: &str,
-    body: &[u8],
+    signed: &Signed,
     kinds: &'static [MessageKind],
     trace_id: Option<String>,
 ) -> Result<Outcome, ApiError> {
+    let (country, body) = (signed.country.as_str(), &signed.body[..]);
+    let signature = signed.evidence.as_deref();
     let (document, single) = canonical_submission(body)?;
     let messages = decode(&state.registry, document, kinds).await?;
     if let Some(id) = &trace_id {
@@ -156,7 +157,7 @@ async fn receive_all(
         let message = messages.into_iter().next().ok_or_else(internal)?;
         let outcome = state
             .hub
-            .receive_canonical(country, message)
+            .receive_signed(country, message, signature)
             .await
             .map_err(hub_error)?;
         return Ok(Outcome {
@@ -167,7 +168,7 @@ async fn receive_all(
     let mut status = StatusCode::OK;
     let mut results = Vec::with_capacity(messages.len());
     for message in messages {
-        match state.hub.receive_canonical(country, message).await {
+        match state.hub.receive_signed(country, message, signature).await {
             Ok(outcome) => results.push(state.reply(country, &outcome)),
             Err(e) => {
                 let e = hub_error(e);
