@@ -246,6 +246,19 @@ async fn gateway_and_hub_sign_what_they_send_and_refuse_what_is_not_signed() {
         })
         .count() as u64;
     assert_eq!(signed_by_rs, accepted, "{entries:?}");
+    // The hub signs its own chain's head too: its trail verifies with its key.
+    let verify = bin()
+        .args(["audit", "verify", "--json", "--hub-config"])
+        .arg(hub.dir.path().join("config.toml"))
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&verify.stdout).unwrap();
+    assert_eq!(verify.status.code(), Some(0), "{report}");
+    assert_eq!(report["signatures_checked"], true, "{report}");
+    assert!(
+        report["checkpoints_signed"].as_u64().unwrap() >= 1,
+        "{report}"
+    );
 
     // A BR search: the hit notifications come back signed by the hub.
     let search = json!({
