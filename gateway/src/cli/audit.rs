@@ -120,17 +120,14 @@ pub fn run(args: AuditArgs) -> anyhow::Result<Status> {
         json,
     } = &args.action
     {
-        let trusted = if args.source.store.is_some() || args.source.hub_config.is_some() {
-            extra
-        } else {
-            // A bundle is checked offline: the config only lends its keys.
-            let mut trusted = extra;
-            if args.source.config.exists() {
-                if let Some(source) = source(&args.source)? {
-                    trusted = source.trusted(&trusted);
-                }
-            }
-            trusted
+        // A bundle is checked offline: a config (or --signing-key) only
+        // lends its keys; without one, --public-key alone.
+        let lends = args.source.store.is_some()
+            || args.source.hub_config.is_some()
+            || args.source.config.exists();
+        let trusted = match lends.then(|| source(&args.source)).transpose()?.flatten() {
+            Some(source) => source.trusted(&extra),
+            None => extra,
         };
         return verify_bundle(path, &trusted, *json);
     }
