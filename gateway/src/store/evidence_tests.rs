@@ -211,6 +211,16 @@ async fn evidence_deleted_last_entries_are_reported(f: &Fixture) {
 async fn evidence_rows_with_seq_not_positive_are_reported_and_listed(f: &Fixture) {
     let key = SigningKey::generate().expect("key");
     lifecycle(f, &key).await;
+    let insert: &'static str =
+        "INSERT INTO audit_log (seq, at, actor, action, details, prev_hash, hash) \
+         VALUES (0, 1, 'rs', 'accepted', '{}', '', '')";
+    let refused = raw(f, &[insert]).await.expect_err("refused by the schema");
+    assert!(refused.to_string().contains("audit_log"), "{refused}");
+    let unguard: &[&'static str] = match f.backing {
+        Backing::Postgres(_) => &["ALTER TABLE audit_log DROP CONSTRAINT audit_log_positive_seq"],
+        Backing::Sqlite { .. } => &["DROP TRIGGER audit_log_positive_seq"],
+    };
+    raw(f, unguard).await.expect("drop the guard");
     raw(
         f,
         &[

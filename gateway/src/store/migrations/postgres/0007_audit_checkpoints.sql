@@ -20,3 +20,8 @@ CREATE TRIGGER audit_checkpoints_no_update_delete BEFORE UPDATE OR DELETE ON aud
 
 CREATE TRIGGER audit_checkpoints_no_truncate BEFORE TRUNCATE ON audit_checkpoints
     FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
+
+-- The chain starts at 1: a row beside it (seq <= 0) is refused, and reported
+-- by `audit verify` should someone drop this constraint to insert one. NOT
+-- VALID: rows already there are left for verify to report.
+ALTER TABLE audit_log ADD CONSTRAINT audit_log_positive_seq CHECK (seq > 0) NOT VALID;

@@ -24,3 +24,11 @@ CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
 BEGIN
     SELECT RAISE(ABORT, 'audit_checkpoints is append-only');
 END;
+
+-- The chain starts at 1: a row beside it (seq <= 0) is refused, and reported
+-- by `audit verify` should someone drop this trigger to insert one.
+CREATE TRIGGER audit_log_positive_seq BEFORE INSERT ON audit_log
+WHEN NEW.seq <= 0
+BEGIN
+    SELECT RAISE(ABORT, 'audit_log seq starts at 1');
+END;
