@@ -115,3 +115,59 @@ impl Checker<'_> {
         audit
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::audit::SigningKey;
+    use crate::config::Config;
+
+    const HEAD: &str =
+        "[gateway]\ncountry = \"RS\"\nagency = \"MUP\"\nlisten = \"127.0.0.1:0\"\n\n";
+
+    fn faults(text: &str, path: &Path) -> Vec<(Option<usize>, Option<String>, String)> {
+        match Config::parse(text, path) {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors
+                .0
+                .into_iter()
+                .map(|e| (e.line, e.key, e.message))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_audit_key_and_the_peer_key_are_read_and_checked_at_their_lines() {
+        let dir = tempfile::tempdir().expect("dir");
+        let config = dir.path().join("gateway.toml");
+        let key = SigningKey::generate().expect("key");
+        key.write_new(&dir.path().join("audit.key")).expect("key");
+        let good = format!(
+            "{HEAD}[audit]\nsigning_key = \"audit.key\"\ncheckpoint_interval = \"30s\"\n\n[hub]\nurl = \"http://127.0.0.1:9\"\npublic_key = \"{}\"\n",
+            key.public()
+        );
+        let (parsed, _) = Config::parse(&good, &config).expect("valid");
+        assert_eq!(
+            parsed.audit.signing_key.as_ref().map(SigningKey::public),
+            Some(key.public())
+        );
+        assert_eq!(parsed.audit.checkpoint_interval.as_secs(), 30);
+        assert_eq!(parsed.hub.public_key, Some(key.public()));
+        assert_eq!(parsed.audit.trusted(), [key.public()]);
+
+        let bad = format!(
+            "{HEAD}[audit]\nsigning_key = \"missing.key\"\ncheckpoint_interval = \"5m\"\ntrusted_keys = [\"nope\"]\n\n[hub]\nurl = \"http://127.0.0.1:9\"\npublic_key = \"AAAA\"\n"
+        );
+        let found = faults(&bad, &config);
+        let at = |line: usize, key: &str| {
+            found
+                .iter()
+                .any(|(l, k, _)| *l == Some(line) && k.as_deref() == Some(key))
+        };
+        assert!(at(7, "audit.signing_key"), "{found:?}");
+        assert!(at(8, "audit.checkpoint_interval"), "{found:?}");
+        assert!(at(9, "audit.trusted_keys"), "{found:?}");
+        assert!(at(13, "hub.public_key"), "{found:?}");
+    }
+}
