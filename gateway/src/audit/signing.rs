@@ -25,7 +25,9 @@ pub enum KeyError {
     },
     #[error("{path}: not an Ed25519 private key in PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`): {reason}")]
     Parse { path: String, reason: String },
-    #[error("{path}: the signing key is readable by others (mode {mode:o}); chmod 600 it")]
+    #[error(
+        "{path}: the signing key is readable by its group or others (mode {mode:o}); chmod 600 it"
+    )]
     Exposed { path: String, mode: u32 },
     #[error("{path}: cannot write the key: {source}")]
     Write {
