@@ -74,6 +74,11 @@ impl Drop for Gateway {
 }
 
 async fn start_gateway(dir: &Path, hub_url: &str) -> Gateway {
+    start_gateway_with(dir, hub_url, "[store]\nurl = \"gateway.db\"\n", "").await
+}
+
+/// A gateway with the given `[store]` table and extra tables (`[audit]`).
+async fn start_gateway_with(dir: &Path, hub_url: &str, store: &str, extra: &str) -> Gateway {
     let config = format!(
         r#"[gateway]
 country = "RS"
@@ -81,8 +86,8 @@ agency = "MUP"
 listen = "127.0.0.1:0"
 operator_key_hashes = ["{ops}"]
 
-[store]
-url = "gateway.db"
+{store}
+{extra}
 
 [hub]
 url = "{hub_url}"
@@ -424,11 +429,250 @@ async fn the_service_keeps_a_verifiable_audit_trail_and_tampering_is_named() {
     let verify = audit(dir.path(), &["verify"]);
     assert_eq!(verify.status.code(), Some(1), "{}", text(&verify));
     assert!(
-        text(&verify).contains("BROKEN: entry 5: hash mismatch"),
+        text(&verify).contains("BROKEN") && text(&verify).contains("entry 5: hash mismatch"),
         "{}",
         text(&verify)
     );
     // A tampered store exports nothing.
     let out = audit(dir.path(), &["export", "--out", path_str(&slice)]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+}
+
+/// Waits until no delivery is pending, then stops the gateway with SIGTERM
+/// (it signs a last checkpoint as it stops).
+async fn settle_and_stop(gw: &mut Gateway) {
+    let gw_url = gw.url.clone();
+    wait_until(Duration::from_secs(20), "every delivery to settle", || {
+        let gw_url = gw_url.clone();
+        async move {
+            let mut pending = 0;
+            for state in ["queued", "delivering", "retry_wait"] {
+                let response = reqwest::Client::new()
+                    .get(format!("{gw_url}/v1/messages?state={state}"))
+                    .bearer_auth(KEY_OPS)
+                    .send()
+                    .await
+                    .unwrap();
+                let page: Value = response.json().await.unwrap();
+                pending += page["items"].as_array().unwrap().len();
+            }
+            pending == 0
+        }
+    })
+    .await;
+    let pid = gw.child.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    wait_until(
+        Duration::from_secs(10),
+        "the gateway to stop on SIGTERM",
+        || {
+            let stopped = gw.child.try_wait().unwrap().is_some();
+            async move { stopped }
+        },
+    )
+    .await;
+}
+
+/// Issue 16, finding 6: an insider who edits an entry and recomputes the
+/// chain with the documented algorithm (no secret needed) is caught by the
+/// signed checkpoints; keygen, signing by `serve`, `verify` with the public
+/// key and a signed export, all from the binary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_checkpoints_catch_a_recomputed_chain() {
+    let (received, hub_url) = fake_hub().await;
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("audit.key");
+    let keygen = bin()
+        .args(["keygen", "--out", path_str(&key_file)])
+        .output()
+        .unwrap();
+    assert_eq!(keygen.status.code(), Some(0), "{}", text(&keygen));
+    let public = String::from_utf8(keygen.stdout.clone())
+        .unwrap()
+        .trim()
+        .to_string();
+    assert_eq!(public.len(), 44, "base64 of 32 bytes: {public}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // Never overwritten.
+    let again = bin()
+        .args(["keygen", "--out", path_str(&key_file)])
+        .output()
+        .unwrap();
+    assert_ne!(again.status.code(), Some(0), "{}", text(&again));
+
+    let mut gw = start_gateway_with(
+        dir.path(),
+        &hub_url,
+        "[store]\nurl = \"gateway.db\"\n",
+        "[audit]\nsigning_key = \"audit.key\"\ncheckpoint_interval = \"200ms\"\n",
+    )
+    .await;
+    let route = format!("{}/v1/partners/rs/messages", gw.url);
+    let export = std::fs::read(data("tests/data/native/registry-rs-export.csv")).unwrap();
+    let (status, reply) = post_as(&route, KEY_RS, export).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(wait_for(&received, 10).await, 10);
+    settle_and_stop(&mut gw).await;
+
+    let verify = audit(dir.path(), &["verify", "--json"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
+    let report: Value = serde_json::from_slice(&verify.stdout).unwrap();
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(report["checked"], 20, "{report}");
+    assert_eq!(report["signatures_checked"], true, "{report}");
+    assert!(
+        report["checkpoints_signed"].as_u64().unwrap() >= 1,
+        "{report}"
+    );
+    assert_eq!(report["unsigned_entries"], 0, "{report}");
+    assert_eq!(report["bodies_checked"], 10, "{report}");
+    assert_eq!(report["deliveries_checked"], 10, "{report}");
+
+    // A signed export verifies offline with the public key alone.
+    let bundle = dir.path().join("bundle.json");
+    let out = audit(dir.path(), &["export", "--out", path_str(&bundle)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains(", signed"), "{}", text(&out));
+    let offline = |key: &str| {
+        bin()
+            .args(["audit", "verify", "--bundle", path_str(&bundle)])
+            .args(["--store", "unused.db", "--public-key", key])
+            .output()
+            .unwrap()
+    };
+    let out = offline(&public);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stranger = bin()
+        .args(["keygen", "--out", path_str(&dir.path().join("other.key"))])
+        .output()
+        .unwrap();
+    let stranger = String::from_utf8(stranger.stdout)
+        .unwrap()
+        .trim()
+        .to_string();
+    let out = offline(&stranger);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+
+    // The insider: entry 3's details edited, every hash after it recomputed.
+    let list = audit(dir.path(), &["list", "--limit", "1000", "--json"]);
+    let mut entries: Vec<iarms_gateway::audit::AuditEntry> =
+        serde_json::from_slice(&list.stdout).unwrap();
+    let db = dir.path().join("gateway.db");
+    tamper(&db, &["DROP TRIGGER audit_log_no_update"]).await;
+    let mut prev = entries[1].hash.clone();
+    let mut statements: Vec<&'static str> = Vec::new();
+    for entry in entries.iter_mut().skip(2) {
+        if entry.seq == 3 {
+            entry.partner = Some("br".to_string());
+        }
+        entry.prev_hash = prev;
+        entry.hash = entry.computed_hash();
+        prev = entry.hash.clone();
+        statements.push(Box::leak(
+            format!(
+                "UPDATE audit_log SET partner = {}, prev_hash = '{}', hash = '{}' WHERE seq = {}",
+                entry
+                    .partner
+                    .as_deref()
+                    .map_or("NULL".to_string(), |p| format!("'{p}'")),
+                entry.prev_hash,
+                entry.hash,
+                entry.seq
+            )
+            .into_boxed_str(),
+        ));
+    }
+    tamper(&db, &statements).await;
+    // Without a key the checkpoints are still compared (not their signatures).
+    let unkeyed = bin()
+        .args(["audit", "verify", "--store", path_str(&db)])
+        .output()
+        .unwrap();
+    assert_eq!(unkeyed.status.code(), Some(1), "{}", text(&unkeyed));
+    assert!(
+        text(&unkeyed).contains("signatures NOT checked"),
+        "{}",
+        text(&unkeyed)
+    );
+    // With it, the rewrite is named.
+    let verify = audit(dir.path(), &["verify"]);
+    assert_eq!(verify.status.code(), Some(1), "{}", text(&verify));
+    assert!(
+        text(&verify).contains("checkpoint_mismatch") && text(&verify).contains("rewritten"),
+        "{}",
+        text(&verify)
+    );
+    let keyed = bin()
+        .args([
+            "audit",
+            "verify",
+            "--store",
+            path_str(&db),
+            "--public-key",
+            &public,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(keyed.status.code(), Some(1), "{}", text(&keyed));
+}
+
+/// Issue 16, finding 6: `audit verify/list/export --config` open the store
+/// as `serve` does, `[store] schema` included (they used to read the
+/// default schema of PostgreSQL and report an empty, intact trail).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_commands_read_the_schema_serve_writes() {
+    let Some(pg) = support::store::PgSchema::from_env("audit_cli") else {
+        return;
+    };
+    let (received, hub_url) = fake_hub().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!(
+        "[store]\nurl = \"{}\"\nschema = \"{}\"\n",
+        pg.url, pg.schema
+    );
+    let mut gw = start_gateway_with(dir.path(), &hub_url, &store, "").await;
+    let route = format!("{}/v1/partners/rs/messages", gw.url);
+    let export = std::fs::read(data("tests/data/native/registry-rs-export.csv")).unwrap();
+    let (status, reply) = post_as(&route, KEY_RS, export).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(wait_for(&received, 10).await, 10);
+    settle_and_stop(&mut gw).await;
+
+    let list = audit(dir.path(), &["list", "--limit", "1000", "--json"]);
+    assert_eq!(list.status.code(), Some(0), "{}", text(&list));
+    let entries: Vec<Value> = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(entries.len(), 20, "{}", text(&list));
+    let verify = audit(dir.path(), &["verify"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
+    assert!(
+        text(&verify).contains("intact: 20 entries checked"),
+        "{}",
+        text(&verify)
+    );
+    let bundle = dir.path().join("bundle.json");
+    let out = audit(dir.path(), &["export", "--out", path_str(&bundle)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("20 entries (seq 1..20)"),
+        "{}",
+        text(&out)
+    );
+    // --store with --schema reads it too.
+    let out = bin()
+        .args([
+            "audit", "verify", "--store", &pg.url, "--schema", &pg.schema,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("intact: 20 entries"), "{}", text(&out));
 }

@@ -189,6 +189,7 @@ pub async fn ingest_routed(
         kinds,
         route,
         max_records,
+        signature: None,
     };
     ingest_as(shared, how, body, source).await
 }
@@ -205,6 +206,8 @@ pub struct Submission<'a> {
     pub route: Route,
     /// The most records one request may hold (HTTP); `None`: no bound (files).
     pub max_records: Option<usize>,
+    /// The peer's verified message signature, kept with the accepted messages.
+    pub signature: Option<&'a str>,
 }
 
 /// [`ingest`] with an explicit actor and route. The store transaction that
@@ -375,6 +378,7 @@ pub(crate) async fn accept_prepared(
         partner,
         format,
         route,
+        signature,
         ..
     } = how;
     // The good messages move into the batch (no copy); the report keeps their kinds.
@@ -392,6 +396,7 @@ pub(crate) async fn accept_prepared(
         }
     }
     let mut origin = Origin::actor(actor).format(format);
+    origin.signature = signature.map(str::to_string);
     origin.also = items
         .iter()
         .filter_map(|(index, _, r)| r.as_ref().err().map(|e| (index, e)))

@@ -23,6 +23,7 @@ pub mod ingest;
 #[cfg(test)]
 mod layers;
 pub mod shared;
+pub mod signature;
 pub mod store;
 pub mod telemetry;
 #[cfg(test)]

@@ -182,6 +182,7 @@ pub(crate) async fn hub_state(dir: &std::path::Path) -> Arc<crate::hub::state::H
         client_certs: Vec::new(),
         client_tls: crate::tls::ClientTls::default(),
         retry: Retry::default(),
+        public_key: None,
     };
     let config = HubConfig {
         file: dir.join("hub.toml"),
@@ -196,6 +197,7 @@ pub(crate) async fn hub_state(dir: &std::path::Path) -> Arc<crate::hub::state::H
         idempotency_retention: crate::config::store::IDEMPOTENCY_RETENTION,
         forward: Forward::default(),
         gateways: vec![peer("RS"), peer("BR"), peer("DE")],
+        audit: crate::config::Audit::default(),
     };
     Arc::new(HubState::new(config, hub))
 }

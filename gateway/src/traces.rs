@@ -202,6 +202,11 @@ async fn tell_hub(shared: &Shared, client: &reqwest::Client) {
             shared.config.hub.url, trace.trace_id
         );
         let mut request = client.post(&url);
+        if let Some(signer) = &shared.config.audit.signing_key {
+            let mut headers = reqwest::header::HeaderMap::new();
+            crate::signature::sign_outbound(&url, &mut headers, b"", signer);
+            request = request.headers(headers);
+        }
         if let Some(key) = &shared.config.hub.api_key {
             request = request.bearer_auth(key.expose());
         }

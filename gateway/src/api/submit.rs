@@ -11,7 +11,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use iarms_adapters::MessageKind;
 use serde::Deserialize;
@@ -26,7 +26,8 @@ use crate::http::canonical::canonical_document;
 use crate::http::error::{forbidden, ApiError};
 use crate::http::idempotency::{Outcome, Scope};
 use crate::http::openapi::{CanonicalMessages, ErrorBody};
-use crate::ingest::{ingest_routed, IngestReport, Route};
+use crate::http::signed::require_signature;
+use crate::ingest::{ingest_as, ingest_routed, IngestReport, Route, Submission};
 use crate::shared::Shared;
 
 const RECORDS: &[MessageKind] = &[MessageKind::Record];
@@ -333,26 +334,35 @@ pub(super) async fn trace_responses(
         (status = 422, description = "some records rejected (the others are stored); same body", body = BatchReport),
         (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
         (status = 409, description = "`idempotency_conflict`", body = ErrorBody),
-        (status = 401, description = "no key, or a key nobody holds (`unauthenticated`)", body = ErrorBody),
+        (status = 401, description = "no key, or a key nobody holds (`unauthenticated`); with `[hub] public_key`, no valid HTTP message signature of the hub (`bad_signature`)", body = ErrorBody),
         (status = 403, description = "a key that may not use this route (`forbidden`)", body = ErrorBody),
         (status = 503, description = "`store_unavailable`", body = ErrorBody),
 ))]
 pub(super) async fn inbound(
     State(shared): State<Arc<Shared>>,
     _hub: HubCaller,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Outcome, ApiError> {
+    // With the hub's public key configured, only what the hub signed is taken;
+    // the signature is kept in the accepted messages' audit entries.
+    let signature = require_signature(
+        shared.config.hub.public_key.as_ref(),
+        "POST",
+        "/v1/inbound",
+        &headers,
+        &body,
+    )?;
     let document = canonical_document(&body)?;
-    let report = ingest_routed(
-        &shared,
-        HUB,
-        "iarms-json",
-        document,
-        "request:hub".to_string(),
-        None,
-        Route::Partners,
-        Some(shared.config.max_batch_records),
-    )
-    .await?;
+    let how = Submission {
+        actor: HUB,
+        partner: HUB,
+        format: "iarms-json",
+        kinds: None,
+        route: Route::Partners,
+        max_records: Some(shared.config.max_batch_records),
+        signature: signature.as_deref(),
+    };
+    let report = ingest_as(&shared, how, document, "request:hub".to_string()).await?;
     Ok(report_reply(report))
 }

@@ -66,6 +66,11 @@ pub async fn run_on(
         shared.config.idempotency_retention,
         stop_rx.clone(),
     ));
+    tasks.extend(super::checkpoints::spawn(
+        Arc::clone(&shared.store),
+        &shared.config.audit,
+        stop_rx.clone(),
+    ));
     tasks.push(crate::traces::spawn(
         Arc::clone(&shared),
         hub_client,

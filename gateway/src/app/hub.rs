@@ -54,6 +54,11 @@ pub async fn run_on(
         state.config.idempotency_retention,
         stop_rx.clone(),
     ));
+    tasks.extend(super::checkpoints::spawn(
+        Arc::clone(state.hub.store()),
+        &state.config.audit,
+        stop_rx.clone(),
+    ));
     tasks.push(tokio::spawn(expire_job(Arc::clone(&state), stop_rx)));
     let options = runtime::serve_options(
         tls,

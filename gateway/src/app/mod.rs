@@ -3,6 +3,7 @@
 //! ([`hub`]) are put together from the layers below, and the store's periodic
 //! upkeep they both run ([`housekeeping`]).
 
+mod checkpoints;
 pub mod gateway;
 pub mod housekeeping;
 pub mod hub;

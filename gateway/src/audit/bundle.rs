@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::chain::{Break, Chain};
+use super::checkpoint::Checkpoint;
 use super::entry::AuditEntry;
+use super::signing::{KeyError, PublicKey};
 use super::BUNDLE_FORMAT;
 
 /// A slice of the log that verifies on its own: the entries plus the hash of the
@@ -20,6 +22,10 @@ pub struct Bundle {
     /// The hash of the last entry (the `prev_hash` when there is none).
     pub head_hash: String,
     pub entries: Vec<AuditEntry>,
+    /// The signed checkpoint of `head_hash`, made by the export (absent when
+    /// the exporter has no signing key, and in bundles of older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<Checkpoint>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +36,12 @@ pub enum BundleError {
     Broken(#[from] Break),
     #[error("head_hash {stated} is not the hash of the last entry {actual}")]
     Head { stated: String, actual: String },
+    #[error("the bundle carries no signed checkpoint of its head")]
+    Unsigned,
+    #[error("the checkpoint is of entry {seq} with hash {hash}, not of the bundle's head")]
+    CheckpointHead { seq: i64, hash: String },
+    #[error("the checkpoint's signature: {0}")]
+    Signature(#[from] KeyError),
 }
 
 impl Bundle {
@@ -54,6 +66,21 @@ impl Bundle {
         }
         Ok(chain.checked())
     }
+
+    /// [`Bundle::verify`], and its head signed by one of the trusted keys.
+    pub fn verify_signed(&self, trusted: &[PublicKey]) -> Result<u64, BundleError> {
+        let checked = self.verify()?;
+        let checkpoint = self.checkpoint.as_ref().ok_or(BundleError::Unsigned)?;
+        let head_seq = self.entries.last().map_or(self.prev_seq, |e| e.seq);
+        if checkpoint.seq != head_seq || checkpoint.head_hash != self.head_hash {
+            return Err(BundleError::CheckpointHead {
+                seq: checkpoint.seq,
+                hash: checkpoint.head_hash.clone(),
+            });
+        }
+        checkpoint.verify(trusted)?;
+        Ok(checked)
+    }
 }
 
 #[cfg(test)]
@@ -74,6 +101,7 @@ mod tests {
             prev_hash: entries[1].hash.clone(),
             head_hash: entries[4].hash.clone(),
             entries: entries[2..].to_vec(),
+            checkpoint: None,
         };
         assert_eq!(bundle.verify().expect("verifies"), 3);
         let mut cut = bundle.clone();

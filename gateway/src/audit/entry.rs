@@ -121,6 +121,10 @@ pub struct Origin {
     pub format: Option<String>,
     /// Entries appended in the same transaction (the ingest path's rejections).
     pub also: Vec<AuditEvent>,
+    /// The peer's verified HTTP message signature of the request
+    /// (`Signature-Input` and `Signature`), kept in each `accepted` entry as
+    /// evidence of who sent the message.
+    pub signature: Option<String>,
 }
 
 impl Origin {
@@ -129,6 +133,7 @@ impl Origin {
             actor: actor.into(),
             format: None,
             also: Vec::new(),
+            signature: None,
         }
     }
 

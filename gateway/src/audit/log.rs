@@ -7,7 +7,9 @@ use serde::Serialize;
 
 use super::bundle::Bundle;
 use super::chain::{Break, Chain};
+use super::checkpoint::Checkpoint;
 use super::entry::AuditEntry;
+use super::evidence::{StoredBody, StoredDelivery};
 use super::{BUNDLE_FORMAT, GENESIS};
 use crate::time::{rfc3339, Millis};
 
@@ -30,6 +32,32 @@ pub trait AuditLog: Send + Sync {
     /// The first and last seq of the entries stamped in `[from, to)`; `None` when
     /// there are none.
     async fn seq_span(&self, from: Millis, to: Millis) -> Result<Option<(i64, i64)>, Self::Error>;
+
+    /// The entry with the highest seq, as `(seq, hash)`; `None` for an empty log.
+    async fn head(&self) -> Result<Option<(i64, String)>, Self::Error>;
+
+    /// Every stored checkpoint, oldest first.
+    async fn checkpoints(&self) -> Result<Vec<Checkpoint>, Self::Error>;
+
+    /// The most recent checkpoint.
+    async fn last_checkpoint(&self) -> Result<Option<Checkpoint>, Self::Error>;
+
+    /// Stores a signed checkpoint.
+    async fn add_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), Self::Error>;
+
+    /// Up to `limit` stored message bodies after message `after_seq`, in order.
+    async fn bodies_after(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredBody>, Self::Error>;
+
+    /// Up to `limit` deliveries after delivery `after_id`, in order.
+    async fn deliveries_after(
+        &self,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredDelivery>, Self::Error>;
 }
 
 /// An entry that a slice of the log needs is not there.
@@ -94,7 +122,8 @@ pub async fn tail<L: AuditLog + ?Sized>(log: &L, count: u32) -> Result<Vec<Audit
     match log.seq_span(Millis::MIN, Millis::MAX).await? {
         None => Ok(Vec::new()),
         Some((_, last)) => {
-            let first = (last - i64::from(count) + 1).max(1);
+            // Not clamped at 1: rows with seq <= 0 are shown as verify reports them.
+            let first = last.saturating_sub(i64::from(count)).saturating_add(1);
             read_range(log, first, last).await
         }
     }
@@ -140,6 +169,7 @@ pub async fn export<L: AuditLog + ?Sized>(
             .map_or_else(|| prev_hash.clone(), |e| e.hash.clone()),
         prev_hash,
         entries,
+        checkpoint: None,
     })
 }
 
@@ -186,6 +216,31 @@ mod tests {
                     .map(|e| e.seq)
             };
             Ok(seqs().min().zip(seqs().max()))
+        }
+
+        async fn head(&self) -> Result<Option<(i64, String)>, Missing> {
+            let entries = self.0.lock().expect("lock");
+            Ok(entries.last().map(|e| (e.seq, e.hash.clone())))
+        }
+
+        async fn checkpoints(&self) -> Result<Vec<Checkpoint>, Missing> {
+            Ok(Vec::new())
+        }
+
+        async fn last_checkpoint(&self) -> Result<Option<Checkpoint>, Missing> {
+            Ok(None)
+        }
+
+        async fn add_checkpoint(&self, _: &Checkpoint) -> Result<(), Missing> {
+            Ok(())
+        }
+
+        async fn bodies_after(&self, _: i64, _: u32) -> Result<Vec<StoredBody>, Missing> {
+            Ok(Vec::new())
+        }
+
+        async fn deliveries_after(&self, _: i64, _: u32) -> Result<Vec<StoredDelivery>, Missing> {
+            Ok(Vec::new())
         }
     }
 

@@ -26,6 +26,17 @@
 //! `seq`, a `prev_hash` that is not the previous entry's hash, or a stored hash
 //! that is not the hash of the entry's contents.
 //!
+//! # Evidence that survives an insider
+//! The chain alone has no secret: whoever can write to the store can edit an
+//! entry and recompute every hash after it. So the gateway and the hub sign
+//! the chain's head with an Ed25519 key of their own ([`signing`]) at least
+//! every minute while entries are added and at every export, and store the
+//! signed [`Checkpoint`]s (table `audit_checkpoints`). The `accepted` entry of
+//! a message carries the SHA-256 of its stored body (`body_sha256`), and the
+//! `delivered` and `dead` entries the SHA-256 of the delivery's state
+//! (`state_sha256`, [`delivery_state_digest`]), so that [`verify_evidence`]
+//! re-hashes the stored messages and deliveries as well as the chain.
+//!
 //! # Layers
 //! The audit trail sits below the store: it defines entries, their canonical
 //! text and the chain, and reads a log through [`AuditLog`], which the store
@@ -34,13 +45,22 @@
 
 mod bundle;
 mod chain;
+mod checkpoint;
 mod entry;
+mod evidence;
 mod log;
+pub mod signing;
 
 pub use bundle::{Bundle, BundleError};
 pub use chain::{chain_hash, link, Break, Chain, Problem};
+pub use checkpoint::{checkpoint_now, run_checkpoints, Checkpoint, CHECKPOINT_FORMAT};
 pub use entry::{digest, Action, AuditEntry, AuditEvent, Origin};
+pub use evidence::{
+    body_digest, delivery_state_digest, verify_evidence, Finding, FindingKind, Report, StoredBody,
+    StoredDelivery, Trust,
+};
 pub use log::{export, read_range, tail, verify_store, AuditLog, MissingEntry, Verified};
+pub use signing::{KeyError, PublicKey, SigningKey};
 // RFC 3339 times of bundles and of `audit export --from/--to`, kept here under
 // the names the audit commands know.
 pub use crate::time::{parse_time, rfc3339};

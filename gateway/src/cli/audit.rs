@@ -5,16 +5,21 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use iarms_gateway::audit::{self, AuditEntry, Bundle};
+use iarms_gateway::audit::{self, AuditEntry, Bundle, PublicKey, Report, SigningKey, Trust};
+use iarms_gateway::config::Audit;
 use iarms_gateway::hub::config::HubConfig;
-use iarms_gateway::store::{self, Clock, Store};
+use iarms_gateway::store::{self, millis, Clock, Store, StoreOptions};
 
 use super::Status;
 
 #[derive(Debug, Args)]
 #[command(
     about = "Verify, export and list the tamper-evident audit trail (works on the store directly)",
-    after_help = "Exit status: 0 the chain verifies, 1 it is broken (the first broken entry is named), \
+    after_help = "verify checks the hash chain, the signed checkpoints of its head (with the \
+configured key's public key and every --public-key), rows with seq <= 0, entries missing after \
+the last checkpoint, and re-hashes every stored message body and delivery state against the \
+digests the entries carry; it names every problem found.\n\n\
+Exit status: 0 the trail verifies, 1 it does not (every problem is named), \
 2 the store or file could not be read.\n\n\
 Examples:\n  iarms-gateway audit verify --config gateway.toml\n  \
 iarms-gateway audit verify --store postgres://gateway@db/iarms\n  \
@@ -29,10 +34,11 @@ pub struct AuditArgs {
     pub action: Action,
 }
 
-/// Which store: the one a gateway or hub config names, or a URL.
+/// Which store: the one a gateway or hub config names, or a URL; and the keys.
 #[derive(Debug, Args)]
 pub struct StoreSource {
-    /// The gateway configuration whose store holds the log.
+    /// The gateway configuration whose store holds the log (opened as `serve`
+    /// opens it, `[store] schema` included; its `[audit]` key signs and verifies).
     #[arg(long, short, default_value = "gateway.toml", global = true)]
     pub config: PathBuf,
     /// The hub configuration whose store holds the log (instead of --config).
@@ -41,6 +47,32 @@ pub struct StoreSource {
     /// A store URL (`sqlite:PATH`, a file path or `postgres://…`), instead of --config.
     #[arg(long, global = true)]
     pub store: Option<String>,
+    /// With --store on PostgreSQL: the schema that holds the tables.
+    #[arg(long, global = true, requires = "store")]
+    pub schema: Option<String>,
+    /// A public key (base64, as `keygen` prints it) whose checkpoints are
+    /// trusted; repeatable. The configured signing key's own is always trusted.
+    #[arg(long = "public-key", value_name = "KEY", global = true)]
+    pub public_keys: Vec<String>,
+    /// With --store: the key file that signs the checkpoint of an export.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub signing_key: Option<PathBuf>,
+}
+
+/// A store to open, as the service opens it, and what signs and verifies.
+struct Source {
+    url: String,
+    options: StoreOptions,
+    audit: Audit,
+}
+
+impl Source {
+    /// The keys whose checkpoints count.
+    fn trusted(&self, extra: &[PublicKey]) -> Vec<PublicKey> {
+        let mut keys = self.audit.trusted();
+        keys.extend(extra.iter().copied());
+        keys
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -82,49 +114,89 @@ pub enum Action {
 }
 
 pub fn run(args: AuditArgs) -> anyhow::Result<Status> {
+    let extra = public_keys(&args.source.public_keys)?;
     if let Action::Verify {
         bundle: Some(path),
         json,
     } = &args.action
     {
-        return verify_bundle(path, *json);
+        // A bundle is checked offline: a config (or --signing-key) only
+        // lends its keys; without one, --public-key alone.
+        let lends = args.source.store.is_some()
+            || args.source.hub_config.is_some()
+            || args.source.config.exists();
+        let trusted = match lends.then(|| source(&args.source)).transpose()?.flatten() {
+            Some(source) => source.trusted(&extra),
+            None => extra,
+        };
+        return verify_bundle(path, &trusted, *json);
     }
     // Exit status 1 means a broken chain here: a config with errors is a usage error.
-    let Some(url) = store_url(&args.source) else {
+    let Some(source) = source(&args.source)? else {
         return Ok(Status::Usage);
     };
-    require_existing(&url)?;
+    require_existing(&source.url)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let store = store::open(&url)
+        let store = store::open_with(&source.url, source.options.clone())
             .await
-            .with_context(|| format!("cannot open the store {}", redacted(&url)))?;
-        let status = act(store.as_ref(), args.action).await;
+            .with_context(|| format!("cannot open the store {}", redacted(&source.url)))?;
+        let status = act(store.as_ref(), &source, &extra, args.action).await;
         store.close().await;
         status
     })
 }
 
-/// The store URL the options name; `None` after printing a config's errors.
-fn store_url(source: &StoreSource) -> Option<String> {
-    if let Some(url) = &source.store {
-        return Some(url.clone());
+fn public_keys(texts: &[String]) -> anyhow::Result<Vec<PublicKey>> {
+    texts
+        .iter()
+        .map(|t| t.parse::<PublicKey>().map_err(anyhow::Error::from))
+        .collect()
+}
+
+/// The store the options name, opened exactly as the service opens it (the
+/// gateway with its config's store options, `[store] schema` included; the
+/// hub with the defaults it serves with); `None` after printing a config's errors.
+fn source(options: &StoreSource) -> anyhow::Result<Option<Source>> {
+    if let Some(url) = &options.store {
+        let mut audit = Audit::default();
+        if let Some(path) = &options.signing_key {
+            audit.signing_key = Some(SigningKey::load(path)?);
+        }
+        return Ok(Some(Source {
+            url: url.clone(),
+            options: StoreOptions {
+                schema: options.schema.clone(),
+                ..StoreOptions::default()
+            },
+            audit,
+        }));
     }
-    if let Some(path) = &source.hub_config {
-        return match HubConfig::load(path) {
-            Ok(config) => Some(config.store_url),
+    if let Some(path) = &options.hub_config {
+        return Ok(match HubConfig::load(path) {
+            Ok(config) => Some(Source {
+                url: config.store_url,
+                options: StoreOptions::default(),
+                audit: config.audit,
+            }),
             Err(errors) => {
                 for e in &errors.0 {
                     eprintln!("error: {e}");
                 }
                 None
             }
-        };
+        });
     }
-    super::serve::load(&source.config).map(|(config, _)| config.store_url)
+    Ok(
+        super::serve::load(&options.config).map(|(config, _)| Source {
+            options: config.store_options(),
+            url: config.store_url,
+            audit: config.audit,
+        }),
+    )
 }
 
 /// Opening a SQLite path creates the file: reading the log of a mistyped path
@@ -155,47 +227,58 @@ fn redacted(url: &str) -> String {
     }
 }
 
-async fn act(store: &dyn Store, action: Action) -> anyhow::Result<Status> {
+async fn act(
+    store: &dyn Store,
+    source: &Source,
+    extra: &[PublicKey],
+    action: Action,
+) -> anyhow::Result<Status> {
     match action {
-        Action::Verify { json, .. } => match audit::verify_store(store).await? {
-            Ok(verified) => {
-                if json {
-                    println!(
-                        "{}",
-                        serde_json::json!({
-                            "ok": true,
-                            "checked": verified.checked,
-                            "head_hash": verified.head_hash,
-                        })
-                    );
-                } else {
-                    println!(
-                        "audit trail intact: {} entries checked, head {}",
-                        verified.checked, verified.head_hash
-                    );
-                }
-                Ok(Status::Ok)
-            }
-            Err(broken) => {
-                report_broken(&broken.to_string(), broken.seq, json);
-                Ok(Status::Rejected)
-            }
-        },
+        Action::Verify { json, .. } => {
+            let now = store::SystemClock.now();
+            let trust = Trust {
+                keys: source.trusted(extra),
+                now,
+                // A checkpoint is due every interval; allow one missed round.
+                grace: millis(source.audit.checkpoint_interval * 2) + 5_000,
+            };
+            let report = audit::verify_evidence(store, &trust).await?;
+            print_report(&report, json);
+            Ok(if report.ok() {
+                Status::Ok
+            } else {
+                Status::Rejected
+            })
+        }
         Action::Export { from, to, out } => {
             let from = from.as_deref().map(parse_time).transpose()?;
             let to = to.as_deref().map(parse_time).transpose()?;
-            let bundle = audit::export(store, from, to, store::SystemClock.now()).await?;
+            let now = store::SystemClock.now();
+            let mut bundle = audit::export(store, from, to, now).await?;
             // A slice that does not verify is not worth handing to anybody.
             if let Err(broken) = bundle.verify() {
                 eprintln!("error: the exported entries do not verify: {broken}; nothing written");
                 return Ok(Status::Rejected);
             }
+            if let Some(key) = &source.audit.signing_key {
+                // Every export signs the store's head and the bundle's own.
+                audit::checkpoint_now(store, key, now, false).await?;
+                let head_seq = bundle.entries.last().map_or(bundle.prev_seq, |e| e.seq);
+                let checkpoint = audit::Checkpoint::sign(head_seq, &bundle.head_hash, now, key);
+                store.add_audit_checkpoint(&checkpoint).await?;
+                bundle.checkpoint = Some(checkpoint);
+            }
             write_bundle(&out, &bundle)?;
             eprintln!(
-                "{}: {}, head {}",
+                "{}: {}, head {}{}",
                 out.display(),
                 span(bundle.prev_seq, bundle.entries.len() as u64),
-                bundle.head_hash
+                bundle.head_hash,
+                if bundle.checkpoint.is_some() {
+                    ", signed"
+                } else {
+                    ", NOT signed (no [audit] signing_key)"
+                }
             );
             Ok(Status::Ok)
         }
@@ -216,6 +299,50 @@ async fn act(store: &dyn Store, action: Action) -> anyhow::Result<Status> {
                 }
             }
             Ok(Status::Ok)
+        }
+    }
+}
+
+fn print_report(report: &Report, json: bool) {
+    if json {
+        let mut value = serde_json::to_value(report).unwrap_or_default();
+        if let serde_json::Value::Object(map) = &mut value {
+            map.insert("ok".into(), report.ok().into());
+        }
+        println!("{value}");
+        return;
+    }
+    let signed = if report.signatures_checked {
+        format!(
+            "{} of {} checkpoints signed by a trusted key, {} entries after the last",
+            report.checkpoints_signed, report.checkpoints, report.unsigned_entries
+        )
+    } else {
+        "checkpoint signatures NOT checked (no [audit] signing_key, no --public-key)".to_string()
+    };
+    let evidence = format!(
+        "{} bodies and {} deliveries re-hashed{}",
+        report.bodies_checked,
+        report.deliveries_checked,
+        match report.bodies_without_digest {
+            0 => String::new(),
+            n => format!(" ({n} bodies accepted before digests were kept)"),
+        }
+    );
+    if report.ok() {
+        println!(
+            "audit trail intact: {} entries checked, head {}; {signed}; {evidence}",
+            report.checked, report.head_hash
+        );
+    } else {
+        println!(
+            "audit trail BROKEN: {} problem(s); {} entries checked; {signed}; {evidence}",
+            report.findings.len(),
+            report.checked
+        );
+        for finding in &report.findings {
+            let kind = serde_json::to_value(finding.kind).unwrap_or_default();
+            println!("  {}: {}", kind.as_str().unwrap_or("?"), finding.message);
         }
     }
 }
@@ -263,7 +390,7 @@ fn report_broken(what: &str, seq: i64, json: bool) {
     }
 }
 
-fn verify_bundle(path: &Path, json: bool) -> anyhow::Result<Status> {
+fn verify_bundle(path: &Path, trusted: &[PublicKey], json: bool) -> anyhow::Result<Status> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let bundle: Bundle = serde_json::from_str(&text).map_err(|e| {
@@ -274,7 +401,13 @@ fn verify_bundle(path: &Path, json: bool) -> anyhow::Result<Status> {
             e.column()
         )
     })?;
-    match bundle.verify() {
+    let verified = if trusted.is_empty() {
+        eprintln!("warning: no public key (--public-key or [audit] signing_key): the bundle's checkpoint signature is not checked");
+        bundle.verify()
+    } else {
+        bundle.verify_signed(trusted)
+    };
+    match verified {
         Ok(checked) => {
             if json {
                 println!(

@@ -9,6 +9,7 @@ mod demo_live;
 mod formats;
 mod hub;
 mod io;
+mod keygen;
 mod mappings;
 mod messages;
 mod profile;
@@ -84,6 +85,7 @@ pub enum Command {
     Hub(hub::HubArgs),
     CheckConfig(check_config::CheckConfigArgs),
     HashKey(check_config::HashKeyArgs),
+    Keygen(keygen::KeygenArgs),
     Messages(messages::MessagesArgs),
     Audit(audit::AuditArgs),
     Conformance(conformance::ConformanceArgs),
@@ -111,6 +113,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::CheckConfig(args) => check_config::run(args),
         Command::HashKey(args) => check_config::hash_key(args),
         Command::Messages(args) => messages::run(args),
+        Command::Keygen(args) => keygen::run(args),
         Command::Audit(args) => audit::run(args),
         Command::Conformance(args) => conformance::run(args, &mappings),
     }

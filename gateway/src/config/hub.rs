@@ -24,6 +24,9 @@ pub struct Hub {
     /// How we call the hub over https (its CA, our client certificate).
     pub client_tls: ClientTls,
     pub retry: Retry,
+    /// The hub's Ed25519 public key: when set, what the hub sends to
+    /// `/v1/inbound` must carry its valid HTTP message signature.
+    pub public_key: Option<crate::audit::PublicKey>,
 }
 
 #[derive(Deserialize)]
@@ -40,6 +43,7 @@ pub(crate) struct RawHub {
     client_cert_file: Option<Spanned<String>>,
     client_key_file: Option<Spanned<String>>,
     retry: Option<Spanned<RawRetry>>,
+    public_key: Option<Spanned<String>>,
 }
 
 impl Checker<'_> {
@@ -110,6 +114,7 @@ impl Checker<'_> {
                     client_certs: self.cert_rules(&h.client_certs, tls, base, "hub.client_certs"),
                     client_tls,
                     retry: self.retry(h.retry.as_ref(), "hub.retry"),
+                    public_key: self.public_key(h.public_key.as_ref(), "hub.public_key"),
                 }
             }
             None => {
@@ -121,6 +126,7 @@ impl Checker<'_> {
                     client_certs: Vec::new(),
                     client_tls: ClientTls::default(),
                     retry: Retry::default(),
+                    public_key: None,
                 }
             }
         }

@@ -6,6 +6,7 @@
 //! policies), [`partner`] and [`tls`]; [`check`] holds the `Checker` they all
 //! use (and `hub.toml` too), [`diagnostics`] the located errors.
 
+pub mod audit;
 pub mod check;
 pub mod diagnostics;
 pub mod forward;
@@ -27,6 +28,8 @@ use iarms_adapters::{Limits, Registry};
 use serde::Deserialize;
 use toml::Spanned;
 
+pub use self::audit::Audit;
+use self::audit::RawAudit;
 pub use self::check::parse_duration;
 pub(crate) use self::check::Checker;
 pub use self::diagnostics::{ConfigError, ConfigErrors};
@@ -106,6 +109,8 @@ pub struct Config {
     pub hub: Hub,
     pub forward: Forward,
     pub partners: Vec<Partner>,
+    /// `[audit]`: the key that signs the audit checkpoints.
+    pub audit: Audit,
 }
 
 impl Config {
@@ -166,6 +171,8 @@ struct RawConfig {
     gateway: RawGateway,
     #[serde(default)]
     store: RawStore,
+    #[serde(default)]
+    audit: RawAudit,
     hub: Option<RawHub>,
     tls: Option<Spanned<tls::RawTls>>,
     #[serde(default)]
@@ -181,6 +188,7 @@ fn build(c: &mut Checker<'_>, raw: RawConfig, base: &Path) -> Config {
     let tls = c.tls(raw.tls.as_ref(), base);
     let (store_url, store_schema) = c.store(&raw.store, base);
     let idempotency_retention = c.idempotency_retention(raw.store.idempotency_retention.as_ref());
+    let audit = c.audit(&raw.audit, base);
     let hub = c.hub(raw.hub.as_ref(), tls.as_ref(), base);
     let forward = c.forward(&raw.forward);
     let partners = c.partners(&raw.partner, tls.as_ref(), base);
@@ -207,5 +215,6 @@ fn build(c: &mut Checker<'_>, raw: RawConfig, base: &Path) -> Config {
         hub,
         forward,
         partners,
+        audit,
     }
 }

@@ -23,6 +23,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::atomic_file;
+use crate::audit::SigningKey;
 use crate::config::{Forward, Outbound, Retry};
 use crate::domain::routing::HUB;
 use crate::shared::Shared;
@@ -63,10 +64,18 @@ impl Host for Shared {
 /// Where one destination's deliveries go.
 #[derive(Clone)]
 pub enum Sink {
-    /// The hub's canonical API.
-    Hub { url: String, key: Option<String> },
+    /// The hub's canonical API; `signer` signs each request (RFC 9421).
+    Hub {
+        url: String,
+        key: Option<String>,
+        signer: Option<SigningKey>,
+    },
     /// A country gateway's `POST /v1/inbound` (the reference hub's deliveries).
-    Gateway { url: String, key: String },
+    Gateway {
+        url: String,
+        key: String,
+        signer: Option<SigningKey>,
+    },
     /// A partner's HTTP endpoint, in its own formats.
     Http {
         url: String,
@@ -141,6 +150,7 @@ pub fn workers(shared: &Shared, instance: &str) -> Vec<Worker> {
         sink: Sink::Hub {
             url: config.hub.url.clone(),
             key: config.hub.api_key.as_ref().map(|k| k.expose().to_string()),
+            signer: config.audit.signing_key.clone(),
         },
         retry: config.hub.retry,
         tls: config.hub.client_tls.clone(),
@@ -410,7 +420,7 @@ fn hub_path(kind: MessageKind, trace_id: Option<&str>) -> Result<String, Failure
 pub async fn deliver(sink: &Sink, client: &reqwest::Client, claimed: &ClaimedDelivery) -> Attempt {
     let id = claimed.delivery.message_id.to_string();
     let (formats, to_dir) = match sink {
-        Sink::Hub { url, key } => {
+        Sink::Hub { url, key, signer } => {
             let path = match hub_path(claimed.kind, claimed.trace_id.as_deref()) {
                 Ok(path) => path,
                 Err(reason) => return Attempt::Permanent(reason),
@@ -420,14 +430,23 @@ pub async fn deliver(sink: &Sink, client: &reqwest::Client, claimed: &ClaimedDel
                 client,
                 &target,
                 key.as_deref(),
+                signer.as_ref(),
                 claimed,
                 &id,
             ))
             .await;
         }
-        Sink::Gateway { url, key } => {
+        Sink::Gateway { url, key, signer } => {
             let target = format!("{url}/v1/inbound");
-            return send(canonical_post(client, &target, Some(key), claimed, &id)).await;
+            return send(canonical_post(
+                client,
+                &target,
+                Some(key),
+                signer.as_ref(),
+                claimed,
+                &id,
+            ))
+            .await;
         }
         Sink::Http { url, formats } => (formats, Err(url)),
         Sink::Directory { dir, formats } => (formats, Ok(dir)),
@@ -476,20 +495,34 @@ pub async fn deliver(sink: &Sink, client: &reqwest::Client, claimed: &ClaimedDel
     }
 }
 
-/// A POST of the stored canonical JSON, with the message id as idempotency key.
+/// A POST of the stored canonical JSON, with the message id as idempotency
+/// key, signed (RFC 9421) over its digest and routing headers with `signer`.
 fn canonical_post(
     client: &reqwest::Client,
     target: &str,
     key: Option<&str>,
+    signer: Option<&SigningKey>,
     claimed: &ClaimedDelivery,
     id: &str,
 ) -> reqwest::RequestBuilder {
+    let mut headers = reqwest::header::HeaderMap::new();
+    let pairs = [
+        ("content-type", "application/json".to_string()),
+        ("idempotency-key", id.to_string()),
+        ("x-message-id", id.to_string()),
+        ("x-correlation-id", claimed.correlation_id.to_string()),
+    ];
+    for (name, value) in pairs {
+        if let Ok(value) = reqwest::header::HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    }
+    if let Some(signer) = signer {
+        crate::signature::sign_outbound(target, &mut headers, claimed.body.as_bytes(), signer);
+    }
     let request = client
         .post(target)
-        .header("content-type", "application/json")
-        .header("idempotency-key", id)
-        .header("x-message-id", id)
-        .header("x-correlation-id", claimed.correlation_id.to_string())
+        .headers(headers)
         .body(claimed.body.clone());
     match key {
         Some(key) => request.bearer_auth(key),

@@ -17,3 +17,4 @@ pub mod keys;
 pub mod limits;
 pub mod openapi;
 pub mod serve;
+pub mod signed;

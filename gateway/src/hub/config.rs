@@ -10,12 +10,13 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::config::audit::RawAudit;
 use crate::config::check::{resolve_path, Checker};
 use crate::config::diagnostics::{self, ConfigErrors};
 use crate::config::forward::{RawForward, RawRetry};
 use crate::config::store::store_url;
 use crate::config::tls::{RawCertRule, RawTls};
-use crate::config::{Forward, Retry, Secret};
+use crate::config::{Audit, Forward, Retry, Secret};
 use crate::tls::{CertRule, ClientTls, ServerTls};
 
 /// The checked hub configuration.
@@ -39,6 +40,8 @@ pub struct HubConfig {
     pub idempotency_retention: Duration,
     pub forward: Forward,
     pub gateways: Vec<GatewayPeer>,
+    /// `[audit]`: the key that signs the hub's audit checkpoints.
+    pub audit: Audit,
 }
 
 /// One country gateway the hub talks to.
@@ -57,6 +60,9 @@ pub struct GatewayPeer {
     /// How the hub calls this gateway over https.
     pub client_tls: ClientTls,
     pub retry: Retry,
+    /// The gateway's Ed25519 public key: when set, what it sends the hub
+    /// must carry its valid HTTP message signature.
+    pub public_key: Option<crate::audit::PublicKey>,
 }
 
 impl HubConfig {
@@ -96,6 +102,8 @@ struct RawHubConfig {
     hub: RawHub,
     #[serde(default)]
     store: RawStore,
+    #[serde(default)]
+    audit: RawAudit,
     #[serde(default)]
     forward: RawForward,
     tls: Option<Spanned<RawTls>>,
@@ -140,6 +148,7 @@ struct RawGateway {
     client_cert_file: Option<String>,
     client_key_file: Option<String>,
     retry: Option<Spanned<RawRetry>>,
+    public_key: Option<Spanned<String>>,
 }
 
 fn build(c: &mut Checker<'_>, raw: RawHubConfig, base: &Path) -> HubConfig {
@@ -174,6 +183,7 @@ fn build(c: &mut Checker<'_>, raw: RawHubConfig, base: &Path) -> HubConfig {
     }
     let store_url = store_url(raw.store.url.as_deref(), base, "hub.db");
     let idempotency_retention = c.idempotency_retention(raw.store.idempotency_retention.as_ref());
+    let audit = c.audit(&raw.audit, base);
     let forward = c.forward(&raw.forward);
     let tls = c.tls(raw.tls.as_ref(), base);
     let mut seen = HashSet::new();
@@ -240,6 +250,7 @@ fn build(c: &mut Checker<'_>, raw: RawHubConfig, base: &Path) -> HubConfig {
             client_certs,
             client_tls,
             retry: c.retry(g.retry.as_ref(), &format!("{key}.retry")),
+            public_key: c.public_key(g.public_key.as_ref(), &format!("{key}.public_key")),
         });
     }
     HubConfig {
@@ -255,6 +266,7 @@ fn build(c: &mut Checker<'_>, raw: RawHubConfig, base: &Path) -> HubConfig {
         idempotency_retention,
         forward,
         gateways,
+        audit,
     }
 }
 

@@ -47,6 +47,7 @@ pub fn workers(config: &HubConfig, instance: &str) -> Vec<Worker> {
                 sink: Sink::Gateway {
                     url: g.url.clone(),
                     key: g.key.expose().to_string(),
+                    signer: config.audit.signing_key.clone(),
                 },
                 retry: g.retry,
                 tls: g.client_tls.clone(),

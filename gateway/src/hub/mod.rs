@@ -242,9 +242,23 @@ impl Hub {
         from_country: &str,
         canonical: Canonical,
     ) -> Result<HubOutcome, HubError> {
+        self.receive_signed(from_country, canonical, None).await
+    }
+
+    /// [`Hub::receive_canonical`] of a message whose gateway signed the
+    /// request (its verified HTTP message signature), kept in the `accepted`
+    /// audit entries as evidence of what the gateway sent.
+    pub async fn receive_signed(
+        &self,
+        from_country: &str,
+        canonical: Canonical,
+        signature: Option<&str>,
+    ) -> Result<HubOutcome, HubError> {
         let message_id = canonical.message.header().message_id;
         let kind = canonical.message.kind().tag();
-        let result = self.receive_checked(from_country, canonical).await;
+        let result = self
+            .receive_checked(from_country, canonical, signature)
+            .await;
         if let Err(refusal) = &result {
             let status = refusal.http_status();
             if (400..500).contains(&status) {
@@ -269,6 +283,7 @@ impl Hub {
         &self,
         from_country: &str,
         canonical: Canonical,
+        signature: Option<&str>,
     ) -> Result<HubOutcome, HubError> {
         let from = from_country.trim();
         if from.is_empty() {
@@ -289,7 +304,10 @@ impl Hub {
                 })?;
                 let register_record = record.clone();
                 let stored = self
-                    .accept_one(NewMessage::canonical(canonical, &source, Vec::new()))
+                    .accept_one(
+                        NewMessage::canonical(canonical, &source, Vec::new()),
+                        signature,
+                    )
                     .await?;
                 let register = self.register.apply(&register_record).await?;
                 Ok(HubOutcome::Record {
@@ -338,7 +356,7 @@ impl Hub {
                 // messages (their source partner).
                 let mut outcomes = self
                     .store
-                    .accept(&batch, &Origin::actor(source))
+                    .accept(&batch, &signed_origin(source, signature))
                     .await?
                     .into_iter();
                 let stored = outcomes.next().ok_or_else(|| {
@@ -375,11 +393,10 @@ impl Hub {
                 let destination = trace_request_destination(request);
                 let trace_id = request.trace_id.clone();
                 let stored = self
-                    .accept_one(NewMessage::canonical(
-                        canonical,
-                        &source,
-                        vec![destination.clone()],
-                    ))
+                    .accept_one(
+                        NewMessage::canonical(canonical, &source, vec![destination.clone()]),
+                        signature,
+                    )
                     .await?;
                 Ok(HubOutcome::TraceRequest {
                     message_id,
@@ -392,11 +409,10 @@ impl Hub {
                 let route = route_trace_response(self.store.as_ref(), from, response).await?;
                 let trace_id = response.trace_id.clone();
                 let stored = self
-                    .accept_one(NewMessage::canonical(
-                        canonical,
-                        &source,
-                        vec![route.destination.clone()],
-                    ))
+                    .accept_one(
+                        NewMessage::canonical(canonical, &source, vec![route.destination.clone()]),
+                        signature,
+                    )
                     .await?;
                 // Also after a duplicate: a crash between accept and transition heals
                 // on the resend.
@@ -498,14 +514,25 @@ impl Hub {
             })
     }
 
-    async fn accept_one(&self, new: NewMessage) -> Result<AcceptOutcome, HubError> {
-        let origin = Origin::actor(new.source_partner.as_str());
+    async fn accept_one(
+        &self,
+        new: NewMessage,
+        signature: Option<&str>,
+    ) -> Result<AcceptOutcome, HubError> {
+        let origin = signed_origin(new.source_partner.as_str(), signature);
         self.store
             .accept(std::slice::from_ref(&new), &origin)
             .await?
             .pop()
             .ok_or_else(|| StoreError::Invalid("the store returned no outcome".to_string()).into())
     }
+}
+
+/// Who submits, with the signature of the request when it was signed.
+fn signed_origin(actor: impl Into<String>, signature: Option<&str>) -> Origin {
+    let mut origin = Origin::actor(actor);
+    origin.signature = signature.map(str::to_string);
+    origin
 }
 
 fn allow(allowed: bool, reason: impl FnOnce() -> String) -> Result<(), HubError> {

@@ -216,6 +216,7 @@ async fn process(shared: &Shared, w: &Watch, file: &Path) -> std::io::Result<()>
         kinds: None,
         route: Route::Hub,
         max_records: None,
+        signature: None,
     };
     let input = Box::new(std::io::BufReader::new(input));
     let mut stream = decode_stream(shared, how, input, name.clone())

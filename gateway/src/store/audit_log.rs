@@ -7,7 +7,9 @@ use uuid::Uuid;
 
 use super::accept::{DeliveriesOf, Prepared};
 use super::{AcceptOutcome, Failure, NaturalKey, NextStep, Receipt, Settlement, Store, StoreError};
-use crate::audit::{self, Action, AuditEntry, AuditEvent, AuditLog, Origin};
+use crate::audit::{
+    self, Action, AuditEntry, AuditEvent, AuditLog, Checkpoint, Origin, StoredBody, StoredDelivery,
+};
 use crate::time::{millis, Millis};
 
 /// The entries of an accepted batch, in batch order: per message `accepted` (with
@@ -47,6 +49,11 @@ pub(crate) fn accept_events(
                     })
                     .collect();
                 details.insert("forwarded".into(), forwarded.into());
+                // What `audit verify` re-hashes the stored body against.
+                details.insert("body_sha256".into(), audit::body_digest(&p.body).into());
+                if let Some(signature) = &origin.signature {
+                    details.insert("signature".into(), signature.as_str().into());
+                }
                 if let Some(key) = &p.natural_key {
                     details.insert("record_key_sha256".into(), record_key_digest(key).into());
                     details.insert("version".into(), key.version.into());
@@ -121,6 +128,15 @@ impl DeliverySubject {
             if let Some(remote_id) = &receipt.remote_id {
                 details.insert("remote_id_sha256".into(), audit::digest(remote_id).into());
             }
+            let state = audit::delivery_state_digest(
+                delivery_id,
+                &self.message_id,
+                &self.destination,
+                "delivered",
+                receipt.status.map(i64::from),
+                receipt.remote_id.as_deref(),
+            );
+            details.insert("state_sha256".into(), state.into());
         }
         event
     }
@@ -145,8 +161,21 @@ impl DeliverySubject {
             }
             let text = error.to_string();
             details.insert("error_sha256".into(), audit::digest(&text).into());
-            if let NextStep::RetryAfter(delay) = next {
-                details.insert("retry_in_ms".into(), millis(delay).into());
+            match next {
+                NextStep::RetryAfter(delay) => {
+                    details.insert("retry_in_ms".into(), millis(delay).into());
+                }
+                NextStep::Dead => {
+                    let state = audit::delivery_state_digest(
+                        delivery_id,
+                        &self.message_id,
+                        &self.destination,
+                        "dead",
+                        None,
+                        None,
+                    );
+                    details.insert("state_sha256".into(), state.into());
+                }
             }
         }
         event
@@ -201,5 +230,37 @@ impl<S: Store + ?Sized> AuditLog for S {
 
     async fn seq_span(&self, from: Millis, to: Millis) -> Result<Option<(i64, i64)>, StoreError> {
         self.audit_span(from, to).await
+    }
+
+    async fn head(&self) -> Result<Option<(i64, String)>, StoreError> {
+        self.audit_head().await
+    }
+
+    async fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
+        self.audit_checkpoints().await
+    }
+
+    async fn last_checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
+        self.last_audit_checkpoint().await
+    }
+
+    async fn add_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+        self.add_audit_checkpoint(checkpoint).await
+    }
+
+    async fn bodies_after(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredBody>, StoreError> {
+        self.message_bodies(after_seq, limit).await
+    }
+
+    async fn deliveries_after(
+        &self,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredDelivery>, StoreError> {
+        self.delivery_states(after_id, limit).await
     }
 }

@@ -15,7 +15,7 @@ use super::{
     MessageView, NewMessage, NextStep, QueueDepth, Receipt, Settlement, StoreError, Trace,
     TraceState, Transition,
 };
-use crate::audit::{AuditEntry, AuditEvent, Origin};
+use crate::audit::{AuditEntry, AuditEvent, Checkpoint, Origin, StoredBody, StoredDelivery};
 use crate::time::Millis;
 
 /// The gateway's durable state. Every method that writes returns only after its
@@ -209,4 +209,32 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// The first and last seq of the entries stamped in `[from, to)`; `None` when
     /// there are none.
     async fn audit_span(&self, from: Millis, to: Millis) -> Result<Option<(i64, i64)>, StoreError>;
+
+    /// The entry with the highest seq, as `(seq, hash)`.
+    async fn audit_head(&self) -> Result<Option<(i64, String)>, StoreError>;
+
+    /// Every signed checkpoint of the chain's head, oldest first.
+    async fn audit_checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError>;
+
+    /// The most recent signed checkpoint.
+    async fn last_audit_checkpoint(&self) -> Result<Option<Checkpoint>, StoreError>;
+
+    /// Stores a signed checkpoint.
+    async fn add_audit_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError>;
+
+    /// Up to `limit` (capped at [`MAX_PAGE`]) stored message bodies after
+    /// message `after_seq`, in order (`audit verify` re-hashes them).
+    async fn message_bodies(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredBody>, StoreError>;
+
+    /// Up to `limit` (capped at [`MAX_PAGE`]) delivery states after delivery
+    /// `after_id`, in order (`audit verify` re-hashes them).
+    async fn delivery_states(
+        &self,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredDelivery>, StoreError>;
 }

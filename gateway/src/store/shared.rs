@@ -18,7 +18,7 @@ use super::{
     MessageRow, MessageView, NewMessage, QueueDepth, Settlement, Store, StoreError, Trace,
     TraceRow, TraceState, Transition, TransitionStamps, MAX_PAGE,
 };
-use crate::audit::{AuditEntry, AuditEvent, Origin};
+use crate::audit::{AuditEntry, AuditEvent, Checkpoint, Origin, StoredBody, StoredDelivery};
 use crate::time::{millis, Millis};
 
 #[async_trait]
@@ -468,5 +468,65 @@ where
             .await
             .db()?;
         Ok(first.zip(last))
+    }
+
+    async fn audit_head(&self) -> Result<Option<(i64, String)>, StoreError> {
+        sqlx::query_as(sql::AUDIT_HEAD)
+            .fetch_optional(self.reader())
+            .await
+            .db()
+    }
+
+    async fn audit_checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
+        sqlx::query_as(sql::AUDIT_CHECKPOINTS)
+            .fetch_all(self.reader())
+            .await
+            .db()
+    }
+
+    async fn last_audit_checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
+        sqlx::query_as(sql::LAST_AUDIT_CHECKPOINT)
+            .fetch_optional(self.reader())
+            .await
+            .db()
+    }
+
+    async fn add_audit_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+        sqlx::query(sql::INSERT_AUDIT_CHECKPOINT)
+            .bind(checkpoint.seq)
+            .bind(checkpoint.head_hash.as_str())
+            .bind(checkpoint.at)
+            .bind(checkpoint.public_key.as_str())
+            .bind(checkpoint.signature.as_str())
+            .execute(self.writer())
+            .await
+            .db()?;
+        Ok(())
+    }
+
+    async fn message_bodies(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredBody>, StoreError> {
+        sqlx::query_as(sql::MESSAGE_BODIES)
+            .bind(after_seq)
+            .bind(i64::from(limit.clamp(1, MAX_PAGE)))
+            .fetch_all(self.reader())
+            .await
+            .db()
+    }
+
+    async fn delivery_states(
+        &self,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredDelivery>, StoreError> {
+        sqlx::query_as(sql::DELIVERY_STATES)
+            .bind(after_id)
+            .bind(i64::from(limit.clamp(1, MAX_PAGE)))
+            .fetch_all(self.reader())
+            .await
+            .db()
     }
 }

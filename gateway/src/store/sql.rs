@@ -315,6 +315,25 @@ pub(crate) const AUDIT_OF_SUBJECT: &str = concat!(
 pub(crate) const AUDIT_SPAN: &str =
     "SELECT MIN(seq), MAX(seq) FROM audit_log WHERE at >= $1 AND at < $2";
 
+/// The signed checkpoints of the chain's head, oldest first.
+pub(crate) const AUDIT_CHECKPOINTS: &str = "SELECT seq, head_hash, at, public_key, signature \
+     FROM audit_checkpoints ORDER BY id";
+
+pub(crate) const LAST_AUDIT_CHECKPOINT: &str = "SELECT seq, head_hash, at, public_key, \
+     signature FROM audit_checkpoints ORDER BY id DESC LIMIT 1";
+
+pub(crate) const INSERT_AUDIT_CHECKPOINT: &str = "INSERT INTO audit_checkpoints \
+     (seq, head_hash, at, public_key, signature) VALUES ($1, $2, $3, $4, $5)";
+
+/// Stored bodies after message `$1`, at most `$2`, for `audit verify`.
+pub(crate) const MESSAGE_BODIES: &str = "SELECT seq, message_id, body FROM messages \
+     WHERE seq > $1 ORDER BY seq LIMIT $2";
+
+/// Delivery states after delivery `$1`, at most `$2`, for `audit verify`.
+pub(crate) const DELIVERY_STATES: &str = "SELECT d.id, m.message_id, d.destination, d.state, \
+     d.receipt_status, d.receipt_remote_id FROM deliveries d \
+     JOIN messages m ON m.seq = d.message_seq WHERE d.id > $1 ORDER BY d.id LIMIT $2";
+
 /// The message id and destination of a delivery, for its audit entries.
 pub(crate) const DELIVERY_SUBJECT: &str = "SELECT m.message_id, m.kind, d.destination, \
      d.attempts FROM deliveries d JOIN messages m ON m.seq = d.message_seq WHERE d.id = $1";

@@ -2276,3 +2276,7 @@ fn chunks_cover_every_item_in_order_with_few_sizes() {
         assert!(cut.windows(2).all(|w| w[0].len() >= w[1].len()));
     }
 }
+
+// Issue 16: evidence that survives an insider (signed checkpoints, digests).
+#[path = "evidence_tests.rs"]
+mod evidence;

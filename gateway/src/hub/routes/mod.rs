@@ -2,6 +2,7 @@
 //! paths their forwarder posts to), on the shared front door ([`crate::http`]).
 //! The hub's outgoing deliveries are [`super::delivery`]'s.
 
+mod signed;
 mod submit;
 mod traces;
 

@@ -11,7 +11,6 @@
 use std::io::Cursor;
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use iarms_adapters::pipeline::{self, Canonical};
@@ -19,7 +18,7 @@ use iarms_adapters::{Limits, Message, MessageKind, Registry};
 use serde_json::{json, Value};
 
 use super::hub_error;
-use crate::http::auth::GatewayCountry;
+use super::signed::Signed;
 use crate::http::canonical::canonical_submission;
 use crate::http::error::ApiError;
 use crate::http::idempotency::Outcome;
@@ -38,7 +37,7 @@ const HITS: &[MessageKind] = &[MessageKind::HitNotification];
     responses(
         (status = 200, description = "what the hub did: one outcome, or `{\"results\": [...]}` for a batch", body = Object),
         (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`; `bad_signature`: no valid HTTP message signature of a gateway whose `public_key` the hub knows", body = ErrorBody),
         (status = 403, description = "`forbidden`: a record of another country", body = ErrorBody),
         (status = 409, description = "`idempotency_conflict`", body = ErrorBody),
         (status = 422, description = "`invalid` (located errors), `wrong_endpoint`, `empty`", body = ErrorBody),
@@ -46,10 +45,9 @@ const HITS: &[MessageKind] = &[MessageKind::HitNotification];
 ))]
 pub(super) async fn records(
     State(state): State<Arc<HubState>>,
-    GatewayCountry(country): GatewayCountry,
-    body: Bytes,
+    signed: Signed,
 ) -> Result<Outcome, ApiError> {
-    receive_all(&state, &country, &body, RECORDS, None).await
+    receive_all(&state, &signed, RECORDS, None).await
 }
 
 /// Searches of the caller's country; the outcome lists the hits and the
@@ -59,7 +57,7 @@ pub(super) async fn records(
     responses(
         (status = 200, description = "the search's hits and queued notifications", body = Object),
         (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`; `bad_signature`: no valid HTTP message signature of a gateway whose `public_key` the hub knows", body = ErrorBody),
         (status = 403, description = "`forbidden`: a search of another country", body = ErrorBody),
         (status = 409, description = "`idempotency_conflict`", body = ErrorBody),
         (status = 422, description = "`invalid`, `wrong_endpoint`, `empty`", body = ErrorBody),
@@ -67,10 +65,9 @@ pub(super) async fn records(
 ))]
 pub(super) async fn searches(
     State(state): State<Arc<HubState>>,
-    GatewayCountry(country): GatewayCountry,
-    body: Bytes,
+    signed: Signed,
 ) -> Result<Outcome, ApiError> {
-    receive_all(&state, &country, &body, SEARCHES, None).await
+    receive_all(&state, &signed, SEARCHES, None).await
 }
 
 /// Trace requests of the caller's country (routed to the requested country's
@@ -80,7 +77,7 @@ pub(super) async fn searches(
     responses(
         (status = 200, description = "the trace's destination (a `warnings` list when no gateway is configured for it)", body = Object),
         (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`; `bad_signature`: no valid HTTP message signature of a gateway whose `public_key` the hub knows", body = ErrorBody),
         (status = 403, description = "`forbidden`, `not_asked`", body = ErrorBody),
         (status = 409, description = "`trace_conflict`, `trace_closed`, `idempotency_conflict`", body = ErrorBody),
         (status = 422, description = "`invalid`, `wrong_endpoint`, `empty`", body = ErrorBody),
@@ -88,26 +85,24 @@ pub(super) async fn searches(
 ))]
 pub(super) async fn traces(
     State(state): State<Arc<HubState>>,
-    GatewayCountry(country): GatewayCountry,
-    body: Bytes,
+    signed: Signed,
 ) -> Result<Outcome, ApiError> {
-    receive_all(&state, &country, &body, TRACES, None).await
+    receive_all(&state, &signed, TRACES, None).await
 }
 
 /// Hit notifications come from the hub only: [`Hub::receive`](crate::hub::Hub::receive) answers 403.
 #[utoipa::path(post, path = "/v1/hits", params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters; the same request gets the first answer again")),
     request_body(content = CanonicalMessages, content_type = "application/json"),
     responses(
-        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`; `bad_signature`: no valid HTTP message signature of a gateway whose `public_key` the hub knows", body = ErrorBody),
         (status = 403, description = "`forbidden`: hit notifications are issued by the hub", body = ErrorBody),
         (status = 422, description = "`invalid`, `wrong_endpoint`, `empty`", body = ErrorBody),
 ))]
 pub(super) async fn hits(
     State(state): State<Arc<HubState>>,
-    GatewayCountry(country): GatewayCountry,
-    body: Bytes,
+    signed: Signed,
 ) -> Result<Outcome, ApiError> {
-    receive_all(&state, &country, &body, HITS, None).await
+    receive_all(&state, &signed, HITS, None).await
 }
 
 /// The requested country's answers to trace `id`.
@@ -117,7 +112,7 @@ pub(super) async fn hits(
     responses(
         (status = 200, description = "the destination and the trace's transition", body = Object),
         (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`; `bad_signature`: no valid HTTP message signature of a gateway whose `public_key` the hub knows", body = ErrorBody),
         (status = 403, description = "`not_asked`: the trace was not addressed to the caller's country", body = ErrorBody),
         (status = 404, description = "`unknown_trace`", body = ErrorBody),
         (status = 409, description = "`trace_closed`, `trace_transition`, `idempotency_conflict`", body = ErrorBody),
@@ -127,10 +122,9 @@ pub(super) async fn hits(
 pub(super) async fn trace_responses(
     State(state): State<Arc<HubState>>,
     Path(trace_id): Path<String>,
-    GatewayCountry(country): GatewayCountry,
-    body: Bytes,
+    signed: Signed,
 ) -> Result<Outcome, ApiError> {
-    receive_all(&state, &country, &body, RESPONSES, Some(trace_id)).await
+    receive_all(&state, &signed, RESPONSES, Some(trace_id)).await
 }
 
 /// Decodes and validates the whole body first (nothing is received when any
@@ -139,11 +133,12 @@ pub(super) async fn trace_responses(
 /// each an outcome or an error, and the status of the first error, if any.
 async fn receive_all(
     state: &HubState,
-    country: &str,
-    body: &[u8],
+    signed: &Signed,
     kinds: &'static [MessageKind],
     trace_id: Option<String>,
 ) -> Result<Outcome, ApiError> {
+    let (country, body) = (signed.country.as_str(), &signed.body[..]);
+    let signature = signed.evidence.as_deref();
     let (document, single) = canonical_submission(body)?;
     let messages = decode(&state.registry, document, kinds).await?;
     if let Some(id) = &trace_id {
@@ -162,7 +157,7 @@ async fn receive_all(
         let message = messages.into_iter().next().ok_or_else(internal)?;
         let outcome = state
             .hub
-            .receive_canonical(country, message)
+            .receive_signed(country, message, signature)
             .await
             .map_err(hub_error)?;
         return Ok(Outcome {
@@ -173,7 +168,7 @@ async fn receive_all(
     let mut status = StatusCode::OK;
     let mut results = Vec::with_capacity(messages.len());
     for message in messages {
-        match state.hub.receive_canonical(country, message).await {
+        match state.hub.receive_signed(country, message, signature).await {
             Ok(outcome) => results.push(state.reply(country, &outcome)),
             Err(e) => {
                 let e = hub_error(e);

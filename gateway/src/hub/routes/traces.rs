@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::hub_error;
+use super::signed::Signed;
 use crate::domain::routing::same_country;
 use crate::http::auth::GatewayCountry;
 use crate::http::error::ApiError;
@@ -53,7 +54,7 @@ pub(super) async fn show_trace(
     params(("id" = String, Path, description = "the trace id")),
     responses(
         (status = 200, description = "the transition `{from, to, changed}`", body = Object),
-        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`; `bad_signature`: no valid HTTP message signature of a gateway whose `public_key` the hub knows", body = ErrorBody),
         (status = 403, description = "`not_asked`: the trace was not addressed to the caller's country", body = ErrorBody),
         (status = 404, description = "`unknown_trace`", body = ErrorBody),
         (status = 409, description = "`trace_transition`: already answered, declined, expired or cancelled", body = ErrorBody),
@@ -62,7 +63,7 @@ pub(super) async fn show_trace(
 pub(super) async fn acknowledge(
     State(state): State<Arc<HubState>>,
     Path(trace_id): Path<String>,
-    GatewayCountry(country): GatewayCountry,
+    Signed { country, .. }: Signed,
 ) -> Result<Response, ApiError> {
     let transition = state
         .hub
@@ -77,7 +78,7 @@ pub(super) async fn acknowledge(
     params(("id" = String, Path, description = "the trace id")),
     responses(
         (status = 200, description = "the transition `{from, to, changed}`", body = Object),
-        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`; `bad_signature`: no valid HTTP message signature of a gateway whose `public_key` the hub knows", body = ErrorBody),
         (status = 403, description = "`forbidden`: only the requesting country cancels", body = ErrorBody),
         (status = 404, description = "`unknown_trace`", body = ErrorBody),
         (status = 409, description = "`trace_transition`: already closed", body = ErrorBody),
@@ -86,7 +87,7 @@ pub(super) async fn acknowledge(
 pub(super) async fn cancel(
     State(state): State<Arc<HubState>>,
     Path(trace_id): Path<String>,
-    GatewayCountry(country): GatewayCountry,
+    Signed { country, .. }: Signed,
 ) -> Result<Response, ApiError> {
     let transition = state
         .hub
