@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::audit::{self, Action, AuditEvent, Origin};
 use crate::domain::routing::HUB;
 use crate::shared::Shared;
-use crate::store::{AcceptOutcome, DuplicateReason, NewMessage, StoreError};
+use crate::store::{AcceptOutcome, ConflictReason, DuplicateReason, NewMessage, StoreError};
 use crate::telemetry::events::{Accepted, Duplicate, Rejected};
 
 /// What happened to one record of a request or file.
@@ -56,6 +56,14 @@ pub enum IngestError {
     Internal(String),
     #[error("the batch has more than {max} records (gateway.max_batch_records)")]
     BatchTooLarge { max: usize },
+    /// A record's message id is another sender's, or this sender's for other
+    /// content: nothing of the batch was stored, the stored message stands.
+    #[error("record {index}: message id {message_id} {reason}; nothing of this batch was stored")]
+    MessageIdConflict {
+        index: u64,
+        message_id: Uuid,
+        reason: ConflictReason,
+    },
 }
 
 /// A decoded record: the clean message with its canonical text, or its located errors.
@@ -307,7 +315,10 @@ pub async fn ingest_as(
     })
     .await
     .map_err(|e| IngestError::Internal(e.to_string()))?;
-    let prepared: Vec<Prepared> = prepared?;
+    let mut prepared: Vec<Prepared> = prepared?;
+    if route == Route::Hub {
+        refuse_foreign_answers(shared, partner, &mut prepared).await?;
+    }
 
     // The good messages move into the batch (no copy); the report keeps their kinds.
     let mut batch: Vec<NewMessage> = Vec::new();
@@ -332,7 +343,13 @@ pub async fn ingest_as(
     let outcomes = if batch.is_empty() && origin.also.is_empty() {
         Vec::new()
     } else {
-        shared.store.accept(&batch, &origin).await?
+        match shared.store.accept(&batch, &origin).await {
+            Ok(outcomes) => outcomes,
+            Err(StoreError::MessageIdConflict { message_id, reason }) => {
+                return Err(conflict(shared, &batch, &items, origin, message_id, reason).await);
+            }
+            Err(e) => return Err(e.into()),
+        }
     };
     // Accepted or a duplicate alike: a crash between accepting and moving the
     // trace heals on the resend.
@@ -421,6 +438,45 @@ pub async fn ingest_as(
     Ok(report)
 }
 
+/// A partner answers only the traces passed on to it: a trace response to any
+/// other trace (unknown, or another partner's) is refused with one text for
+/// both, so that trace ids do not leak.
+async fn refuse_foreign_answers(
+    shared: &Shared,
+    partner: &str,
+    prepared: &mut [Prepared],
+) -> Result<(), StoreError> {
+    for (_, location, result) in prepared.iter_mut() {
+        let Ok(Canonical {
+            message: Message::TraceResponse(response),
+            ..
+        }) = &*result
+        else {
+            continue;
+        };
+        let answerer = match shared.store.get_trace(&response.trace_id).await? {
+            Some(trace) => {
+                crate::traces::party_of(shared, &trace, partner).await?
+                    == Some(crate::traces::Party::Answerer)
+            }
+            None => false,
+        };
+        if !answerer {
+            let error = RecordError::new(
+                iarms_adapters::ErrorCode::Forbidden,
+                format!(
+                    "no trace `{}` was passed on to partner `{partner}`",
+                    response.trace_id
+                ),
+            )
+            .with_field("trace_id")
+            .at(location.clone());
+            *result = Err(vec![error]);
+        }
+    }
+    Ok(())
+}
+
 /// Where one accepted message goes: everything from partners to the hub; a
 /// message from the hub to every partner that receives its kind, except that
 /// the answer to a trace goes back to the partner that asked (when it takes
@@ -471,6 +527,48 @@ async fn destinations(shared: &Shared, route: Route, message: &Message) -> Vec<S
             }
             to
         }
+    }
+}
+
+/// The error of a batch refused for a message id conflict, after recording the
+/// refusal (and the batch's rejected records) in the audit trail: the accept's
+/// own entries went with its transaction.
+async fn conflict(
+    shared: &Shared,
+    batch: &[NewMessage],
+    items: &[(u64, Location, Result<MessageKind, Vec<RecordError>>)],
+    mut origin: Origin,
+    message_id: Uuid,
+    reason: ConflictReason,
+) -> IngestError {
+    // The batch holds the good items in order: the conflicting one's position
+    // among them names its index in the input.
+    let index = batch
+        .iter()
+        .position(|m| m.message.header().message_id == message_id)
+        .and_then(|at| items.iter().filter(|(_, _, r)| r.is_ok()).nth(at))
+        .map_or(0, |(index, _, _)| *index);
+    let sender = batch
+        .first()
+        .map(|m| m.source_partner.clone())
+        .unwrap_or_default();
+    origin.also.push(
+        AuditEvent::new(origin.actor.as_str(), Action::Rejected)
+            .subject(message_id.to_string())
+            .partner(sender)
+            .details(serde_json::json!({
+                "index": index,
+                "codes": ["message_id_conflict"],
+                "conflict": reason,
+            })),
+    );
+    if let Err(e) = shared.store.audit(&origin.also).await {
+        return IngestError::Store(e);
+    }
+    IngestError::MessageIdConflict {
+        index,
+        message_id,
+        reason,
     }
 }
 

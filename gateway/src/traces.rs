@@ -89,6 +89,34 @@ async fn move_trace(shared: &Shared, trace_id: &str, to: TraceState) {
     }
 }
 
+/// How a partner of this gateway takes part in a trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Party {
+    /// It sent the trace request.
+    Requester,
+    /// The request was passed on to it: it is the one that answers.
+    Answerer,
+}
+
+/// How `partner` takes part in `trace`, if it does: every other partner must
+/// learn nothing of the trace, not even that it exists.
+pub async fn party_of(
+    shared: &Shared,
+    trace: &Trace,
+    partner: &str,
+) -> Result<Option<Party>, StoreError> {
+    let Some(view) = shared.store.get_message(trace.request_message_id).await? else {
+        return Ok(None);
+    };
+    Ok(if view.message.source_partner == partner {
+        Some(Party::Requester)
+    } else if view.deliveries.iter().any(|d| d.destination == partner) {
+        Some(Party::Answerer)
+    } else {
+        None
+    })
+}
+
 /// Why a partner may not move a trace.
 #[derive(Debug, thiserror::Error)]
 pub enum TraceActionError {

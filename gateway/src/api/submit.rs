@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -26,6 +26,7 @@ use crate::http::canonical::canonical_document;
 use crate::http::error::{forbidden, ApiError};
 use crate::http::idempotency::{Outcome, Scope};
 use crate::http::openapi::{CanonicalMessages, ErrorBody};
+use crate::http::query::QueryParams;
 use crate::ingest::{ingest_routed, IngestReport, Route};
 use crate::shared::Shared;
 
@@ -79,15 +80,15 @@ impl FromRequestParts<ApiState> for NativeSender {
         parts: &mut Parts,
         state: &ApiState,
     ) -> Result<NativeSender, Response> {
-        // The path and the query are read first, as axum reads them before a
-        // handler: a malformed query is axum's 400 whoever sends it.
+        // The caller first: a stranger is refused before its path or query is
+        // looked at, and a malformed query is then the one JSON error shape.
+        let Caller(principal) = Caller::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
         let Path(partner) = Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        let Query(query) = Query::<KindQuery>::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        let Caller(principal) = Caller::from_request_parts(parts, state)
+        let QueryParams(query) = QueryParams::<KindQuery>::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
         match &principal {
@@ -148,7 +149,7 @@ impl Scope for NativeSender {
         (status = 200, description = "every record accepted or a duplicate", body = BatchReport),
         (status = 422, description = "some records rejected (the others are stored); same body", body = BatchReport),
         (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
-        (status = 409, description = "`idempotency_conflict`", body = ErrorBody),
+        (status = 409, description = "`idempotency_conflict`; `message_id_conflict`: a message id another sender used, or this sender for other content (nothing of the request stored)", body = ErrorBody),
         (status = 401, description = "no key, or a key nobody holds (`unauthenticated`)", body = ErrorBody),
         (status = 403, description = "a key that may not use this route (`forbidden`)", body = ErrorBody),
         (status = 404, description = "`unknown_partner`", body = ErrorBody),
@@ -188,7 +189,7 @@ pub(super) async fn partner_messages(
         (status = 200, description = "every record accepted or a duplicate", body = BatchReport),
         (status = 422, description = "some records rejected (the others are stored); same body", body = BatchReport),
         (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
-        (status = 409, description = "`idempotency_conflict`", body = ErrorBody),
+        (status = 409, description = "`idempotency_conflict`; `message_id_conflict`: a message id another sender used, or this sender for other content (nothing of the request stored)", body = ErrorBody),
         (status = 401, description = "no key, or a key nobody holds (`unauthenticated`)", body = ErrorBody),
         (status = 403, description = "a key that may not use this route (`forbidden`)", body = ErrorBody),
         (status = 503, description = "`store_unavailable`", body = ErrorBody),
@@ -211,7 +212,7 @@ pub(super) async fn records(
         (status = 200, description = "every record accepted or a duplicate", body = BatchReport),
         (status = 422, description = "some records rejected (the others are stored); same body", body = BatchReport),
         (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
-        (status = 409, description = "`idempotency_conflict`", body = ErrorBody),
+        (status = 409, description = "`idempotency_conflict`; `message_id_conflict`: a message id another sender used, or this sender for other content (nothing of the request stored)", body = ErrorBody),
         (status = 401, description = "no key, or a key nobody holds (`unauthenticated`)", body = ErrorBody),
         (status = 403, description = "a key that may not use this route (`forbidden`)", body = ErrorBody),
         (status = 503, description = "`store_unavailable`", body = ErrorBody),
@@ -234,7 +235,7 @@ pub(super) async fn searches(
         (status = 200, description = "every record accepted or a duplicate", body = BatchReport),
         (status = 422, description = "some records rejected (the others are stored); same body", body = BatchReport),
         (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
-        (status = 409, description = "`idempotency_conflict`", body = ErrorBody),
+        (status = 409, description = "`idempotency_conflict`; `message_id_conflict`: a message id another sender used, or this sender for other content (nothing of the request stored)", body = ErrorBody),
         (status = 401, description = "no key, or a key nobody holds (`unauthenticated`)", body = ErrorBody),
         (status = 403, description = "a key that may not use this route (`forbidden`)", body = ErrorBody),
         (status = 503, description = "`store_unavailable`", body = ErrorBody),
@@ -280,9 +281,10 @@ async fn canonical(
         (status = 200, description = "every record accepted or a duplicate", body = BatchReport),
         (status = 422, description = "some records rejected (the others are stored; same body), or `trace_mismatch` (an error, nothing stored)", body = BatchOrError),
         (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
-        (status = 409, description = "`idempotency_conflict`", body = ErrorBody),
+        (status = 409, description = "`idempotency_conflict`, `message_id_conflict` (nothing stored)", body = ErrorBody),
         (status = 401, description = "no key, or a key nobody holds (`unauthenticated`)", body = ErrorBody),
-        (status = 403, description = "a key that may not use this route (`forbidden`)", body = ErrorBody),
+        (status = 403, description = "a key that may not use this route, or the requesting partner answering its own trace (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "`not_found`: no trace of this id was passed on to the caller (the same answer whether it exists or not)", body = ErrorBody),
         (status = 503, description = "`store_unavailable`", body = ErrorBody),
 ))]
 pub(super) async fn trace_responses(
@@ -291,6 +293,9 @@ pub(super) async fn trace_responses(
     Partner(partner): Partner,
     body: Bytes,
 ) -> Result<Outcome, ApiError> {
+    // Before the body is looked at: a non-party learns nothing, not even
+    // whether its body would have matched.
+    super::traces::may_answer(&shared, &partner, &trace_id).await?;
     let document = canonical_document(&body)?;
     let messages: Value = serde_json::from_slice(&document).unwrap_or(Value::Null);
     let items = messages
@@ -332,7 +337,7 @@ pub(super) async fn trace_responses(
         (status = 200, description = "every record accepted or a duplicate", body = BatchReport),
         (status = 422, description = "some records rejected (the others are stored); same body", body = BatchReport),
         (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
-        (status = 409, description = "`idempotency_conflict`", body = ErrorBody),
+        (status = 409, description = "`idempotency_conflict`; `message_id_conflict`: a message id another sender used, or this sender for other content (nothing of the request stored)", body = ErrorBody),
         (status = 401, description = "no key, or a key nobody holds (`unauthenticated`)", body = ErrorBody),
         (status = 403, description = "a key that may not use this route (`forbidden`)", body = ErrorBody),
         (status = 503, description = "`store_unavailable`", body = ErrorBody),

@@ -16,4 +16,5 @@ pub mod idempotency;
 pub mod keys;
 pub mod limits;
 pub mod openapi;
+pub mod query;
 pub mod serve;

@@ -83,6 +83,7 @@ impl HubError {
             HubError::TraceConflict { .. } => "trace_conflict",
             HubError::Store(StoreError::NotFound { .. }) => "not_found",
             HubError::Store(StoreError::TraceTransition { .. }) => "trace_transition",
+            HubError::Store(StoreError::MessageIdConflict { .. }) => "message_id_conflict",
             HubError::Store(StoreError::Invalid(_)) => "invalid",
             HubError::Store(StoreError::Unavailable(_)) => "store_unavailable",
             HubError::Store(_) => "store_error",
@@ -96,7 +97,8 @@ impl HubError {
             HubError::UnknownTrace { .. } | HubError::Store(StoreError::NotFound { .. }) => 404,
             HubError::TraceClosed { .. }
             | HubError::TraceConflict { .. }
-            | HubError::Store(StoreError::TraceTransition { .. }) => 409,
+            | HubError::Store(StoreError::TraceTransition { .. })
+            | HubError::Store(StoreError::MessageIdConflict { .. }) => 409,
             HubError::Store(StoreError::Invalid(_)) => 400,
             HubError::Store(StoreError::Unavailable(_)) => 503,
             HubError::Store(_) => 500,
@@ -452,7 +454,7 @@ impl Hub {
         from_country: &str,
         trace_id: &str,
     ) -> Result<Transition, HubError> {
-        let trace = self.trace(trace_id).await?;
+        let trace = self.party_trace(from_country, trace_id).await?;
         if !same_country(&trace.requested_country, from_country) {
             return Err(HubError::NotAsked {
                 trace_id: trace.trace_id,
@@ -468,7 +470,7 @@ impl Hub {
 
     /// The requesting country cancels its trace request.
     pub async fn cancel(&self, from_country: &str, trace_id: &str) -> Result<Transition, HubError> {
-        let trace = self.trace(trace_id).await?;
+        let trace = self.party_trace(from_country, trace_id).await?;
         allow(
             same_country(&trace.requesting_country, from_country),
             || {
@@ -487,6 +489,22 @@ impl Hub {
     /// Expires every open trace past its due date; returns their ids.
     pub async fn expire_due(&self) -> Result<Vec<String>, HubError> {
         Ok(self.store.expire_due().await?)
+    }
+
+    /// The trace, if `country` is one of its two countries; for every other
+    /// country the same `unknown_trace` as for a trace that does not exist, so
+    /// that a third country learns nothing (not even the two countries' codes).
+    async fn party_trace(&self, country: &str, trace_id: &str) -> Result<store::Trace, HubError> {
+        let trace = self.trace(trace_id).await?;
+        if same_country(&trace.requesting_country, country)
+            || same_country(&trace.requested_country, country)
+        {
+            Ok(trace)
+        } else {
+            Err(HubError::UnknownTrace {
+                trace_id: trace_id.to_string(),
+            })
+        }
     }
 
     async fn trace(&self, trace_id: &str) -> Result<store::Trace, HubError> {

@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::Inbound;
-use crate::ingest::{ingest_as, IngestReport, Route, Submission};
+use crate::ingest::{ingest_as, IngestError, IngestReport, Route, Submission};
 use crate::shared::Shared;
 
 /// One watched folder.
@@ -138,6 +138,17 @@ async fn process(shared: &Shared, w: &Watch, file: &Path) -> std::io::Result<()>
     };
     let report = match ingest_as(shared, how, bytes, name.clone()).await {
         Ok(report) => report,
+        // Not the store's fault: sending the file again would conflict again.
+        Err(e @ IngestError::MessageIdConflict { .. }) => {
+            tracing::warn!(partner = %w.partner, file = %name, error = %e, "message id conflict; the file goes to failed/");
+            tokio::fs::write(
+                w.failed.join(format!("{name}.errors.txt")),
+                format!("{name}: {e}\n"),
+            )
+            .await?;
+            tokio::fs::rename(file, w.failed.join(&name)).await?;
+            return Ok(());
+        }
         Err(e) => {
             // The store is down: put the file back for the next poll.
             tracing::warn!(partner = %w.partner, file = %name, error = %e, "cannot ingest; the file goes back to the inbox");

@@ -9,7 +9,8 @@ use iarms_adapters::model::Message;
 use uuid::Uuid;
 
 use super::{
-    due_date_end, ordering_key, AcceptOutcome, DuplicateReason, NaturalKey, NewMessage, StoreError,
+    due_date_end, ordering_key, AcceptOutcome, ConflictReason, DuplicateReason, NaturalKey,
+    NewMessage, StoreError,
 };
 use crate::time::Millis;
 
@@ -40,6 +41,23 @@ pub(crate) fn mark_repeats<'a>(batch: impl IntoIterator<Item = &'a mut Prepared>
     for p in batch {
         p.repeat_in_batch = !seen.insert(p.message_id);
     }
+}
+
+/// Refuses `p` unless it is the message stored (or earlier in the batch) under
+/// its id: the same sender and the same canonical body. Duplicates are decided
+/// per sender, so that nobody can answer for another sender's message id.
+pub(crate) fn check_same_message(p: &Prepared, from: &str, body: &str) -> Result<(), StoreError> {
+    let reason = if from != p.source_partner {
+        ConflictReason::OtherSender
+    } else if body != &*p.body {
+        ConflictReason::OtherContent
+    } else {
+        return Ok(());
+    };
+    Err(StoreError::MessageIdConflict {
+        message_id: p.message_id,
+        reason,
+    })
 }
 
 /// Keys a batch before any transaction starts (the caller serialised each

@@ -104,6 +104,7 @@ backend_suite!(
     accept_is_durable,
     duplicate_by_message_id,
     duplicate_by_natural_key,
+    message_id_conflicts_never_hide_a_message,
     concurrent_accepts_store_each_message_once,
     accept_refuses_an_empty_destination,
     idempotency_replay_and_conflict,
@@ -473,6 +474,99 @@ async fn duplicate_by_natural_key(f: &Fixture) {
         .await
         .expect("get")
         .is_none());
+}
+
+/// Duplicates are decided per sender: another sender's message under a stored
+/// id, or the same sender's other content, is a conflict that stores nothing of
+/// its batch and leaves the stored message as it was (issue 16, finding 1).
+async fn message_id_conflicts_never_hide_a_message(f: &Fixture) {
+    let store = &f.store;
+    let genuine = record("R-1", 1);
+    accept_all(store, &[&genuine]).await;
+    let squatted = id_of(&genuine);
+
+    // Partner `br` posts its own record under `rs`'s message id.
+    let mut squat = record("R-BR", 1);
+    squat.header_mut().message_id = squatted;
+    let fresh = record("R-FRESH", 1);
+    let conflict = |outcome: Result<Vec<AcceptOutcome>, StoreError>| match outcome {
+        Err(StoreError::MessageIdConflict { message_id, reason }) => (message_id, reason),
+        other => panic!("expected a message id conflict, got {other:?}"),
+    };
+    let batch = [new(&fresh, "br", &[HUB]), new(&squat, "br", &[HUB])];
+    let (id, reason) = conflict(store.accept(&batch, &Origin::actor("br")).await);
+    assert_eq!((id, reason), (squatted, ConflictReason::OtherSender));
+    // The whole batch is refused: the fresh record is not stored either.
+    assert!(store
+        .get_message(id_of(&fresh))
+        .await
+        .expect("get")
+        .is_none());
+
+    // The same message from another sender, byte for byte, is not a duplicate of it.
+    let (_, reason) = conflict(
+        store
+            .accept(&[new(&genuine, "br", &[HUB])], &Origin::actor("br"))
+            .await,
+    );
+    assert_eq!(reason, ConflictReason::OtherSender);
+    // The hub's inbound message under a partner's id neither.
+    let (_, reason) = conflict(
+        store
+            .accept(&[new(&genuine, HUB, &["rs"])], &Origin::actor(HUB))
+            .await,
+    );
+    assert_eq!(reason, ConflictReason::OtherSender);
+
+    // The same sender, other content under the same id.
+    let mut changed = record("R-1", 2);
+    changed.header_mut().message_id = squatted;
+    let (_, reason) = conflict(
+        store
+            .accept(&[new(&changed, "rs", &[HUB])], &Origin::actor("rs"))
+            .await,
+    );
+    assert_eq!(reason, ConflictReason::OtherContent);
+
+    // Within one batch: two senders' messages under one new id.
+    let first = record("R-2", 1);
+    let mut second = record("R-BR-2", 1);
+    second.header_mut().message_id = id_of(&first);
+    let (_, reason) = conflict(
+        store
+            .accept(
+                &[new(&first, "rs", &[HUB]), new(&second, "br", &[HUB])],
+                &Origin::actor("test"),
+            )
+            .await,
+    );
+    assert_eq!(reason, ConflictReason::OtherSender);
+
+    // The genuine sender's resend is still its duplicate, and its next message
+    // (refused above beside a conflict) is stored and forwarded.
+    let again = store
+        .accept(&[new(&genuine, "rs", &[HUB])], &Origin::actor("rs"))
+        .await
+        .expect("accept");
+    assert_eq!(
+        again,
+        vec![AcceptOutcome::Duplicate {
+            message_id: squatted,
+            original_message_id: squatted,
+            reason: DuplicateReason::MessageId
+        }]
+    );
+    accept_all(store, &[&first]).await;
+    let view = store
+        .get_message(squatted)
+        .await
+        .expect("get")
+        .expect("stored");
+    assert_eq!(view.message.source_partner, "rs");
+    assert_eq!(view.message.message().expect("decodes"), genuine);
+    let claimed = claim(store, "w", 100).await;
+    assert_eq!(claimed_ids(&claimed), vec![squatted, id_of(&first)]);
+    assert!(verified(store).await.is_ok());
 }
 
 /// Concurrent requests (which the SQLite store commits together) keep every
