@@ -34,6 +34,14 @@ const RECORDS: &[MessageKind] = &[MessageKind::Record];
 const SEARCHES: &[MessageKind] = &[MessageKind::Search];
 const TRACES: &[MessageKind] = &[MessageKind::TraceRequest, MessageKind::TraceResponse];
 const RESPONSES: &[MessageKind] = &[MessageKind::TraceResponse];
+/// What the hub sends a gateway (`hub::delivery`): hit notifications, trace
+/// requests to the requested country, trace responses to the requesting one.
+/// Records and searches never come from it.
+const INBOUND: &[MessageKind] = &[
+    MessageKind::HitNotification,
+    MessageKind::TraceRequest,
+    MessageKind::TraceResponse,
+];
 
 /// The one-kind list of `kind`, for restricting what a body may hold.
 fn only(kind: MessageKind) -> &'static [MessageKind] {
@@ -335,7 +343,7 @@ pub(super) async fn trace_responses(
     request_body(content = CanonicalMessages, content_type = "application/json", description = "canonical JSON: one message, `{\"messages\": [...]}` or an array"),
     responses(
         (status = 200, description = "every record accepted or a duplicate", body = BatchReport),
-        (status = 422, description = "some records rejected (the others are stored); same body", body = BatchReport),
+        (status = 422, description = "some records rejected (the others are stored); same body; a record or a search (kinds the hub never sends) is rejected as `unsupported`", body = BatchReport),
         (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
         (status = 409, description = "`idempotency_conflict`; `message_id_conflict`: a message id another sender used, or this sender for other content (nothing of the request stored)", body = ErrorBody),
         (status = 401, description = "no key, or a key nobody holds (`unauthenticated`)", body = ErrorBody),
@@ -354,7 +362,7 @@ pub(super) async fn inbound(
         "iarms-json",
         document,
         "request:hub".to_string(),
-        None,
+        Some(INBOUND),
         Route::Partners,
         Some(shared.config.max_batch_records),
     )
