@@ -36,8 +36,8 @@ use uuid::Uuid;
 use crate::audit::{Action, AuditEvent, Origin};
 use crate::domain::routing::{gateway_destination, same_country, trace_request_destination};
 use crate::store::{
-    self, AcceptOutcome, ClaimedDelivery, Clock, NewMessage, Store, StoreError, StoreOptions,
-    TraceState, Transition,
+    self, AcceptOutcome, ClaimedDelivery, Clock, DuplicateReason, NewMessage, Store, StoreError,
+    StoreOptions, TraceState, Transition,
 };
 use matching::{find_matches, hit_notifications, NoMatchReason};
 use register::Register;
@@ -316,12 +316,26 @@ impl Hub {
                     let mut notifications = Vec::new();
                     for addressed in hit_notifications(&search, hit, &notified_at) {
                         let destination = gateway_destination(&addressed.recipient_country);
+                        let message_id = addressed.notification.header.message_id;
+                        // A notification's id names the search, the record and the
+                        // recipient: one sent before (a search run again) is that
+                        // notification, not new content under its id.
+                        if self.store.get_message(message_id).await?.is_some() {
+                            notifications.push(QueuedNotification {
+                                message_id,
+                                destination,
+                                stored: AcceptOutcome::Duplicate {
+                                    message_id,
+                                    original_message_id: message_id,
+                                    reason: DuplicateReason::MessageId,
+                                },
+                            });
+                            continue;
+                        }
                         notifications.push(QueuedNotification {
-                            message_id: addressed.notification.header.message_id,
+                            message_id,
                             destination: destination.clone(),
-                            stored: AcceptOutcome::Accepted {
-                                message_id: addressed.notification.header.message_id,
-                            },
+                            stored: AcceptOutcome::Accepted { message_id },
                         });
                         batch.push(NewMessage::serialise(
                             Message::HitNotification(addressed.notification),
@@ -346,7 +360,12 @@ impl Hub {
                 let stored = outcomes.next().ok_or_else(|| {
                     StoreError::Invalid("the store returned no outcome".to_string())
                 })?;
-                for notification in hits.iter_mut().flat_map(|h| h.notifications.iter_mut()) {
+                // The batch holds the notifications not sent before, in order.
+                for notification in hits
+                    .iter_mut()
+                    .flat_map(|h| h.notifications.iter_mut())
+                    .filter(|n| n.stored.is_accepted())
+                {
                     notification.stored = outcomes.next().ok_or_else(|| {
                         StoreError::Invalid("the store returned too few outcomes".to_string())
                     })?;
