@@ -317,8 +317,9 @@ async fn every_gateway_route_refuses_every_wrong_identity() {
         (
             "POST",
             "/v1/traces/{id}/responses",
-            "/v1/traces/RS-MUP-T-1/responses",
-            Allowed::Partners,
+            // Answered only by the partner the request was passed on to.
+            "/v1/traces/BR-PF-T-1/responses",
+            Allowed::PartnerRs,
             json!({}),
         ),
         (
