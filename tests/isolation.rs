@@ -460,3 +460,51 @@ async fn query_strings_are_refused_as_json_after_authentication() {
         assert_eq!(body["error"]["code"], "bad_query", "{path}: {body}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_owner_however_its_agency_is_spelled() {
+    let (_hub, hub_url) = FakeHub::start().await;
+    let gw = gateway(&hub_url).await;
+    let records = format!("{}/v1/records", gw.url);
+    let spellings = ["RS-MUP", "rs-mup", "RS-MUP ", " Rs-Mup"];
+    let batch: Vec<Value> = spellings
+        .iter()
+        .enumerate()
+        .map(|(i, agency)| record_of(agency, "R-ONE", &id(40 + i as u32)))
+        .collect();
+    let (status, reply) = post(&records, KEY_RS, &json!({ "messages": batch })).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(
+        (&reply["accepted"], &reply["duplicates"]),
+        (&json!(1), &json!(3)),
+        "{reply}"
+    );
+    for result in &reply["results"].as_array().unwrap()[1..] {
+        assert_eq!(result["duplicate_reason"], "natural_key", "{result}");
+        assert_eq!(result["original_message_id"], id(40).as_str(), "{result}");
+    }
+    let (_, view) = get(&format!("{}/v1/messages/{}", gw.url, id(40)), KEY_OPS).await;
+    assert_eq!(
+        view["message"]["natural_key"]["owner_agency"], "RS-MUP",
+        "{view}"
+    );
+
+    // Invisible and bidirectional characters are refused, located.
+    let hidden = record_of("RS-MUP\u{200B}", "R-TWO", &id(50));
+    let (status, reply) = post(&records, KEY_RS, &hidden).await;
+    assert_eq!(status, 422, "{reply}");
+    let error = &reply["results"][0]["errors"][0];
+    assert_eq!(error["field"], "owner_agency", "{reply}");
+    assert!(
+        error["reason"].as_str().unwrap().contains("U+200B"),
+        "{reply}"
+    );
+    let mut reordered = record_of("RS-MUP", "R-\u{202E}3", &id(51));
+    reordered["firearm"]["serial_number"] = json!("Z-R-3");
+    let (status, reply) = post(&records, KEY_RS, &reordered).await;
+    assert_eq!(status, 422, "{reply}");
+    assert_eq!(
+        reply["results"][0]["errors"][0]["field"], "record_id",
+        "{reply}"
+    );
+}
