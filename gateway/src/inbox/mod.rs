@@ -126,6 +126,8 @@ async fn process(shared: &Shared, w: &Watch, file: &Path) -> std::io::Result<()>
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
+    // A file name is the sender's text: logged with `?` (escaped, quoted), so a
+    // name with a newline cannot forge a log line.
     let bytes = tokio::fs::read(file).await?;
     let actor = format!("inbox:{}", w.partner);
     let how = Submission {
@@ -140,7 +142,7 @@ async fn process(shared: &Shared, w: &Watch, file: &Path) -> std::io::Result<()>
         Ok(report) => report,
         // Not the store's fault: sending the file again would conflict again.
         Err(e @ IngestError::MessageIdConflict { .. }) => {
-            tracing::warn!(partner = %w.partner, file = %name, error = %e, "message id conflict; the file goes to failed/");
+            tracing::warn!(partner = %w.partner, file = ?name, error = %e, "message id conflict; the file goes to failed/");
             tokio::fs::write(
                 w.failed.join(format!("{name}.errors.txt")),
                 format!("{name}: {e}\n"),
@@ -151,12 +153,12 @@ async fn process(shared: &Shared, w: &Watch, file: &Path) -> std::io::Result<()>
         }
         Err(e) => {
             // The store is down: put the file back for the next poll.
-            tracing::warn!(partner = %w.partner, file = %name, error = %e, "cannot ingest; the file goes back to the inbox");
+            tracing::warn!(partner = %w.partner, file = ?name, error = %e, "cannot ingest; the file goes back to the inbox");
             tokio::fs::rename(file, w.directory.join(&name)).await?;
             return Err(std::io::Error::other(e.to_string()));
         }
     };
-    tracing::info!(partner = %w.partner, file = %name, accepted = report.accepted, duplicates = report.duplicates, rejected = report.rejected, "inbox file processed");
+    tracing::info!(partner = %w.partner, file = ?name, accepted = report.accepted, duplicates = report.duplicates, rejected = report.rejected, "inbox file processed");
     if report.rejected == 0 {
         tokio::fs::rename(file, w.archive.join(&name)).await?;
     } else {

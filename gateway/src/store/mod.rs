@@ -108,5 +108,6 @@ pub(crate) use deliveries::{after_failure, queue_depths};
 pub(crate) use error::DbResult;
 pub(crate) use idempotency::idempotency_of;
 pub(crate) use listing::views;
+pub(crate) use opening::create_private_file;
 pub(crate) use rows::{ClaimedRow, DeliveryRow, MessageRow, TraceRow};
 pub(crate) use traces::{check_transition, TransitionStamps};

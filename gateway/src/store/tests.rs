@@ -1807,6 +1807,34 @@ async fn sqlite_file_is_wal_with_full_sync() {
     assert!(path.exists());
 }
 
+/// The store's files hold police records: the gateway's user only, whatever
+/// the umask (issue 16), and a missing folder is created for it alone.
+#[cfg(unix)]
+#[tokio::test]
+async fn sqlite_files_are_the_owners_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("state").join("gateway.db");
+    let clock = Arc::new(ManualClock::new(START));
+    let store = SqliteStore::open(
+        &format!("sqlite://{}", path.display()),
+        options(&clock, None),
+    )
+    .await
+    .expect("open");
+    accept_all(&(Arc::new(store) as Arc<dyn Store>), &[&record("R-1", 1)]).await;
+    let mode = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(mode(&path.with_extension("db-wal")), 0o600);
+    assert_eq!(mode(path.parent().expect("folder")), 0o700);
+}
+
 #[tokio::test]
 async fn sqlite_locked_beyond_the_busy_timeout_is_unavailable() {
     use sqlx::Connection;
