@@ -69,6 +69,9 @@ pub enum IngestError {
 /// A decoded record: the clean message with its canonical text, or its located errors.
 type Prepared = (u64, Location, Result<Canonical, Vec<RecordError>>);
 
+/// A record of the report: its index, location, and kind or errors.
+type Item = (u64, Location, Result<MessageKind, Vec<RecordError>>);
+
 /// Where accepted messages go: to the hub (everything from partners), or, for
 /// messages from the hub, to every partner with an `outbound`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -322,8 +325,7 @@ pub async fn ingest_as(
 
     // The good messages move into the batch (no copy); the report keeps their kinds.
     let mut batch: Vec<NewMessage> = Vec::new();
-    let mut items: Vec<(u64, Location, Result<MessageKind, Vec<RecordError>>)> =
-        Vec::with_capacity(prepared.len());
+    let mut items: Vec<Item> = Vec::with_capacity(prepared.len());
     for (index, location, result) in prepared {
         match result {
             Ok(canonical) => {
@@ -536,7 +538,7 @@ async fn destinations(shared: &Shared, route: Route, message: &Message) -> Vec<S
 async fn conflict(
     shared: &Shared,
     batch: &[NewMessage],
-    items: &[(u64, Location, Result<MessageKind, Vec<RecordError>>)],
+    items: &[Item],
     mut origin: Origin,
     message_id: Uuid,
     reason: ConflictReason,
