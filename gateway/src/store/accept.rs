@@ -44,12 +44,16 @@ pub(crate) fn mark_repeats<'a>(batch: impl IntoIterator<Item = &'a mut Prepared>
 }
 
 /// Refuses `p` unless it is the message stored (or earlier in the batch) under
-/// its id: the same sender and the same canonical body. Duplicates are decided
-/// per sender, so that nobody can answer for another sender's message id.
+/// its id: the same canonical body, from the same sender. Duplicates are decided
+/// per sender, so that nobody can answer for another sender's message id. A
+/// record is the one exception: the same record, byte for byte, from another
+/// partner of its owner (the owner check let both submit it; a registry's HTTP
+/// and inbox partners send the same export) hides nothing, and is a duplicate.
 pub(crate) fn check_same_message(p: &Prepared, from: &str, body: &str) -> Result<(), StoreError> {
-    let reason = if from != p.source_partner {
+    let same_body = body == &*p.body;
+    let reason = if from != p.source_partner && !(same_body && p.natural_key.is_some()) {
         ConflictReason::OtherSender
-    } else if body != &*p.body {
+    } else if !same_body {
         ConflictReason::OtherContent
     } else {
         return Ok(());

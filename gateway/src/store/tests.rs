@@ -503,20 +503,25 @@ async fn message_id_conflicts_never_hide_a_message(f: &Fixture) {
         .expect("get")
         .is_none());
 
-    // The same message from another sender, byte for byte, is not a duplicate of it.
-    let (_, reason) = conflict(
-        store
-            .accept(&[new(&genuine, "br", &[HUB])], &Origin::actor("br"))
-            .await,
-    );
-    assert_eq!(reason, ConflictReason::OtherSender);
-    // The hub's inbound message under a partner's id neither.
-    let (_, reason) = conflict(
-        store
-            .accept(&[new(&genuine, HUB, &["rs"])], &Origin::actor(HUB))
-            .await,
-    );
-    assert_eq!(reason, ConflictReason::OtherSender);
+    // The same record from another partner of its owner, byte for byte, hides
+    // nothing: a duplicate. Any other message from another sender, even byte
+    // for byte, is not (a search, the hub's inbound message under a partner's id).
+    let again = store
+        .accept(&[new(&genuine, "br", &[HUB])], &Origin::actor("br"))
+        .await
+        .expect("accept");
+    assert_eq!(again[0].message_id(), squatted);
+    assert!(!again[0].is_accepted(), "{again:?}");
+    let s = search("S-1");
+    accept_all(store, &[&s]).await;
+    for sender in ["br", HUB] {
+        let (_, reason) = conflict(
+            store
+                .accept(&[new(&s, sender, &["rs"])], &Origin::actor(sender))
+                .await,
+        );
+        assert_eq!(reason, ConflictReason::OtherSender, "{sender}");
+    }
 
     // The same sender, other content under the same id.
     let mut changed = record("R-1", 2);
@@ -565,7 +570,10 @@ async fn message_id_conflicts_never_hide_a_message(f: &Fixture) {
     assert_eq!(view.message.source_partner, "rs");
     assert_eq!(view.message.message().expect("decodes"), genuine);
     let claimed = claim(store, "w", 100).await;
-    assert_eq!(claimed_ids(&claimed), vec![squatted, id_of(&first)]);
+    assert_eq!(
+        claimed_ids(&claimed),
+        vec![squatted, id_of(&s), id_of(&first)]
+    );
     assert!(verified(store).await.is_ok());
 }
 
