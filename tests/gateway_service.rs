@@ -624,12 +624,9 @@ async fn traces_go_to_the_hub_by_route_and_their_state_is_visible() {
         "{trace}"
     );
 
-    // The requester does not answer its own trace (the partner it is passed on
-    // to does: tests/isolation.rs), and nothing of its answer reaches the hub.
     let mut response = ndjson("samples/trace-responses.ndjson");
     response["responding_country"] = json!("RS");
     response["responding_agency"] = json!("RS-MUP");
-    response["trace_id"] = json!(trace_id);
     let responses = format!("{}/v1/traces/{trace_id}/responses", gw.url);
     let (status, reply) = send_post(
         &responses,
@@ -638,12 +635,26 @@ async fn traces_go_to_the_hub_by_route_and_their_state_is_visible() {
         response.to_string().into_bytes(),
     )
     .await;
-    assert_eq!(status, 403, "{reply}");
-    assert_eq!(reply["error"]["code"], "forbidden");
-    let got = hub.wait_for(1).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let paths: Vec<String> = hub.received().iter().map(|r| r.path.clone()).collect();
-    assert_eq!(paths, ["/v1/traces".to_string()], "{got:?}");
+    assert_eq!(status, 422, "{reply}");
+    assert_eq!(reply["error"]["code"], "trace_mismatch");
+    response["trace_id"] = json!(trace_id);
+    let (status, reply) = send_post(
+        &responses,
+        Some(KEY_RS),
+        &[],
+        response.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(status, 200, "{reply}");
+    let got = hub.wait_for(2).await;
+    let paths: Vec<&str> = got.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/v1/traces".to_string(),
+            format!("/v1/traces/{trace_id}/responses")
+        ]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

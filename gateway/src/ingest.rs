@@ -440,8 +440,8 @@ pub async fn ingest_as(
     Ok(report)
 }
 
-/// A partner answers only the traces passed on to it: a trace response to any
-/// other trace (unknown, or another partner's) is refused with one text for
+/// A partner answers only the traces it is party to: a trace response to any
+/// other trace (unknown, or other partners') is refused with one text for
 /// both, so that trace ids do not leak.
 async fn refuse_foreign_answers(
     shared: &Shared,
@@ -456,18 +456,17 @@ async fn refuse_foreign_answers(
         else {
             continue;
         };
-        let answerer = match shared.store.get_trace(&response.trace_id).await? {
-            Some(trace) => {
-                crate::traces::party_of(shared, &trace, partner).await?
-                    == Some(crate::traces::Party::Answerer)
-            }
+        let party = match shared.store.get_trace(&response.trace_id).await? {
+            Some(trace) => crate::traces::party_of(shared, &trace, partner)
+                .await?
+                .is_some(),
             None => false,
         };
-        if !answerer {
+        if !party {
             let error = RecordError::new(
                 iarms_adapters::ErrorCode::Forbidden,
                 format!(
-                    "no trace `{}` was passed on to partner `{partner}`",
+                    "partner `{partner}` is party to no trace `{}`",
                     response.trace_id
                 ),
             )

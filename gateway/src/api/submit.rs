@@ -291,8 +291,8 @@ async fn canonical(
         (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
         (status = 409, description = "`idempotency_conflict`, `message_id_conflict` (nothing stored)", body = ErrorBody),
         (status = 401, description = "no key, or a key nobody holds (`unauthenticated`)", body = ErrorBody),
-        (status = 403, description = "a key that may not use this route, or the requesting partner answering its own trace (`forbidden`)", body = ErrorBody),
-        (status = 404, description = "`not_found`: no trace of this id was passed on to the caller (the same answer whether it exists or not)", body = ErrorBody),
+        (status = 403, description = "a key that may not use this route (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "`not_found`: no trace of this id the caller is party to (the same answer whether it exists or not)", body = ErrorBody),
         (status = 503, description = "`store_unavailable`", body = ErrorBody),
 ))]
 pub(super) async fn trace_responses(
@@ -301,9 +301,6 @@ pub(super) async fn trace_responses(
     Partner(partner): Partner,
     body: Bytes,
 ) -> Result<Outcome, ApiError> {
-    // Before the body is looked at: a non-party learns nothing, not even
-    // whether its body would have matched.
-    super::traces::may_answer(&shared, &partner, &trace_id).await?;
     let document = canonical_document(&body)?;
     let messages: Value = serde_json::from_slice(&document).unwrap_or(Value::Null);
     let items = messages
@@ -320,6 +317,9 @@ pub(super) async fn trace_responses(
             .at(json!({ "pointer": format!("/messages/{i}/trace_id") })));
         }
     }
+    // The body names the path's trace (which tells the caller nothing of the
+    // trace); only a party may answer it, anyone else gets an unknown trace's 404.
+    super::traces::may_answer(&shared, &partner, &trace_id).await?;
     let report = ingest_routed(
         &shared,
         &partner,

@@ -15,7 +15,7 @@ use crate::http::error::{forbidden, ApiError};
 use crate::http::openapi::ErrorBody;
 use crate::shared::Shared;
 use crate::store::Trace;
-use crate::traces::{party_of, Party, TraceAction, TraceActionError};
+use crate::traces::{party_of, TraceAction, TraceActionError};
 
 /// The state of a trace request (operators, and the partners party to it).
 #[utoipa::path(get, path = "/v1/traces/{id}",
@@ -71,9 +71,8 @@ pub(super) fn no_trace(trace_id: &str) -> ApiError {
     )
 }
 
-/// Only the partner a trace request was passed on to answers it; any other
-/// partner gets the 404 of an unknown trace, the requester a 403 (it knows the
-/// trace already).
+/// Only a party to a trace posts responses to it; any other partner gets the
+/// 404 of an unknown trace.
 pub(super) async fn may_answer(
     shared: &Shared,
     partner: &str,
@@ -83,10 +82,7 @@ pub(super) async fn may_answer(
         return Err(no_trace(trace_id));
     };
     match party_of(shared, &trace, partner).await? {
-        Some(Party::Answerer) => Ok(()),
-        Some(Party::Requester) => Err(forbidden(format!(
-            "trace `{trace_id}` is answered by the partner it was sent to"
-        ))),
+        Some(_) => Ok(()),
         None => Err(no_trace(trace_id)),
     }
 }
