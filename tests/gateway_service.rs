@@ -480,11 +480,13 @@ async fn messages_from_the_hub_reach_partner_outboxes_in_their_format_or_canonic
 [[partner]]
 id = "rs-out"
 format = "registry-rs"
+formats = {{ trace_request = "registry-rs-trace-request" }}
 outbound = {{ directory = "outbox" }}
 
 [[partner]]
 id = "rs-http"
 format = "registry-rs"
+formats = {{ trace_request = "registry-rs-trace-request" }}
 outbound = {{ url = "{hub_url}/partner/rs" }}
 "#
     );
@@ -492,7 +494,22 @@ outbound = {{ url = "{hub_url}/partner/rs" }}
     let route = format!("{}/v1/inbound", gw.url);
     let hit = std::fs::read_to_string(data("samples/hit-notifications.ndjson")).unwrap();
     let hit = hit.lines().nth(1).unwrap().to_string();
-    let rec = record(1, "22222222-2222-4222-8222-000000000001").to_string();
+    // What the hub sends: a trace request for RS (in the partner's own CSV) and
+    // a hit notification (canonical JSON: its format writes no hits).
+    let id = "22222222-2222-4222-8222-000000000001";
+    let rec = json!({
+        "kind": "trace_request",
+        "header": {"message_id": id, "correlation_id": id, "schema_version": "1.0"},
+        "trace_id": "BR-PF-T-ORD-1",
+        "requesting_country": "BR",
+        "requesting_agency": "BR-PF",
+        "requested_country": "RS",
+        "due_date": "2099-12-31",
+        "firearm": {"make": "Zastava", "model": "M70", "serial_number": "ORD-1", "calibre": "7.62x39mm"},
+        "seizure": {"date": "2026-01-05"},
+        "questions": ["manufacture"]
+    })
+    .to_string();
     let (status, _) = send_post(&route, Some(KEY_RS), &[], rec.clone().into_bytes()).await;
     assert_eq!(status, 403, "a partner may not post as the hub");
     let body = format!(r#"{{"messages": [{rec}, {hit}]}}"#);
@@ -528,8 +545,8 @@ outbound = {{ url = "{hub_url}/partner/rs" }}
     let csv_text = std::fs::read_to_string(csv_file).unwrap();
     assert!(csv_text.contains("ORD-1"), "{csv_text}");
     assert!(
-        csv_text.contains("Serijski broj"),
-        "registry-rs headers: {csv_text}"
+        csv_text.contains("Broj zahteva") && csv_text.contains("BR-PF-T-ORD-1"),
+        "registry-rs-trace-request headers: {csv_text}"
     );
     let json_file = files
         .iter()
@@ -541,13 +558,24 @@ outbound = {{ url = "{hub_url}/partner/rs" }}
         .iter()
         .all(|f| !f.file_name().unwrap().to_string_lossy().starts_with('.')));
 
-    // The HTTP partner gets the same two, by POST, in the same formats.
-    let posted = hub.wait_for(2).await;
+    // The HTTP partner gets the same two, by POST, in the same formats (its
+    // 2xx acknowledges the trace request, which the gateway tells the hub).
+    let to_partner = || -> Vec<Received> {
+        hub.received()
+            .into_iter()
+            .filter(|r| r.path == "/partner/rs")
+            .collect()
+    };
+    wait_until(Duration::from_secs(15), "two posts to the partner", || {
+        let done = to_partner().len() >= 2;
+        async move { done }
+    })
+    .await;
+    let posted = to_partner();
     assert_eq!(posted.len(), 2, "{posted:?}");
-    assert!(posted.iter().all(|r| r.path == "/partner/rs"));
     assert!(posted
         .iter()
-        .any(|r| r.body.contains("ORD-1") && r.body.contains("Serijski broj")));
+        .any(|r| r.body.contains("ORD-1") && r.body.contains("Broj zahteva")));
     assert!(posted.iter().any(|r| r.body.contains("hit_notification")));
 }
 

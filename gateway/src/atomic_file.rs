@@ -114,10 +114,21 @@ pub fn write(target: &Path, bytes: &[u8]) -> Result<(), CommitError> {
             source,
         }
     };
-    std::fs::create_dir_all(folder_of(target)).map_err(failed(Step::Write))?;
+    create_private_dir_all(folder_of(target)).map_err(failed(Step::Write))?;
     let mut file = AtomicFile::create(target).map_err(failed(Step::Write))?;
     file.write_all(bytes).map_err(failed(Step::Write))?;
     file.commit()
+}
+
+/// Creates `folder` and its missing parents for the gateway's user only (0700
+/// on Unix, whatever the umask): an outbox holds police records. The files
+/// themselves are created 0600 (`tempfile`'s default) and keep it when renamed.
+pub fn create_private_dir_all(folder: &Path) -> io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(folder)
 }
 
 fn folder_of(target: &Path) -> &Path {
@@ -163,6 +174,19 @@ mod tests {
         drop(AtomicFile::create(&dir.path().join("b.csv")).unwrap());
         assert!(!dir.path().join("b.csv").exists());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_are_the_owners_only_whatever_the_umask() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("outbox").join("rs").join("a.json");
+        write(&target, b"{}").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&target), 0o600);
+        assert_eq!(mode(target.parent().unwrap()), 0o700);
+        assert_eq!(mode(&dir.path().join("outbox")), 0o700);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::audit::{self, Action, AuditEvent, Origin};
 use crate::domain::routing::HUB;
 use crate::shared::Shared;
-use crate::store::{AcceptOutcome, DuplicateReason, NewMessage, StoreError};
+use crate::store::{AcceptOutcome, ConflictReason, DuplicateReason, NewMessage, StoreError};
 use crate::telemetry::events::{Accepted, Duplicate, Rejected};
 
 /// What happened to one record of a request or file.
@@ -56,11 +56,22 @@ pub enum IngestError {
     Internal(String),
     #[error("the batch has more than {max} records (gateway.max_batch_records)")]
     BatchTooLarge { max: usize },
+    /// A record's message id is another sender's, or this sender's for other
+    /// content: nothing of the batch was stored, the stored message stands.
+    #[error("record {index}: message id {message_id} {reason}; nothing of this batch was stored")]
+    MessageIdConflict {
+        index: u64,
+        message_id: Uuid,
+        reason: ConflictReason,
+    },
 }
 
 /// A decoded record: its 1-based index, where it is, and the clean message with
 /// its canonical text or its located errors.
 pub(crate) type Prepared = (u64, Location, Result<Canonical, Vec<RecordError>>);
+
+/// A record of the report: its index, location, and kind or errors.
+type Item = (u64, Location, Result<MessageKind, Vec<RecordError>>);
 
 /// Where accepted messages go: to the hub (everything from partners), or, for
 /// messages from the hub, to every partner with an `outbound`.
@@ -370,7 +381,7 @@ fn decoder(
 pub(crate) async fn accept_prepared(
     shared: &Shared,
     how: Submission<'_>,
-    prepared: Vec<Prepared>,
+    mut prepared: Vec<Prepared>,
     source_name: &str,
 ) -> Result<IngestReport, IngestError> {
     let Submission {
@@ -381,10 +392,12 @@ pub(crate) async fn accept_prepared(
         signature,
         ..
     } = how;
+    if route == Route::Hub {
+        refuse_foreign_answers(shared, partner, &mut prepared).await?;
+    }
     // The good messages move into the batch (no copy); the report keeps their kinds.
     let mut batch: Vec<NewMessage> = Vec::new();
-    let mut items: Vec<(u64, Location, Result<MessageKind, Vec<RecordError>>)> =
-        Vec::with_capacity(prepared.len());
+    let mut items: Vec<Item> = Vec::with_capacity(prepared.len());
     for (index, location, result) in prepared {
         match result {
             Ok(canonical) => {
@@ -405,7 +418,13 @@ pub(crate) async fn accept_prepared(
     let outcomes = if batch.is_empty() && origin.also.is_empty() {
         Vec::new()
     } else {
-        shared.store.accept(&batch, &origin).await?
+        match shared.store.accept(&batch, &origin).await {
+            Ok(outcomes) => outcomes,
+            Err(StoreError::MessageIdConflict { message_id, reason }) => {
+                return Err(conflict(shared, &batch, &items, origin, message_id, reason).await);
+            }
+            Err(e) => return Err(e.into()),
+        }
     };
     // Accepted or a duplicate alike: a crash between accepting and moving the
     // trace heals on the resend.
@@ -494,6 +513,44 @@ pub(crate) async fn accept_prepared(
     Ok(report)
 }
 
+/// A partner answers only the traces it is party to: a trace response to any
+/// other trace (unknown, or other partners') is refused with one text for
+/// both, so that trace ids do not leak.
+async fn refuse_foreign_answers(
+    shared: &Shared,
+    partner: &str,
+    prepared: &mut [Prepared],
+) -> Result<(), StoreError> {
+    for (_, location, result) in prepared.iter_mut() {
+        let Ok(Canonical {
+            message: Message::TraceResponse(response),
+            ..
+        }) = &*result
+        else {
+            continue;
+        };
+        let party = match shared.store.get_trace(&response.trace_id).await? {
+            Some(trace) => crate::traces::party_of(shared, &trace, partner)
+                .await?
+                .is_some(),
+            None => false,
+        };
+        if !party {
+            let error = RecordError::new(
+                iarms_adapters::ErrorCode::Forbidden,
+                format!(
+                    "partner `{partner}` is party to no trace `{}`",
+                    response.trace_id
+                ),
+            )
+            .with_field("trace_id")
+            .at(location.clone());
+            *result = Err(vec![error]);
+        }
+    }
+    Ok(())
+}
+
 /// Where one accepted message goes: everything from partners to the hub; a
 /// message from the hub to every partner that receives its kind, except that
 /// the answer to a trace goes back to the partner that asked (when it takes
@@ -544,6 +601,48 @@ async fn destinations(shared: &Shared, route: Route, message: &Message) -> Vec<S
             }
             to
         }
+    }
+}
+
+/// The error of a batch refused for a message id conflict, after recording the
+/// refusal (and the batch's rejected records) in the audit trail: the accept's
+/// own entries went with its transaction.
+async fn conflict(
+    shared: &Shared,
+    batch: &[NewMessage],
+    items: &[Item],
+    mut origin: Origin,
+    message_id: Uuid,
+    reason: ConflictReason,
+) -> IngestError {
+    // The batch holds the good items in order: the conflicting one's position
+    // among them names its index in the input.
+    let index = batch
+        .iter()
+        .position(|m| m.message.header().message_id == message_id)
+        .and_then(|at| items.iter().filter(|(_, _, r)| r.is_ok()).nth(at))
+        .map_or(0, |(index, _, _)| *index);
+    let sender = batch
+        .first()
+        .map(|m| m.source_partner.clone())
+        .unwrap_or_default();
+    origin.also.push(
+        AuditEvent::new(origin.actor.as_str(), Action::Rejected)
+            .subject(message_id.to_string())
+            .partner(sender)
+            .details(serde_json::json!({
+                "index": index,
+                "codes": ["message_id_conflict"],
+                "conflict": reason,
+            })),
+    );
+    if let Err(e) = shared.store.audit(&origin.also).await {
+        return IngestError::Store(e);
+    }
+    IngestError::MessageIdConflict {
+        index,
+        message_id,
+        reason,
     }
 }
 

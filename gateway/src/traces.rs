@@ -24,6 +24,8 @@ use iarms_adapters::{Message, MessageKind};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+// Trace ids are investigation references: logs carry their digest, as the audit does.
+use crate::audit::digest;
 use crate::config::Outbound;
 use crate::domain::routing::HUB;
 use crate::shared::Shared;
@@ -82,11 +84,41 @@ pub async fn delivered(shared: &Shared, claimed: &ClaimedDelivery, destination: 
 async fn move_trace(shared: &Shared, trace_id: &str, to: TraceState) {
     match shared.store.transition(trace_id, to).await {
         Ok(t) if t.changed => {
-            tracing::info!(trace_id, from = %t.from, to = %t.to, "trace moved")
+            tracing::info!(trace_id_sha256 = %digest(trace_id), from = %t.from, to = %t.to, "trace moved")
         }
         Ok(_) | Err(StoreError::NotFound { .. }) | Err(StoreError::TraceTransition { .. }) => {}
-        Err(e) => tracing::warn!(trace_id, error = %e, "cannot move the trace"),
+        Err(e) => {
+            tracing::warn!(trace_id_sha256 = %digest(trace_id), error = %e, "cannot move the trace")
+        }
     }
+}
+
+/// How a partner of this gateway takes part in a trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Party {
+    /// It sent the trace request.
+    Requester,
+    /// The request was passed on to it: it is the one that answers.
+    Answerer,
+}
+
+/// How `partner` takes part in `trace`, if it does: every other partner must
+/// learn nothing of the trace, not even that it exists.
+pub async fn party_of(
+    shared: &Shared,
+    trace: &Trace,
+    partner: &str,
+) -> Result<Option<Party>, StoreError> {
+    let Some(view) = shared.store.get_message(trace.request_message_id).await? else {
+        return Ok(None);
+    };
+    Ok(if view.message.source_partner == partner {
+        Some(Party::Requester)
+    } else if view.deliveries.iter().any(|d| d.destination == partner) {
+        Some(Party::Answerer)
+    } else {
+        None
+    })
 }
 
 /// Why a partner may not move a trace.
@@ -165,7 +197,9 @@ pub fn spawn(
         let every = shared.config.forward.poll_interval;
         while !*stop.borrow() {
             match shared.store.expire_due().await {
-                Ok(expired) if !expired.is_empty() => tracing::info!(?expired, "traces expired"),
+                Ok(expired) if !expired.is_empty() => {
+                    tracing::info!(count = expired.len(), "traces expired")
+                }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "the expiry job failed"),
             }
@@ -215,19 +249,21 @@ async fn tell_hub(shared: &Shared, client: &reqwest::Client) {
             // nothing left to tell.
             Ok(r) if r.status().is_success() || r.status().as_u16() == 409 => true,
             Ok(r) => {
-                tracing::warn!(trace_id = %trace.trace_id, status = r.status().as_u16(), action, "the hub refused the trace news; retrying later");
+                tracing::warn!(trace_id_sha256 = %digest(&trace.trace_id), status = r.status().as_u16(), action, "the hub refused the trace news; retrying later");
                 false
             }
             Err(e) => {
-                tracing::warn!(trace_id = %trace.trace_id, error = %e, action, "cannot reach the hub; retrying later");
+                // The URL names the trace: left out of the log.
+                let e = e.without_url();
+                tracing::warn!(trace_id_sha256 = %digest(&trace.trace_id), error = %e, action, "cannot reach the hub; retrying later");
                 false
             }
         };
         if told {
             if let Err(e) = shared.store.told_hub(&trace.trace_id, trace.state).await {
-                tracing::warn!(trace_id = %trace.trace_id, error = %e, "cannot record what the hub was told");
+                tracing::warn!(trace_id_sha256 = %digest(&trace.trace_id), error = %e, "cannot record what the hub was told");
             } else {
-                tracing::info!(trace_id = %trace.trace_id, state = %trace.state, "hub told");
+                tracing::info!(trace_id_sha256 = %digest(&trace.trace_id), state = %trace.state, "hub told");
             }
         }
     }

@@ -12,6 +12,7 @@
 //! nothing.
 
 pub mod date;
+mod identity;
 pub mod make;
 pub mod serial;
 pub mod strictness;
@@ -68,28 +69,45 @@ pub fn normalise_with(message: &mut Message, strict: &Strictness) -> Vec<FieldIs
         Message::Record(record) => n.record(record),
         Message::Search(search) => {
             n.country(&mut search.searching_country, "searching_country");
+            n.agency(&mut search.searching_agency, "searching_agency");
+            n.identifier(&mut search.search_id, "search_id");
             n.firearm(&mut search.firearm, "firearm");
         }
         Message::HitNotification(hit) => {
             n.country(&mut hit.searching_country, "searching_country");
+            n.identifier(&mut hit.search_id, "search_id");
             n.country(
                 &mut hit.matched_record.owner_country,
                 "matched_record.owner_country",
             );
+            n.agency(
+                &mut hit.matched_record.owner_agency,
+                "matched_record.owner_agency",
+            );
+            n.identifier(
+                &mut hit.matched_record.record_id,
+                "matched_record.record_id",
+            );
         }
         Message::TraceRequest(trace) => {
             n.country(&mut trace.requesting_country, "requesting_country");
+            n.agency(&mut trace.requesting_agency, "requesting_agency");
+            n.identifier(&mut trace.trace_id, "trace_id");
             n.country(&mut trace.requested_country, "requested_country");
             n.firearm(&mut trace.firearm, "firearm");
             n.optional_date(&mut trace.seizure.date, "seizure.date");
             n.place(&mut trace.seizure.place, "seizure.place");
             if let Some(linked) = trace.linked_record.as_mut() {
                 n.country(&mut linked.owner_country, "linked_record.owner_country");
+                n.agency(&mut linked.owner_agency, "linked_record.owner_agency");
+                n.identifier(&mut linked.record_id, "linked_record.record_id");
             }
             n.optional_date(&mut trace.due_date, "due_date");
         }
         Message::TraceResponse(response) => {
             n.country(&mut response.responding_country, "responding_country");
+            n.agency(&mut response.responding_agency, "responding_agency");
+            n.identifier(&mut response.trace_id, "trace_id");
             for (i, event) in response.custody_chain.iter_mut().enumerate() {
                 n.optional_date(&mut event.date, &format!("custody_chain.{i}.date"));
                 n.optional_country(&mut event.country, &format!("custody_chain.{i}.country"));
@@ -150,8 +168,27 @@ impl Normaliser<'_> {
         });
     }
 
+    /// An agency code in its canonical form ([`identity::agency`]); one with an
+    /// invisible or bidirectional control character is refused.
+    fn agency(&mut self, value: &mut String, field: &str) {
+        match identity::invisible(value) {
+            Some(why) => self.issue(field, why),
+            None => *value = identity::agency(value),
+        }
+    }
+
+    /// An identifier in its canonical form ([`identity::identifier`]).
+    fn identifier(&mut self, value: &mut String, field: &str) {
+        match identity::invisible(value) {
+            Some(why) => self.issue(field, why),
+            None => *value = identity::identifier(value),
+        }
+    }
+
     fn record(&mut self, record: &mut FirearmRecord) {
         self.country(&mut record.owner_country, "owner_country");
+        self.agency(&mut record.owner_agency, "owner_agency");
+        self.identifier(&mut record.record_id, "record_id");
         self.firearm(&mut record.firearm, "firearm");
         // A serial without a letter or digit ("---") has no matching key: a
         // record with it could never be found, so it counts as missing.
@@ -460,6 +497,33 @@ mod tests {
             .iter()
             .map(|f| (f.field.clone(), f.code.clone()))
             .collect()
+    }
+
+    #[test]
+    fn owner_agencies_and_record_ids_have_one_form() {
+        for spelling in ["RS-MUP", "rs-mup", "RS-MUP ", " Rs-Mup"] {
+            let mut m = record(serde_json::json!({"serial_number": "C-1"}), "RS");
+            if let Message::Record(r) = &mut m {
+                r.owner_agency = spelling.to_string();
+                r.record_id = " R-1\u{3000}".to_string();
+            }
+            assert!(normalise(&mut m).is_empty(), "{spelling:?}");
+            let Message::Record(r) = m else {
+                panic!("a record")
+            };
+            assert_eq!(
+                (r.owner_agency.as_str(), r.record_id.as_str()),
+                ("RS-MUP", "R-1")
+            );
+        }
+        let mut m = record(serde_json::json!({"serial_number": "C-1"}), "RS");
+        if let Message::Record(r) = &mut m {
+            r.owner_agency = "RS-\u{200D}MUP".to_string();
+        }
+        let issues = normalise(&mut m);
+        assert_eq!(issues.len(), 1, "{issues:?}");
+        assert_eq!(issues[0].field, "owner_agency");
+        assert!(issues[0].reason.contains("U+200D"), "{issues:?}");
     }
 
     fn messy() -> Message {

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -17,8 +17,9 @@ use crate::domain::principal::Principal;
 use crate::http::auth::{Caller, Operator};
 use crate::http::error::{forbidden, ApiError};
 use crate::http::openapi::ErrorBody;
+use crate::http::query::QueryParams;
 use crate::shared::Shared;
-use crate::store::{DeliveryState, MessageFilter, StoreError};
+use crate::store::{DeliveryState, MessageFilter, StoreError, MAX_PAGE};
 
 fn parse_id(id: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(id).map_err(|_| {
@@ -78,7 +79,7 @@ pub(super) struct ListQuery {
         ("state" = Option<String>, Query, description = "a delivery state"),
         ("kind" = Option<String>, Query, description = "a message kind tag"),
         ("partner" = Option<String>, Query, description = "the sending partner (operators only)"),
-        ("limit" = Option<u32>, Query, description = "page size (default 100)"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "page size (default 100, at most 1000)"),
         ("cursor" = Option<String>, Query, description = "`next` of the previous page"),
     ),
     responses(
@@ -90,8 +91,8 @@ pub(super) struct ListQuery {
 ))]
 pub(super) async fn list_messages(
     State(shared): State<Arc<Shared>>,
-    Query(q): Query<ListQuery>,
     Caller(principal): Caller,
+    QueryParams(q): QueryParams<ListQuery>,
 ) -> Result<Response, ApiError> {
     let bad = |what: &str, message: String| {
         ApiError::new(StatusCode::BAD_REQUEST, "bad_query", message)
@@ -129,10 +130,14 @@ pub(super) async fn list_messages(
         kind,
         partner,
     };
-    let page = shared
-        .store
-        .list_messages(&filter, q.limit.unwrap_or(100), cursor)
-        .await?;
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(bad(
+            "limit",
+            format!("limit must be 1 to {MAX_PAGE}, not {limit}"),
+        ));
+    }
+    let page = shared.store.list_messages(&filter, limit, cursor).await?;
     Ok(Json(page).into_response())
 }
 
@@ -168,14 +173,15 @@ pub(super) struct RetryDeadQuery {
     params(("destination" = Option<String>, Query, description = "only deliveries to this destination")),
     responses(
         (status = 200, description = "`{\"queued\": n}`", body = Object),
+        (status = 400, description = "`bad_query`", body = ErrorBody),
         (status = 401, description = "no key, or a key nobody holds (`unauthenticated`)", body = ErrorBody),
         (status = 403, description = "a key that may not use this route (`forbidden`)", body = ErrorBody),
         (status = 503, description = "`store_unavailable`", body = ErrorBody),
 ))]
 pub(super) async fn retry_dead(
     State(shared): State<Arc<Shared>>,
-    Query(q): Query<RetryDeadQuery>,
     _operator: Operator,
+    QueryParams(q): QueryParams<RetryDeadQuery>,
 ) -> Result<Response, ApiError> {
     let queued = shared
         .store

@@ -127,6 +127,10 @@ impl From<IngestError> for ApiError {
                 "batch_too_large",
                 e.to_string(),
             ),
+            e @ IngestError::MessageIdConflict { index, .. } => {
+                ApiError::new(StatusCode::CONFLICT, "message_id_conflict", e.to_string())
+                    .at(serde_json::json!({ "record": index }))
+            }
             e => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()),
         }
     }

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -26,6 +26,7 @@ use crate::http::canonical::canonical_document;
 use crate::http::error::{forbidden, ApiError};
 use crate::http::idempotency::{Outcome, Scope};
 use crate::http::openapi::{CanonicalMessages, ErrorBody};
+use crate::http::query::QueryParams;
 use crate::http::signed::require_signature;
 use crate::ingest::{ingest_as, ingest_routed, IngestReport, Route, Submission};
 use crate::shared::Shared;
@@ -34,6 +35,14 @@ const RECORDS: &[MessageKind] = &[MessageKind::Record];
 const SEARCHES: &[MessageKind] = &[MessageKind::Search];
 const TRACES: &[MessageKind] = &[MessageKind::TraceRequest, MessageKind::TraceResponse];
 const RESPONSES: &[MessageKind] = &[MessageKind::TraceResponse];
+/// What the hub sends a gateway (`hub::delivery`): hit notifications, trace
+/// requests to the requested country, trace responses to the requesting one.
+/// Records and searches never come from it.
+const INBOUND: &[MessageKind] = &[
+    MessageKind::HitNotification,
+    MessageKind::TraceRequest,
+    MessageKind::TraceResponse,
+];
 
 /// The one-kind list of `kind`, for restricting what a body may hold.
 fn only(kind: MessageKind) -> &'static [MessageKind] {
@@ -80,15 +89,15 @@ impl FromRequestParts<ApiState> for NativeSender {
         parts: &mut Parts,
         state: &ApiState,
     ) -> Result<NativeSender, Response> {
-        // The path and the query are read first, as axum reads them before a
-        // handler: a malformed query is axum's 400 whoever sends it.
+        // The caller first: a stranger is refused before its path or query is
+        // looked at, and a malformed query is then the one JSON error shape.
+        let Caller(principal) = Caller::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
         let Path(partner) = Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        let Query(query) = Query::<KindQuery>::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        let Caller(principal) = Caller::from_request_parts(parts, state)
+        let QueryParams(query) = QueryParams::<KindQuery>::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
         match &principal {
@@ -149,7 +158,7 @@ impl Scope for NativeSender {
         (status = 200, description = "every record accepted or a duplicate", body = BatchReport),
         (status = 422, description = "some records rejected (the others are stored); same body", body = BatchReport),
         (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
-        (status = 409, description = "`idempotency_conflict`", body = ErrorBody),
+        (status = 409, description = "`idempotency_conflict`; `message_id_conflict`: a message id another sender used, or this sender for other content (nothing of the request stored)", body = ErrorBody),
         (status = 401, description = "no key, or a key nobody holds (`unauthenticated`)", body = ErrorBody),
         (status = 403, description = "a key that may not use this route (`forbidden`)", body = ErrorBody),
         (status = 404, description = "`unknown_partner`", body = ErrorBody),
@@ -189,7 +198,7 @@ pub(super) async fn partner_messages(
         (status = 200, description = "every record accepted or a duplicate", body = BatchReport),
         (status = 422, description = "some records rejected (the others are stored); same body", body = BatchReport),
         (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
-        (status = 409, description = "`idempotency_conflict`", body = ErrorBody),
+        (status = 409, description = "`idempotency_conflict`; `message_id_conflict`: a message id another sender used, or this sender for other content (nothing of the request stored)", body = ErrorBody),
         (status = 401, description = "no key, or a key nobody holds (`unauthenticated`)", body = ErrorBody),
         (status = 403, description = "a key that may not use this route (`forbidden`)", body = ErrorBody),
         (status = 503, description = "`store_unavailable`", body = ErrorBody),
@@ -212,7 +221,7 @@ pub(super) async fn records(
         (status = 200, description = "every record accepted or a duplicate", body = BatchReport),
         (status = 422, description = "some records rejected (the others are stored); same body", body = BatchReport),
         (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
-        (status = 409, description = "`idempotency_conflict`", body = ErrorBody),
+        (status = 409, description = "`idempotency_conflict`; `message_id_conflict`: a message id another sender used, or this sender for other content (nothing of the request stored)", body = ErrorBody),
         (status = 401, description = "no key, or a key nobody holds (`unauthenticated`)", body = ErrorBody),
         (status = 403, description = "a key that may not use this route (`forbidden`)", body = ErrorBody),
         (status = 503, description = "`store_unavailable`", body = ErrorBody),
@@ -235,7 +244,7 @@ pub(super) async fn searches(
         (status = 200, description = "every record accepted or a duplicate", body = BatchReport),
         (status = 422, description = "some records rejected (the others are stored); same body", body = BatchReport),
         (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
-        (status = 409, description = "`idempotency_conflict`", body = ErrorBody),
+        (status = 409, description = "`idempotency_conflict`; `message_id_conflict`: a message id another sender used, or this sender for other content (nothing of the request stored)", body = ErrorBody),
         (status = 401, description = "no key, or a key nobody holds (`unauthenticated`)", body = ErrorBody),
         (status = 403, description = "a key that may not use this route (`forbidden`)", body = ErrorBody),
         (status = 503, description = "`store_unavailable`", body = ErrorBody),
@@ -281,9 +290,10 @@ async fn canonical(
         (status = 200, description = "every record accepted or a duplicate", body = BatchReport),
         (status = 422, description = "some records rejected (the others are stored; same body), or `trace_mismatch` (an error, nothing stored)", body = BatchOrError),
         (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
-        (status = 409, description = "`idempotency_conflict`", body = ErrorBody),
+        (status = 409, description = "`idempotency_conflict`, `message_id_conflict` (nothing stored)", body = ErrorBody),
         (status = 401, description = "no key, or a key nobody holds (`unauthenticated`)", body = ErrorBody),
         (status = 403, description = "a key that may not use this route (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "`not_found`: no trace of this id the caller is party to (the same answer whether it exists or not)", body = ErrorBody),
         (status = 503, description = "`store_unavailable`", body = ErrorBody),
 ))]
 pub(super) async fn trace_responses(
@@ -308,6 +318,9 @@ pub(super) async fn trace_responses(
             .at(json!({ "pointer": format!("/messages/{i}/trace_id") })));
         }
     }
+    // The body names the path's trace (which tells the caller nothing of the
+    // trace); only a party may answer it, anyone else gets an unknown trace's 404.
+    super::traces::may_answer(&shared, &partner, &trace_id).await?;
     let report = ingest_routed(
         &shared,
         &partner,
@@ -331,9 +344,9 @@ pub(super) async fn trace_responses(
     request_body(content = CanonicalMessages, content_type = "application/json", description = "canonical JSON: one message, `{\"messages\": [...]}` or an array"),
     responses(
         (status = 200, description = "every record accepted or a duplicate", body = BatchReport),
-        (status = 422, description = "some records rejected (the others are stored); same body", body = BatchReport),
+        (status = 422, description = "some records rejected (the others are stored); same body; a record or a search (kinds the hub never sends) is rejected as `unsupported`", body = BatchReport),
         (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
-        (status = 409, description = "`idempotency_conflict`", body = ErrorBody),
+        (status = 409, description = "`idempotency_conflict`; `message_id_conflict`: a message id another sender used, or this sender for other content (nothing of the request stored)", body = ErrorBody),
         (status = 401, description = "no key, or a key nobody holds (`unauthenticated`); with `[hub] public_key`, no valid HTTP message signature of the hub (`bad_signature`)", body = ErrorBody),
         (status = 403, description = "a key that may not use this route (`forbidden`)", body = ErrorBody),
         (status = 503, description = "`store_unavailable`", body = ErrorBody),
@@ -358,7 +371,7 @@ pub(super) async fn inbound(
         actor: HUB,
         partner: HUB,
         format: "iarms-json",
-        kinds: None,
+        kinds: Some(INBOUND),
         route: Route::Partners,
         max_records: Some(shared.config.max_batch_records),
         signature: signature.as_deref(),

@@ -15,7 +15,7 @@ use crate::http::error::{forbidden, ApiError};
 use crate::http::openapi::ErrorBody;
 use crate::shared::Shared;
 use crate::store::Trace;
-use crate::traces::{TraceAction, TraceActionError};
+use crate::traces::{party_of, TraceAction, TraceActionError};
 
 /// The state of a trace request (operators, and the partners party to it).
 #[utoipa::path(get, path = "/v1/traces/{id}",
@@ -51,26 +51,40 @@ async fn visible_trace(
     };
     match trace {
         Some(trace) if visible => Ok(trace),
-        _ => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("no trace `{trace_id}`"),
-        )),
+        _ => Err(no_trace(trace_id)),
     }
 }
 
 /// A partner is party to a trace when it submitted the trace request or the
 /// request was delivered to it (it is the one that answers).
 async fn party_to_trace(shared: &Shared, trace: &Trace, partner: &str) -> Result<bool, ApiError> {
-    Ok(
-        match shared.store.get_message(trace.request_message_id).await? {
-            Some(view) => {
-                view.message.source_partner == partner
-                    || view.deliveries.iter().any(|d| d.destination == partner)
-            }
-            None => false,
-        },
+    Ok(party_of(shared, trace, partner).await?.is_some())
+}
+
+/// The 404 of a trace the caller may not see: the same whether the trace is
+/// unknown or another party's, so that trace ids do not leak.
+pub(super) fn no_trace(trace_id: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no trace `{trace_id}`"),
     )
+}
+
+/// Only a party to a trace posts responses to it; any other partner gets the
+/// 404 of an unknown trace.
+pub(super) async fn may_answer(
+    shared: &Shared,
+    partner: &str,
+    trace_id: &str,
+) -> Result<(), ApiError> {
+    let Some(trace) = shared.store.get_trace(trace_id).await? else {
+        return Err(no_trace(trace_id));
+    };
+    match party_of(shared, &trace, partner).await? {
+        Some(_) => Ok(()),
+        None => Err(no_trace(trace_id)),
+    }
 }
 
 /// The partner (or an operator) of the requested country acknowledges a trace

@@ -317,9 +317,12 @@ async fn every_gateway_route_refuses_every_wrong_identity() {
         (
             "POST",
             "/v1/traces/{id}/responses",
-            "/v1/traces/RS-MUP-T-1/responses",
-            Allowed::Partners,
-            json!({}),
+            // Answered only by a party (here `rs`, which the request was
+            // passed on to); the body names the trace, so that the route's
+            // trace_mismatch check passes and the party check answers.
+            "/v1/traces/BR-PF-T-1/responses",
+            Allowed::PartnerRs,
+            json!({"trace_id": "BR-PF-T-1"}),
         ),
         (
             "POST",

@@ -88,7 +88,7 @@ async fn expire_job(state: Arc<HubState>, mut stop: watch::Receiver<bool>) {
     while !*stop.borrow() {
         match state.hub.expire_due().await {
             Ok(expired) if !expired.is_empty() => {
-                tracing::info!(?expired, "traces expired")
+                tracing::info!(count = expired.len(), "traces expired")
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "the expiry job failed"),

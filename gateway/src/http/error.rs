@@ -69,6 +69,9 @@ impl From<StoreError> for ApiError {
             e @ StoreError::Invalid(_) => {
                 ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.to_string())
             }
+            e @ StoreError::MessageIdConflict { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "message_id_conflict", e.to_string())
+            }
             e @ StoreError::TraceTransition { .. } => {
                 ApiError::new(StatusCode::CONFLICT, "trace_transition", e.to_string())
             }

@@ -16,5 +16,6 @@ pub mod idempotency;
 pub mod keys;
 pub mod limits;
 pub mod openapi;
+pub mod query;
 pub mod serve;
 pub mod signed;

@@ -36,8 +36,8 @@ use uuid::Uuid;
 use crate::audit::{Action, AuditEvent, Origin};
 use crate::domain::routing::{gateway_destination, same_country, trace_request_destination};
 use crate::store::{
-    self, AcceptOutcome, ClaimedDelivery, Clock, NewMessage, Store, StoreError, StoreOptions,
-    TraceState, Transition,
+    self, AcceptOutcome, ClaimedDelivery, Clock, DuplicateReason, NewMessage, Store, StoreError,
+    StoreOptions, TraceState, Transition,
 };
 use matching::{find_matches, hit_notifications, NoMatchReason};
 use register::Register;
@@ -83,6 +83,7 @@ impl HubError {
             HubError::TraceConflict { .. } => "trace_conflict",
             HubError::Store(StoreError::NotFound { .. }) => "not_found",
             HubError::Store(StoreError::TraceTransition { .. }) => "trace_transition",
+            HubError::Store(StoreError::MessageIdConflict { .. }) => "message_id_conflict",
             HubError::Store(StoreError::Invalid(_)) => "invalid",
             HubError::Store(StoreError::Unavailable(_)) => "store_unavailable",
             HubError::Store(_) => "store_error",
@@ -96,7 +97,8 @@ impl HubError {
             HubError::UnknownTrace { .. } | HubError::Store(StoreError::NotFound { .. }) => 404,
             HubError::TraceClosed { .. }
             | HubError::TraceConflict { .. }
-            | HubError::Store(StoreError::TraceTransition { .. }) => 409,
+            | HubError::Store(StoreError::TraceTransition { .. })
+            | HubError::Store(StoreError::MessageIdConflict { .. }) => 409,
             HubError::Store(StoreError::Invalid(_)) => 400,
             HubError::Store(StoreError::Unavailable(_)) => 503,
             HubError::Store(_) => 500,
@@ -332,12 +334,26 @@ impl Hub {
                     let mut notifications = Vec::new();
                     for addressed in hit_notifications(&search, hit, &notified_at) {
                         let destination = gateway_destination(&addressed.recipient_country);
+                        let message_id = addressed.notification.header.message_id;
+                        // A notification's id names the search, the record and the
+                        // recipient: one sent before (a search run again) is that
+                        // notification, not new content under its id.
+                        if self.store.get_message(message_id).await?.is_some() {
+                            notifications.push(QueuedNotification {
+                                message_id,
+                                destination,
+                                stored: AcceptOutcome::Duplicate {
+                                    message_id,
+                                    original_message_id: message_id,
+                                    reason: DuplicateReason::MessageId,
+                                },
+                            });
+                            continue;
+                        }
                         notifications.push(QueuedNotification {
-                            message_id: addressed.notification.header.message_id,
+                            message_id,
                             destination: destination.clone(),
-                            stored: AcceptOutcome::Accepted {
-                                message_id: addressed.notification.header.message_id,
-                            },
+                            stored: AcceptOutcome::Accepted { message_id },
                         });
                         batch.push(NewMessage::serialise(
                             Message::HitNotification(addressed.notification),
@@ -362,7 +378,12 @@ impl Hub {
                 let stored = outcomes.next().ok_or_else(|| {
                     StoreError::Invalid("the store returned no outcome".to_string())
                 })?;
-                for notification in hits.iter_mut().flat_map(|h| h.notifications.iter_mut()) {
+                // The batch holds the notifications not sent before, in order.
+                for notification in hits
+                    .iter_mut()
+                    .flat_map(|h| h.notifications.iter_mut())
+                    .filter(|n| n.stored.is_accepted())
+                {
                     notification.stored = outcomes.next().ok_or_else(|| {
                         StoreError::Invalid("the store returned too few outcomes".to_string())
                     })?;
@@ -468,7 +489,7 @@ impl Hub {
         from_country: &str,
         trace_id: &str,
     ) -> Result<Transition, HubError> {
-        let trace = self.trace(trace_id).await?;
+        let trace = self.party_trace(from_country, trace_id).await?;
         if !same_country(&trace.requested_country, from_country) {
             return Err(HubError::NotAsked {
                 trace_id: trace.trace_id,
@@ -484,7 +505,7 @@ impl Hub {
 
     /// The requesting country cancels its trace request.
     pub async fn cancel(&self, from_country: &str, trace_id: &str) -> Result<Transition, HubError> {
-        let trace = self.trace(trace_id).await?;
+        let trace = self.party_trace(from_country, trace_id).await?;
         allow(
             same_country(&trace.requesting_country, from_country),
             || {
@@ -503,6 +524,22 @@ impl Hub {
     /// Expires every open trace past its due date; returns their ids.
     pub async fn expire_due(&self) -> Result<Vec<String>, HubError> {
         Ok(self.store.expire_due().await?)
+    }
+
+    /// The trace, if `country` is one of its two countries; for every other
+    /// country the same `unknown_trace` as for a trace that does not exist, so
+    /// that a third country learns nothing (not even the two countries' codes).
+    async fn party_trace(&self, country: &str, trace_id: &str) -> Result<store::Trace, HubError> {
+        let trace = self.trace(trace_id).await?;
+        if same_country(&trace.requesting_country, country)
+            || same_country(&trace.requested_country, country)
+        {
+            Ok(trace)
+        } else {
+            Err(HubError::UnknownTrace {
+                trace_id: trace_id.to_string(),
+            })
+        }
     }
 
     async fn trace(&self, trace_id: &str) -> Result<store::Trace, HubError> {

@@ -353,6 +353,9 @@ async fn open_sqlite(url: &str, options: &StoreOptions) -> Result<SqlitePool, St
     } else {
         SqliteConnectOptions::new().filename(url)
     };
+    if !(url.contains(":memory:") || url.contains("mode=memory")) {
+        crate::store::create_private_file(connect.get_filename())?;
+    }
     let connect = connect
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)

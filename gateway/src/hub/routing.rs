@@ -46,6 +46,14 @@ pub async fn route_trace_response(
             .ok_or_else(|| HubError::UnknownTrace {
                 trace_id: response.trace_id.clone(),
             })?;
+    // A third country gets what an unknown trace gets: nothing of the trace leaks.
+    if !same_country(&trace.requested_country, from_country)
+        && !same_country(&trace.requesting_country, from_country)
+    {
+        return Err(HubError::UnknownTrace {
+            trace_id: response.trace_id.clone(),
+        });
+    }
     if !same_country(&trace.requested_country, from_country)
         || !same_country(&response.responding_country, from_country)
     {

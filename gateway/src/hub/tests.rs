@@ -759,19 +759,20 @@ async fn response_from_unasked_country_refused(f: &Fixture) {
     let request = trace_request("T1", "BR", "RS", None);
     receive(hub, "BR", Message::TraceRequest(request.clone())).await;
 
-    // DE was not asked, whatever its response claims.
+    // DE was not asked, whatever its response claims, and learns nothing of
+    // the trace: the answer to an unknown trace, naming neither country.
     for claimed_responder in ["DE", "RS"] {
         let response = trace_response(&request, claimed_responder, TraceOutcome::Traced);
         let err = hub
             .receive("DE", Message::TraceResponse(response.clone()))
             .await
             .expect_err("not asked");
-        assert_eq!(err.code(), "not_asked", "{err}");
-        assert_eq!(err.http_status(), 403);
-        assert!(
-            err.to_string().contains("addressed to RS, not to DE"),
+        assert_eq!(
+            (err.code(), err.http_status()),
+            ("unknown_trace", 404),
             "{err}"
         );
+        assert_eq!(err.to_string(), "trace `T1` is unknown");
         assert!(hub
             .store()
             .get_message(response.header.message_id)

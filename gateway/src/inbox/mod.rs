@@ -22,7 +22,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::Inbound;
-use crate::ingest::{accept_prepared, decode_stream, IngestReport, Route, Submission};
+use crate::ingest::{accept_prepared, decode_stream, IngestError, IngestReport, Route, Submission};
 use crate::shared::Shared;
 
 /// One watched folder.
@@ -189,6 +189,8 @@ async fn process(shared: &Shared, w: &Watch, file: &Path) -> std::io::Result<()>
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
+    // A file name is the sender's text: logged with `?` (escaped, quoted), so a
+    // name with a newline cannot forge a log line.
     let processing = w.directory.join("processing");
     let progress_path = processing.join(format!(".{name}.progress"));
     let errors_path = processing.join(format!(".{name}.errors"));
@@ -205,7 +207,7 @@ async fn process(shared: &Shared, w: &Watch, file: &Path) -> std::io::Result<()>
     errors.set_len(progress.errors_len).await?;
     errors.seek(std::io::SeekFrom::End(0)).await?;
     if progress.records > 0 {
-        tracing::info!(partner = %w.partner, file = %name, done = progress.records, "resuming an inbox file");
+        tracing::info!(partner = %w.partner, file = ?name, done = progress.records, "resuming an inbox file");
     }
 
     let actor = format!("inbox:{}", w.partner);
@@ -240,10 +242,30 @@ async fn process(shared: &Shared, w: &Watch, file: &Path) -> std::io::Result<()>
             let batch = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_RECORDS));
             let report = match accept_prepared(shared, how, batch, &name).await {
                 Ok(report) => report,
+                // Not the store's fault: sending the file again would conflict
+                // again. The chunks before it stand (they were committed).
+                Err(e @ IngestError::MessageIdConflict { .. }) => {
+                    tracing::warn!(partner = %w.partner, file = ?name, error = %e, "message id conflict; the file goes to failed/");
+                    drop(stream);
+                    drop(errors);
+                    tokio::fs::write(
+                        w.failed.join(format!("{name}.errors.txt")),
+                        format!("{name}: {e}\n"),
+                    )
+                    .await?;
+                    tokio::fs::rename(file, w.failed.join(&name)).await?;
+                    for done in [&progress_path, &errors_path] {
+                        match tokio::fs::remove_file(done).await {
+                            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                            _ => {}
+                        }
+                    }
+                    return Ok(());
+                }
                 Err(e) => {
                     // The store is down: the file goes back for the next poll,
                     // which resumes after the last chunk noted.
-                    tracing::warn!(partner = %w.partner, file = %name, error = %e, "cannot ingest; the file goes back to the inbox");
+                    tracing::warn!(partner = %w.partner, file = ?name, error = %e, "cannot ingest; the file goes back to the inbox");
                     drop(stream);
                     tokio::fs::rename(file, w.directory.join(&name)).await?;
                     return Err(std::io::Error::other(e.to_string()));
@@ -271,7 +293,7 @@ async fn process(shared: &Shared, w: &Watch, file: &Path) -> std::io::Result<()>
         rejected,
         ..
     } = progress;
-    tracing::info!(partner = %w.partner, file = %name, accepted, duplicates, rejected, "inbox file processed");
+    tracing::info!(partner = %w.partner, file = ?name, accepted, duplicates, rejected, "inbox file processed");
     if rejected == 0 {
         tokio::fs::rename(file, w.archive.join(&name)).await?;
     } else {

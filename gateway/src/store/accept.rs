@@ -9,7 +9,8 @@ use iarms_adapters::model::Message;
 use uuid::Uuid;
 
 use super::{
-    due_date_end, ordering_key, AcceptOutcome, DuplicateReason, NaturalKey, NewMessage, StoreError,
+    due_date_end, ordering_key, AcceptOutcome, ConflictReason, DuplicateReason, NaturalKey,
+    NewMessage, StoreError,
 };
 use crate::time::Millis;
 
@@ -40,6 +41,27 @@ pub(crate) fn mark_repeats<'a>(batch: impl IntoIterator<Item = &'a mut Prepared>
     for p in batch {
         p.repeat_in_batch = !seen.insert(p.message_id);
     }
+}
+
+/// Refuses `p` unless it is the message stored (or earlier in the batch) under
+/// its id: the same canonical body, from the same sender. Duplicates are decided
+/// per sender, so that nobody can answer for another sender's message id. A
+/// record is the one exception: the same record, byte for byte, from another
+/// partner of its owner (the owner check let both submit it; a registry's HTTP
+/// and inbox partners send the same export) hides nothing, and is a duplicate.
+pub(crate) fn check_same_message(p: &Prepared, from: &str, body: &str) -> Result<(), StoreError> {
+    let same_body = body == &*p.body;
+    let reason = if from != p.source_partner && !(same_body && p.natural_key.is_some()) {
+        ConflictReason::OtherSender
+    } else if !same_body {
+        ConflictReason::OtherContent
+    } else {
+        return Ok(());
+    };
+    Err(StoreError::MessageIdConflict {
+        message_id: p.message_id,
+        reason,
+    })
 }
 
 /// Keys a batch before any transaction starts (the caller serialised each

@@ -29,8 +29,9 @@ use uuid::Uuid;
 
 use super::pools::Pools;
 use super::{
-    accept_events, chunks, deliveries_of, delivery_rows, mark_repeats, outcomes, sql, version_i64,
-    AcceptOutcome, Backend, ClaimedRow, DbResult, DeliveryState, NewDelivery, Prepared, StoreError,
+    accept_events, check_same_message, chunks, deliveries_of, delivery_rows, mark_repeats,
+    outcomes, sql, version_i64, AcceptOutcome, Backend, ClaimedRow, DbResult, DeliveryState,
+    NewDelivery, Prepared, StoreError,
 };
 use crate::audit::{self, AuditEvent, Origin};
 use crate::time::{Clock, Millis};
@@ -259,17 +260,32 @@ where
             .map(|p| p.message_id)
             .filter(|id| !accepted.contains_key(id))
             .collect();
-        let mut known_ids: HashSet<Uuid> = HashSet::new();
+        let mut known: HashMap<Uuid, (String, String)> = HashMap::new();
         for chunk in chunks(&refused) {
             let mut query = QueryBuilder::<Self::Db>::new(sql::KNOWN_MESSAGE_IDS_HEAD);
             Self::push_in_ids(&mut query, chunk);
-            let rows: Vec<Uuid> = query
-                .build_query_scalar()
-                .fetch_all(&mut *conn)
-                .await
-                .db()?;
-            known_ids.extend(rows);
+            let rows: Vec<(Uuid, String, String)> =
+                query.build_query_as().fetch_all(&mut *conn).await.db()?;
+            known.extend(rows.into_iter().map(|(id, from, body)| (id, (from, body))));
         }
+        // A known id is a duplicate only from its own sender with the same body;
+        // anything else would hide one message behind another: the batch fails.
+        let stored = firsts.iter().filter_map(|p| {
+            known
+                .get(&p.message_id)
+                .map(|(from, body)| (*p, from.as_str(), body.as_str()))
+        });
+        let first_of: HashMap<Uuid, &Prepared> =
+            firsts.iter().map(|p| (p.message_id, *p)).collect();
+        let repeats = batch.iter().filter(|p| p.repeat_in_batch).filter_map(|p| {
+            first_of
+                .get(&p.message_id)
+                .map(|first| (*p, first.source_partner.as_str(), &*first.body))
+        });
+        for (p, from, body) in stored.chain(repeats) {
+            check_same_message(p, from, body)?;
+        }
+        let known_ids: HashSet<Uuid> = known.into_keys().collect();
 
         // A refused message that repeats no stored id repeats a record's natural key.
         let mut originals: HashMap<Uuid, Uuid> = HashMap::new();

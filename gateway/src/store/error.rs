@@ -1,5 +1,7 @@
 //! The store's errors, and how driver errors become them.
 
+use uuid::Uuid;
+
 use crate::audit::MissingEntry;
 use crate::domain::trace::TraceState;
 
@@ -28,6 +30,42 @@ pub enum StoreError {
     Corrupt(String),
     #[error("invalid store request: {0}")]
     Invalid(String),
+    /// A message id already stored, or earlier in the batch, for another sender or
+    /// with other content: nothing of the batch was stored, and the stored message
+    /// stands. A duplicate is only the same sender's same message again.
+    #[error("message id {message_id} {reason}")]
+    MessageIdConflict {
+        message_id: Uuid,
+        reason: ConflictReason,
+    },
+}
+
+/// Why a message id conflicts with a stored (or earlier) message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictReason {
+    /// Another sender (partner, or the hub on the inbound route) used it.
+    OtherSender,
+    /// The same sender used it for other content.
+    OtherContent,
+}
+
+impl ConflictReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConflictReason::OtherSender => "other_sender",
+            ConflictReason::OtherContent => "other_content",
+        }
+    }
+}
+
+impl std::fmt::Display for ConflictReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ConflictReason::OtherSender => "is already used by another sender",
+            ConflictReason::OtherContent => "is already used by this sender for other content",
+        })
+    }
 }
 
 /// The boxed source of a [`StoreError`]; the driver's error type stays private.

@@ -84,7 +84,7 @@ pub use audit_log::record_key_digest;
 pub use deliveries::{
     ClaimedDelivery, Delivery, Failure, NextStep, QueueDepth, Receipt, Settlement,
 };
-pub use error::{BoxError, StoreError};
+pub use error::{BoxError, ConflictReason, StoreError};
 pub use idempotency::Idempotency;
 pub use interface::Store;
 pub use listing::{Cursor, MessageFilter, MessagePage, MAX_PAGE};
@@ -100,8 +100,8 @@ pub use traces::{Trace, Transition};
 #[cfg(test)]
 pub(crate) use accept::CHUNK_SIZES;
 pub(crate) use accept::{
-    chunks, deliveries_of, delivery_rows, mark_repeats, outcomes, prepare, version_i64,
-    NewDelivery, Prepared,
+    check_same_message, chunks, deliveries_of, delivery_rows, mark_repeats, outcomes, prepare,
+    version_i64, NewDelivery, Prepared,
 };
 pub(crate) use audit_log::{
     accept_events, replay_event, retry_dead_events, DeadDelivery, DeliverySubject,
@@ -110,5 +110,6 @@ pub(crate) use deliveries::{after_failure, queue_depths};
 pub(crate) use error::DbResult;
 pub(crate) use idempotency::idempotency_of;
 pub(crate) use listing::views;
+pub(crate) use opening::create_private_file;
 pub(crate) use rows::{ClaimedRow, DeliveryRow, MessageRow, TraceRow};
 pub(crate) use traces::{check_transition, TransitionStamps};

@@ -60,6 +60,31 @@ pub async fn open_with(url: &str, options: StoreOptions) -> Result<Arc<dyn Store
     }
 }
 
+/// Creates the SQLite file `path` for the gateway's user only (0600 on Unix,
+/// whatever the umask) when it does not exist yet; SQLite gives its `-wal` and
+/// `-shm` files the same mode. Its folder, when missing, is created 0700.
+pub(crate) fn create_private_file(path: &std::path::Path) -> Result<(), StoreError> {
+    if path.as_os_str().is_empty() || path.exists() {
+        return Ok(());
+    }
+    let failed = |e: std::io::Error| {
+        StoreError::Unavailable(format!("cannot create {}: {e}", path.display()).into())
+    };
+    if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
+        crate::atomic_file::create_private_dir_all(folder).map_err(failed)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        // Created meanwhile by another process: its mode stands.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(failed(e)),
+    }
+}
+
 /// Which backend a store URL names.
 pub fn backend_of(url: &str) -> Result<Backend, StoreError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {

@@ -59,9 +59,11 @@ pub(crate) const INSERT_DELIVERIES_HEAD: &str =
 /// The created deliveries, for their `forwarded` audit entries.
 pub(crate) const INSERT_DELIVERIES_TAIL: &str = " RETURNING id, message_seq, destination";
 
-/// Which of a list of refused ids are stored; the list (`IN …`) is the dialect's.
+/// Which of a list of refused ids are stored, with their sender and body, to
+/// tell a duplicate (same sender, same body) from a conflict; the list (`IN …`)
+/// is the dialect's.
 pub(crate) const KNOWN_MESSAGE_IDS_HEAD: &str =
-    "SELECT message_id FROM messages WHERE message_id IN ";
+    "SELECT message_id, source_partner, body FROM messages WHERE message_id IN ";
 
 pub(crate) const FIND_BY_NATURAL_KEY: &str = "SELECT message_id FROM messages \
      WHERE owner_country = $1 AND owner_agency = $2 AND record_id = $3 AND record_version = $4";

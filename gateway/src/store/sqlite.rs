@@ -188,6 +188,9 @@ impl SqliteStore {
         } else {
             SqliteConnectOptions::new().filename(url)
         };
+        if !in_memory {
+            super::opening::create_private_file(connect.get_filename())?;
+        }
         let connect = connect
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)

@@ -104,6 +104,7 @@ backend_suite!(
     accept_is_durable,
     duplicate_by_message_id,
     duplicate_by_natural_key,
+    message_id_conflicts_never_hide_a_message,
     concurrent_accepts_store_each_message_once,
     accept_refuses_an_empty_destination,
     idempotency_replay_and_conflict,
@@ -473,6 +474,107 @@ async fn duplicate_by_natural_key(f: &Fixture) {
         .await
         .expect("get")
         .is_none());
+}
+
+/// Duplicates are decided per sender: another sender's message under a stored
+/// id, or the same sender's other content, is a conflict that stores nothing of
+/// its batch and leaves the stored message as it was (issue 16, finding 1).
+async fn message_id_conflicts_never_hide_a_message(f: &Fixture) {
+    let store = &f.store;
+    let genuine = record("R-1", 1);
+    accept_all(store, &[&genuine]).await;
+    let squatted = id_of(&genuine);
+
+    // Partner `br` posts its own record under `rs`'s message id.
+    let mut squat = record("R-BR", 1);
+    squat.header_mut().message_id = squatted;
+    let fresh = record("R-FRESH", 1);
+    let conflict = |outcome: Result<Vec<AcceptOutcome>, StoreError>| match outcome {
+        Err(StoreError::MessageIdConflict { message_id, reason }) => (message_id, reason),
+        other => panic!("expected a message id conflict, got {other:?}"),
+    };
+    let batch = [new(&fresh, "br", &[HUB]), new(&squat, "br", &[HUB])];
+    let (id, reason) = conflict(store.accept(&batch, &Origin::actor("br")).await);
+    assert_eq!((id, reason), (squatted, ConflictReason::OtherSender));
+    // The whole batch is refused: the fresh record is not stored either.
+    assert!(store
+        .get_message(id_of(&fresh))
+        .await
+        .expect("get")
+        .is_none());
+
+    // The same record from another partner of its owner, byte for byte, hides
+    // nothing: a duplicate. Any other message from another sender, even byte
+    // for byte, is not (a search, the hub's inbound message under a partner's id).
+    let again = store
+        .accept(&[new(&genuine, "br", &[HUB])], &Origin::actor("br"))
+        .await
+        .expect("accept");
+    assert_eq!(again[0].message_id(), squatted);
+    assert!(!again[0].is_accepted(), "{again:?}");
+    let s = search("S-1");
+    accept_all(store, &[&s]).await;
+    for sender in ["br", HUB] {
+        let (_, reason) = conflict(
+            store
+                .accept(&[new(&s, sender, &["rs"])], &Origin::actor(sender))
+                .await,
+        );
+        assert_eq!(reason, ConflictReason::OtherSender, "{sender}");
+    }
+
+    // The same sender, other content under the same id.
+    let mut changed = record("R-1", 2);
+    changed.header_mut().message_id = squatted;
+    let (_, reason) = conflict(
+        store
+            .accept(&[new(&changed, "rs", &[HUB])], &Origin::actor("rs"))
+            .await,
+    );
+    assert_eq!(reason, ConflictReason::OtherContent);
+
+    // Within one batch: two senders' messages under one new id.
+    let first = record("R-2", 1);
+    let mut second = record("R-BR-2", 1);
+    second.header_mut().message_id = id_of(&first);
+    let (_, reason) = conflict(
+        store
+            .accept(
+                &[new(&first, "rs", &[HUB]), new(&second, "br", &[HUB])],
+                &Origin::actor("test"),
+            )
+            .await,
+    );
+    assert_eq!(reason, ConflictReason::OtherSender);
+
+    // The genuine sender's resend is still its duplicate, and its next message
+    // (refused above beside a conflict) is stored and forwarded.
+    let again = store
+        .accept(&[new(&genuine, "rs", &[HUB])], &Origin::actor("rs"))
+        .await
+        .expect("accept");
+    assert_eq!(
+        again,
+        vec![AcceptOutcome::Duplicate {
+            message_id: squatted,
+            original_message_id: squatted,
+            reason: DuplicateReason::MessageId
+        }]
+    );
+    accept_all(store, &[&first]).await;
+    let view = store
+        .get_message(squatted)
+        .await
+        .expect("get")
+        .expect("stored");
+    assert_eq!(view.message.source_partner, "rs");
+    assert_eq!(view.message.message().expect("decodes"), genuine);
+    let claimed = claim(store, "w", 100).await;
+    assert_eq!(
+        claimed_ids(&claimed),
+        vec![squatted, id_of(&s), id_of(&first)]
+    );
+    assert!(verified(store).await.is_ok());
 }
 
 /// Concurrent requests (which the SQLite store commits together) keep every
@@ -1711,6 +1813,34 @@ async fn sqlite_file_is_wal_with_full_sync() {
     assert_eq!(store.pragma_for_tests("foreign_keys").await, "1");
     store.close().await;
     assert!(path.exists());
+}
+
+/// The store's files hold police records: the gateway's user only, whatever
+/// the umask (issue 16), and a missing folder is created for it alone.
+#[cfg(unix)]
+#[tokio::test]
+async fn sqlite_files_are_the_owners_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("state").join("gateway.db");
+    let clock = Arc::new(ManualClock::new(START));
+    let store = SqliteStore::open(
+        &format!("sqlite://{}", path.display()),
+        options(&clock, None),
+    )
+    .await
+    .expect("open");
+    accept_all(&(Arc::new(store) as Arc<dyn Store>), &[&record("R-1", 1)]).await;
+    let mode = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(mode(&path.with_extension("db-wal")), 0o600);
+    assert_eq!(mode(path.parent().expect("folder")), 0o700);
 }
 
 #[tokio::test]

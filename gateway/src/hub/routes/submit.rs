@@ -39,7 +39,7 @@ const HITS: &[MessageKind] = &[MessageKind::HitNotification];
         (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
         (status = 401, description = "`unauthenticated`; `bad_signature`: no valid HTTP message signature of a gateway whose `public_key` the hub knows", body = ErrorBody),
         (status = 403, description = "`forbidden`: a record of another country", body = ErrorBody),
-        (status = 409, description = "`idempotency_conflict`", body = ErrorBody),
+        (status = 409, description = "`idempotency_conflict`, `message_id_conflict`", body = ErrorBody),
         (status = 422, description = "`invalid` (located errors), `wrong_endpoint`, `empty`", body = ErrorBody),
         (status = 503, description = "`store_unavailable`", body = ErrorBody),
 ))]
@@ -59,7 +59,7 @@ pub(super) async fn records(
         (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
         (status = 401, description = "`unauthenticated`; `bad_signature`: no valid HTTP message signature of a gateway whose `public_key` the hub knows", body = ErrorBody),
         (status = 403, description = "`forbidden`: a search of another country", body = ErrorBody),
-        (status = 409, description = "`idempotency_conflict`", body = ErrorBody),
+        (status = 409, description = "`idempotency_conflict`, `message_id_conflict`", body = ErrorBody),
         (status = 422, description = "`invalid`, `wrong_endpoint`, `empty`", body = ErrorBody),
         (status = 503, description = "`store_unavailable`", body = ErrorBody),
 ))]
@@ -79,7 +79,8 @@ pub(super) async fn searches(
         (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
         (status = 401, description = "`unauthenticated`; `bad_signature`: no valid HTTP message signature of a gateway whose `public_key` the hub knows", body = ErrorBody),
         (status = 403, description = "`forbidden`, `not_asked`", body = ErrorBody),
-        (status = 409, description = "`trace_conflict`, `trace_closed`, `idempotency_conflict`", body = ErrorBody),
+        (status = 404, description = "`unknown_trace`: a response to a trace that does not exist or is of other countries (the same answer)", body = ErrorBody),
+        (status = 409, description = "`trace_conflict`, `trace_closed`, `idempotency_conflict`, `message_id_conflict`", body = ErrorBody),
         (status = 422, description = "`invalid`, `wrong_endpoint`, `empty`", body = ErrorBody),
         (status = 503, description = "`store_unavailable`", body = ErrorBody),
 ))]
@@ -113,9 +114,9 @@ pub(super) async fn hits(
         (status = 200, description = "the destination and the trace's transition", body = Object),
         (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
         (status = 401, description = "`unauthenticated`; `bad_signature`: no valid HTTP message signature of a gateway whose `public_key` the hub knows", body = ErrorBody),
-        (status = 403, description = "`not_asked`: the trace was not addressed to the caller's country", body = ErrorBody),
-        (status = 404, description = "`unknown_trace`", body = ErrorBody),
-        (status = 409, description = "`trace_closed`, `trace_transition`, `idempotency_conflict`", body = ErrorBody),
+        (status = 403, description = "`not_asked`: the requesting country answering its own trace", body = ErrorBody),
+        (status = 404, description = "`unknown_trace` (also for traces of other countries: the same answer)", body = ErrorBody),
+        (status = 409, description = "`trace_closed`, `trace_transition`, `idempotency_conflict`, `message_id_conflict`", body = ErrorBody),
         (status = 422, description = "`trace_mismatch`, `invalid`, `wrong_endpoint`, `empty`", body = ErrorBody),
         (status = 503, description = "`store_unavailable`", body = ErrorBody),
 ))]

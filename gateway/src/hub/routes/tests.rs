@@ -216,6 +216,41 @@ async fn authenticates_authorises_validates_and_tracks_traces() {
         (status, &reply["error"]["code"]),
         (404, &json!("unknown_trace"))
     );
+    // A third country gets the same 404 everywhere, as for a trace that does
+    // not exist: no 403 naming the two countries (issue 16).
+    let third = json!({
+        "kind": "trace_response",
+        "header": header(12),
+        "trace_id": "BR-PF-T-1",
+        "responding_country": "DE",
+        "responding_agency": "DE-BKA",
+        "outcome": "declined",
+        "responded_at": "2026-01-01T00:00:00Z"
+    });
+    for (action, body) in [
+        ("acknowledge", Value::Null),
+        ("cancel", Value::Null),
+        ("responses", third.clone()),
+    ] {
+        let path = format!("/v1/traces/BR-PF-T-1/{action}");
+        let (status, reply) = call(&app, "POST", &path, "DE-key", body.clone()).await;
+        let mut unknown_body = body;
+        if unknown_body.is_object() {
+            unknown_body["trace_id"] = json!("NO-SUCH");
+        }
+        let path = format!("/v1/traces/NO-SUCH/{action}");
+        let (unknown_status, unknown) = call(&app, "POST", &path, "DE-key", unknown_body).await;
+        assert_eq!(
+            (status, &reply["error"]["code"]),
+            (404, &json!("unknown_trace")),
+            "{action}: {reply}"
+        );
+        assert_eq!(
+            (status, reply.to_string().replace("BR-PF-T-1", "ID")),
+            (unknown_status, unknown.to_string().replace("NO-SUCH", "ID")),
+            "{action}"
+        );
+    }
 
     let path = "/v1/traces/BR-PF-T-1/acknowledge";
     let (status, reply) = call(&app, "POST", path, "BR-key", Value::Null).await;

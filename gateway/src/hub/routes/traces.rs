@@ -55,8 +55,8 @@ pub(super) async fn show_trace(
     responses(
         (status = 200, description = "the transition `{from, to, changed}`", body = Object),
         (status = 401, description = "`unauthenticated`; `bad_signature`: no valid HTTP message signature of a gateway whose `public_key` the hub knows", body = ErrorBody),
-        (status = 403, description = "`not_asked`: the trace was not addressed to the caller's country", body = ErrorBody),
-        (status = 404, description = "`unknown_trace`", body = ErrorBody),
+        (status = 403, description = "`not_asked`: the requesting country acknowledging its own trace", body = ErrorBody),
+        (status = 404, description = "`unknown_trace` (also for traces of other countries: the same answer)", body = ErrorBody),
         (status = 409, description = "`trace_transition`: already answered, declined, expired or cancelled", body = ErrorBody),
         (status = 503, description = "`store_unavailable`", body = ErrorBody),
 ))]
@@ -79,8 +79,8 @@ pub(super) async fn acknowledge(
     responses(
         (status = 200, description = "the transition `{from, to, changed}`", body = Object),
         (status = 401, description = "`unauthenticated`; `bad_signature`: no valid HTTP message signature of a gateway whose `public_key` the hub knows", body = ErrorBody),
-        (status = 403, description = "`forbidden`: only the requesting country cancels", body = ErrorBody),
-        (status = 404, description = "`unknown_trace`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the requested country cancelling (only the requesting country cancels)", body = ErrorBody),
+        (status = 404, description = "`unknown_trace` (also for traces of other countries: the same answer)", body = ErrorBody),
         (status = 409, description = "`trace_transition`: already closed", body = ErrorBody),
         (status = 503, description = "`store_unavailable`", body = ErrorBody),
 ))]
