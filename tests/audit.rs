@@ -177,8 +177,8 @@ async fn the_service_keeps_a_verifiable_audit_trail_and_tampering_is_named() {
     let mut gw = start_gateway(dir.path(), &hub_url).await;
     let route = format!("{}/v1/partners/rs/messages", gw.url);
 
-    // Ten good records, then a file with two bad rows and two duplicates (one
-    // resends a record with an unknown type, kept and flagged, so a duplicate).
+    // Ten good records, then a file with a duplicate, two bad rows and a new
+    // record with an unknown type (kept and flagged, so accepted).
     let export = std::fs::read(data("tests/data/native/registry-rs-export.csv")).unwrap();
     let (status, reply) = post_as(&route, KEY_RS, export).await;
     assert_eq!(status, 200, "{reply}");
@@ -187,8 +187,9 @@ async fn the_service_keeps_a_verifiable_audit_trail_and_tampering_is_named() {
     let (status, reply) = post_as(&route, KEY_RS, bad).await;
     assert_eq!(status, 422, "{reply}");
     assert_eq!(reply["rejected"], 2, "{reply}");
-    assert_eq!(reply["duplicates"], 2, "{reply}");
-    assert_eq!(wait_for(&received, 10).await, 10);
+    assert_eq!(reply["duplicates"], 1, "{reply}");
+    assert_eq!(reply["accepted"], 1, "{reply}");
+    assert_eq!(wait_for(&received, 11).await, 11);
 
     // The same bad file through the directory inbox.
     let inbox = dir.path().join("inbox");
@@ -222,7 +223,7 @@ async fn the_service_keeps_a_verifiable_audit_trail_and_tampering_is_named() {
     )
     .await;
     assert_eq!(status, 200, "{reply}");
-    assert_eq!(wait_for(&received, 11).await, 11);
+    assert_eq!(wait_for(&received, 12).await, 12);
     // Every delivery settled (its receipt committed) before stopping.
     let gw_url = &gw.url;
     wait_until(
@@ -284,12 +285,13 @@ async fn the_service_keeps_a_verifiable_audit_trail_and_tampering_is_named() {
     )
     .await;
 
-    // The chain verifies: 10 x (accepted, delivered), 2 x (2 duplicates,
-    // 2 rejected), 1 replayed and its second delivery.
+    // The chain verifies: 11 x (accepted, delivered), HTTP (1 duplicate,
+    // 2 rejected), the inbox (2 duplicates, 2 rejected), 1 replayed and its
+    // second delivery.
     let verify = audit(dir.path(), &["verify"]);
     assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
     assert!(
-        text(&verify).contains("intact: 30 entries checked"),
+        text(&verify).contains("intact: 31 entries checked"),
         "{}",
         text(&verify)
     );
@@ -298,9 +300,9 @@ async fn the_service_keeps_a_verifiable_audit_trail_and_tampering_is_named() {
     assert_eq!(list.status.code(), Some(0), "{}", text(&list));
     let entries: Vec<Value> = serde_json::from_slice(&list.stdout).unwrap();
     let count = |action: &str| entries.iter().filter(|e| e["action"] == action).count();
-    assert_eq!(count("accepted"), 10);
-    assert_eq!(count("delivered"), 11);
-    assert_eq!(count("duplicate"), 4);
+    assert_eq!(count("accepted"), 11);
+    assert_eq!(count("delivered"), 12);
+    assert_eq!(count("duplicate"), 3);
     assert_eq!(count("rejected"), 4);
     let by_inbox = entries
         .iter()
@@ -371,7 +373,7 @@ async fn the_service_keeps_a_verifiable_audit_trail_and_tampering_is_named() {
         let out = audit(dir.path(), &["verify", "--bundle", path_str(bundle)]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out));
         assert!(
-            text(&out).contains("intact: 30 entries (seq 1..30) checked"),
+            text(&out).contains("intact: 31 entries (seq 1..31) checked"),
             "{}",
             text(&out)
         );

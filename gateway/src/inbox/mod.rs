@@ -248,18 +248,11 @@ async fn process(shared: &Shared, w: &Watch, file: &Path) -> std::io::Result<()>
                     tracing::warn!(partner = %w.partner, file = ?name, error = %e, "message id conflict; the file goes to failed/");
                     drop(stream);
                     drop(errors);
-                    tokio::fs::write(
-                        w.failed.join(format!("{name}.errors.txt")),
-                        format!("{name}: {e}\n"),
-                    )
-                    .await?;
+                    let report =
+                        hidden_report(&w.failed, &name, &format!("{name}: {e}\n"), None).await?;
                     tokio::fs::rename(file, w.failed.join(&name)).await?;
-                    for done in [&progress_path, &errors_path] {
-                        match tokio::fs::remove_file(done).await {
-                            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-                            _ => {}
-                        }
-                    }
+                    forget_progress(&[&progress_path, &errors_path]).await?;
+                    tokio::fs::rename(report, w.failed.join(format!("{name}.errors.txt"))).await?;
                     return Ok(());
                 }
                 Err(e) => {
@@ -297,22 +290,53 @@ async fn process(shared: &Shared, w: &Watch, file: &Path) -> std::io::Result<()>
     if rejected == 0 {
         tokio::fs::rename(file, w.archive.join(&name)).await?;
     } else {
-        let mut report =
-            tokio::fs::File::create(w.failed.join(format!("{name}.errors.txt"))).await?;
-        report
-            .write_all(
-                format!(
-                    "{name}: {accepted} accepted, {duplicates} duplicate, {rejected} rejected (the accepted records were stored)\n"
-                )
-                .as_bytes(),
-            )
-            .await?;
-        let mut found = tokio::fs::File::open(&errors_path).await?;
-        tokio::io::copy(&mut found, &mut report).await?;
-        report.sync_all().await?;
+        let head = format!(
+            "{name}: {accepted} accepted, {duplicates} duplicate, {rejected} rejected (the accepted records were stored)\n"
+        );
+        let report = hidden_report(&w.failed, &name, &head, Some(&errors_path)).await?;
         tokio::fs::rename(file, w.failed.join(&name)).await?;
+        forget_progress(&[&progress_path, &errors_path]).await?;
+        // Last: the report's appearance says the file is done.
+        tokio::fs::rename(report, w.failed.join(format!("{name}.errors.txt"))).await?;
+        return Ok(());
     }
-    for done in [&progress_path, &errors_path] {
+    forget_progress(&[&progress_path, &errors_path]).await?;
+    Ok(())
+}
+
+/// Writes an error report under a hidden name in `failed/`, to be renamed into
+/// place by the caller. The name must not exist (`create_new`), so a link
+/// someone placed there is never followed; a leftover of a crash is removed
+/// first (removing a link removes the link, never its target).
+async fn hidden_report(
+    failed: &Path,
+    name: &str,
+    head: &str,
+    errors: Option<&Path>,
+) -> std::io::Result<PathBuf> {
+    let path = failed.join(format!(".{name}.errors.txt.partial"));
+    match tokio::fs::remove_file(&path).await {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let mut report = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .await?;
+    report.write_all(head.as_bytes()).await?;
+    if let Some(errors) = errors {
+        let mut found = tokio::fs::File::open(errors).await?;
+        tokio::io::copy(&mut found, &mut report).await?;
+    }
+    report.sync_all().await?;
+    Ok(path)
+}
+
+/// Removes a file's progress notes once it is archived or failed.
+async fn forget_progress(notes: &[&Path]) -> std::io::Result<()> {
+    for done in notes {
         match tokio::fs::remove_file(done).await {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
             _ => {}
