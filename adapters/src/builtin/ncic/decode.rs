@@ -175,22 +175,17 @@ pub(super) fn decode_frame(
             let code = ncic::typ(f.value)
                 .or_else(|| firearm_types::from_ncic_typ(f.value))
                 .filter(|_| f.value.len() == 2 && f.value == f.value.to_ascii_uppercase())
-                .or_else(|| ncic::typ(f.value).filter(|_| f.value.len() == 1))
-                .ok_or_else(|| {
-                    site.error(
-                        ErrorCode::InvalidValue,
-                        Some("TYP"),
-                        Some(f.column),
-                        format!(
-                            "unknown NCIC gun type {} (two capitals: class P, R, S, B, M, C, Q or Z, then A, B, C, D, E, I, L, O, P, R or S)",
-                            shown(f.value)
-                        ),
-                    )
-                })?;
-            (
-                Some(code.firearm_type.to_string()),
-                code.action.map(str::to_string),
-            )
+                .or_else(|| ncic::typ(f.value).filter(|_| f.value.len() == 1));
+            match code {
+                Some(code) => (
+                    Some(code.firearm_type.to_string()),
+                    code.action.map(str::to_string),
+                ),
+                // Not an NCIC gun type: the code goes on as recorded, for the
+                // normaliser to keep and flag (or a strict partner to reject):
+                // a type is descriptive, it never costs the record.
+                None => (Some(f.value.to_string()), None),
+            }
         }
     };
 

@@ -82,11 +82,6 @@ fn syntax_errors_name_the_column() {
     let err = out[0].clone().err();
     assert_eq!(err.as_ref().map(|e| e.code), Some(ErrorCode::InvalidValue));
     assert_eq!(err.and_then(|e| e.field), Some("DOT".to_string()));
-    let out = decode_all(&EG.replace("TYP/PI", "TYP/RV"));
-    assert_eq!(
-        out[0].clone().err().and_then(|e| e.field),
-        Some("TYP".to_string())
-    );
     let out = decode_all(&format!("{EG}.SER/X"));
     assert_eq!(
         out[0].clone().err().map(|e| e.reason),
@@ -161,7 +156,32 @@ fn official_codes_read_from_the_tables() {
         let line = EG.replace("TYP/PI", &format!("TYP/{code}"));
         assert!(message(&decode_all(&line)[0]).is_some(), "TYP/{code}");
     }
-    assert!(message(&decode_all(&EG.replace("TYP/PI", "TYP/--"))[0]).is_none());
+    // A code outside the tables (the bogus `--` row, `RV`) is no type: kept as
+    // recorded and flagged, and the record stands (a type is descriptive).
+    for code in ["--", "RV"] {
+        let line = EG.replace("TYP/PI", &format!("TYP/{code}"));
+        let decoded = decode_all(&line)
+            .remove(0)
+            .unwrap_or_else(|e| panic!("TYP/{code}: {e}"));
+        let prepared = crate::pipeline::prepare(decoded).unwrap_or_else(|e| panic!("{e:?}"));
+        let Message::Record(r) = prepared else {
+            panic!("not a record")
+        };
+        assert_eq!(r.firearm.firearm_type, None, "TYP/{code}");
+        let flag = r
+            .header
+            .flags
+            .iter()
+            .find(|f| f.field == "firearm.firearm_type");
+        assert!(
+            flag.is_some_and(|f| f.code == "unknown_firearm_type"
+                && f.detail
+                    .as_deref()
+                    .is_some_and(|d| d.starts_with(&format!("\"{code}\"")))),
+            "TYP/{code}: {:?}",
+            r.header.flags
+        );
+    }
     // A canonical calibre is written as its family code, digits only.
     let firearm = Firearm {
         calibre: Some("9x19mm".to_string()),
