@@ -83,7 +83,9 @@ pub(super) fn parse_serial_state(text: &str) -> Option<SerialState> {
     Some(match text {
         "legible" => SerialState::Legible,
         "partially_legible" => SerialState::PartiallyLegible,
+        "illegible" => SerialState::Illegible,
         "obliterated" => SerialState::Obliterated,
+        "absent" => SerialState::Absent,
         _ => return None,
     })
 }
@@ -92,7 +94,9 @@ pub(super) fn serial_state_tag(state: SerialState) -> &'static str {
     match state {
         SerialState::Legible => "legible",
         SerialState::PartiallyLegible => "partially_legible",
+        SerialState::Illegible => "illegible",
         SerialState::Obliterated => "obliterated",
+        SerialState::Absent => "absent",
     }
 }
 
