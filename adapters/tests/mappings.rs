@@ -167,7 +167,7 @@ fn registry_rs_with_errors_yields_exactly_its_three_documented_errors() {
     assert_eq!(
         errors,
         [
-            "record 2 (line 3) column \"Serijski broj\" field firearm.serial_number: serial number is empty; a record needs the serial number as marked, or serial_state \"obliterated\"",
+            "record 2 (line 3) column \"Serijski broj\" field firearm.serial_number: serial number is empty; a record needs the serial number as marked, or serial_state \"obliterated\", \"illegible\" or \"absent\"",
             "record 3 (line 4) column \"Datum događaja\" field event.date: impossible date \"31.02.2025\": February 2025 has 28 days",
             "record 4 (line 5) column \"Vrsta oružja\" field firearm.firearm_type: unknown value \"bacač\" (known: automat, automatska puška, bacač granata, derindžer, karabin, kombinovana puška, mitraljez, ostalo, pištolj, puška, revolver, sačmarica, snajperska puška)",
         ]

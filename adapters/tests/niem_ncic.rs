@@ -455,6 +455,16 @@ fn after_ncic(original: &FirearmRecord, back: &FirearmRecord) -> FirearmRecord {
             model: f.model.as_deref().map(ncic_text),
             serial_number: f.serial_number.clone(),
             serial_key: f.serial_key.clone(),
+            serial_pattern: f.serial_pattern.clone(),
+            serial_note: f.serial_note.clone(),
+            serials: f.serials.clone(),
+            // NCIC has no state: what comes back is what the serial itself says.
+            serial_state: f.serial_number.as_deref().and_then(|n| {
+                iarms_adapters::normalise::serial::read(n, &Default::default())
+                    .first()
+                    .and_then(|r| r.state)
+                    .filter(|s| *s != iarms_adapters::model::SerialState::Legible)
+            }),
             calibre: back.firearm.calibre.clone(),
             calibre_as_recorded: back.firearm.calibre_as_recorded.clone(),
             firearm_type,

@@ -114,7 +114,7 @@ pub fn normalise_with(message: &mut Message, strict: &Strictness) -> Vec<FieldIs
 
 /// Fills a serial item from its reading, keeping what the source stated.
 fn apply_reading(item: &mut Serial, reading: serial::SerialReading) {
-    if item.state.is_none() {
+    if item.state.is_none() && reading.state != Some(SerialState::Legible) {
         item.state = reading.state;
     }
     let readable = item.state.is_none_or(SerialState::readable);
@@ -260,7 +260,9 @@ impl Normaliser<'_> {
                 })
                 .collect();
         }
-        if firearm.serial_state.is_none() {
+        // Legible is what a serial without a state means: only the other
+        // states are written, so records of model 1.0 read as they did.
+        if firearm.serial_state.is_none() && primary.state != Some(SerialState::Legible) {
             firearm.serial_state = primary.state;
         }
         let readable = firearm.serial_state.is_none_or(SerialState::readable);

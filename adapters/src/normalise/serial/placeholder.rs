@@ -241,6 +241,9 @@ const NUMBER_WORDS: &[&str] = &[
     "markierung",
     "oznaka",
     "oznake",
+    // "n°" transliterated to ASCII before it reached us
+    "ndeg",
+    "deg",
     "n",
     "sn",
     "s",
@@ -425,6 +428,8 @@ const FILLERS: &[&str] = &[
     "away",
     "ab",
     "weg",
+    "gemacht",
+    "made",
     "ganz",
 ];
 
