@@ -108,6 +108,10 @@ pub struct FieldRule {
     pub country: Option<String>,
     pub decode: Option<bool>,
     pub encode: Option<EncodeSpec>,
+    /// On a serial field: the source's own words for "no serial" (state
+    /// absent) and "cannot be read" (state illegible), case- and accent-folded.
+    pub absent: Option<Vec<String>>,
+    pub illegible: Option<Vec<String>>,
 }
 
 /// The keys a `[[field]]` rule may have, for "did you mean" hints.
@@ -131,6 +135,8 @@ pub const FIELD_KEYS: &[&str] = &[
     "country",
     "decode",
     "encode",
+    "absent",
+    "illegible",
 ];
 
 pub const MAPPING_KEYS: &[&str] = &["name", "description", "message", "version", "revision"];

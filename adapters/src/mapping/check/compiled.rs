@@ -192,6 +192,8 @@ pub struct Rule {
     pub encode: EncodeMode,
     /// The rule fills every item of a list.
     pub each: bool,
+    /// `absent`/`illegible` on a serial field (`None` elsewhere).
+    pub sentinels: Option<crate::normalise::serial::Sentinels>,
 }
 
 impl Rule {

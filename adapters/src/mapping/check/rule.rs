@@ -93,6 +93,7 @@ impl Checker {
         let (unit, unit_from) = self.rule_unit(ctx, s, &target);
         let country = self.rule_country(s, &target);
         let default = self.rule_default(s, field);
+        let sentinels = self.rule_sentinels(s, &target);
         self.codes_against_vocabulary(ctx, s, codes, field, &encode);
         let required = r.required.unwrap_or(false) || field.is_some_and(|f| f.required);
         let input = input?;
@@ -119,7 +120,42 @@ impl Checker {
             decode,
             encode,
             each,
+            sentinels,
         })
+    }
+
+    /// `absent = [...]`, `illegible = [...]`: only on a serial number field.
+    fn rule_sentinels(
+        &mut self,
+        s: &mut RuleScope<'_>,
+        target: &Option<(CanonPath, &'static CanonField)>,
+    ) -> Option<crate::normalise::serial::Sentinels> {
+        let r = s.rule();
+        let (absent, illegible) = (r.absent.clone(), r.illegible.clone());
+        if absent.is_none() && illegible.is_none() {
+            return None;
+        }
+        let serial = target
+            .as_ref()
+            .is_some_and(|(p, _)| p.display.ends_with("serial_number"));
+        if !serial {
+            let key = if absent.is_some() {
+                "absent"
+            } else {
+                "illegible"
+            };
+            self.error(
+                s.line(key),
+                s.key(key),
+                "absent and illegible name placeholders of a serial number: use them on a rule to firearm.serial_number",
+            );
+            s.ok = false;
+            return None;
+        }
+        Some(crate::normalise::serial::Sentinels::new(
+            absent.unwrap_or_default(),
+            illegible.unwrap_or_default(),
+        ))
     }
 
     /// `encode`: off, the inverse of the decode rule, a constant, or other canonical fields.

@@ -40,7 +40,8 @@ impl Sentinels {
         self
     }
 
-    fn state_of(&self, text: &str) -> Option<SerialState> {
+    /// The state a value names under these sentinels, if any.
+    pub fn state_of(&self, text: &str) -> Option<SerialState> {
         let text = folded(text);
         if self.absent.contains(&text) {
             Some(SerialState::Absent)
