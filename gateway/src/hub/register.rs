@@ -56,7 +56,7 @@ const SELECT_VERSION: &str = "SELECT version FROM hub_records \
      WHERE owner_country = $1 AND owner_agency = $2 AND record_id = $3";
 
 /// Applies a strictly newer version; an older or equal one changes no row.
-const UPSERT: &str = "INSERT INTO hub_records (owner_country, owner_agency, record_id, \
+pub const UPSERT: &str = "INSERT INTO hub_records (owner_country, owner_agency, record_id, \
      version, state, serial_key, tolerant_key, make_key, body, updated_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
      ON CONFLICT (owner_country, owner_agency, record_id) DO UPDATE SET \
@@ -72,7 +72,7 @@ pub const MAX_SCANNED: i64 = 200_000;
 const DELETE_SERIALS: &str = "DELETE FROM hub_serials \
      WHERE owner_country = $1 AND owner_agency = $2 AND record_id = $3";
 
-const INSERT_SERIAL: &str = "INSERT INTO hub_serials (owner_country, owner_agency, record_id, \
+pub const INSERT_SERIAL: &str = "INSERT INTO hub_serials (owner_country, owner_agency, record_id, \
      ordinal, serial_key, tolerant_key, key_len, key_rev, pattern, pattern_len, anchor_side, \
      anchor) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 
@@ -135,19 +135,22 @@ fn range_end(prefix: &str) -> String {
     }
 }
 
-/// One `hub_serials` row.
-struct SerialRow {
-    key: Option<String>,
-    tolerant: Option<String>,
-    key_len: Option<i64>,
-    key_rev: Option<String>,
-    pattern: Option<String>,
-    pattern_len: Option<i64>,
-    anchor_side: Option<&'static str>,
-    anchor: Option<String>,
+/// One `hub_serials` row (public for the search benchmark's bulk load,
+/// `gateway/examples/hub_search.rs`, which writes the rows `apply` writes).
+#[derive(Debug, Clone)]
+pub struct SerialRow {
+    pub key: Option<String>,
+    pub tolerant: Option<String>,
+    pub key_len: Option<i64>,
+    pub key_rev: Option<String>,
+    pub pattern: Option<String>,
+    pub pattern_len: Option<i64>,
+    pub anchor_side: Option<&'static str>,
+    pub anchor: Option<String>,
 }
 
-fn serial_rows(keys: &FirearmKeys) -> Vec<SerialRow> {
+/// The `hub_serials` rows of a firearm's keys, in order ([`INSERT_SERIAL`]).
+pub fn serial_rows(keys: &FirearmKeys) -> Vec<SerialRow> {
     keys.serials
         .iter()
         .map(|s| match (&s.key, &s.pattern) {
@@ -590,7 +593,8 @@ impl Register {
                 (0..anchors.len()).map(|i| format!("${}", i + 3)).collect();
             let sql = format!(
                 "SELECT owner_country, owner_agency, record_id, pattern FROM hub_serials \
-                 WHERE anchor_side = $1 AND pattern_len IN ($2, -1) AND anchor IN ({})",
+                 WHERE pattern IS NOT NULL AND anchor_side = $1 AND pattern_len IN ($2, -1) \
+                 AND anchor IN ({})",
                 placeholders.join(", ")
             );
             let rows: Vec<(String, String, String, String)> = on_pool!(&self.pool, p => {
