@@ -164,6 +164,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let mut times: Vec<Duration> = Vec::with_capacity(searches);
+    let mut by_class: [Vec<Duration>; 4] = Default::default();
     let (mut hits, mut with_hits) = (0usize, 0usize);
     for i in 0..searches {
         let searched = match i % 4 {
@@ -181,6 +182,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let t = Instant::now();
         let report = find_matches(&register, &f).await?;
         times.push(t.elapsed());
+        by_class[i % 4].push(t.elapsed());
         hits += report.hits.len();
         with_hits += usize::from(!report.hits.is_empty());
     }
@@ -193,6 +195,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         at(0.99),
         times[times.len() - 1]
     );
+    for (name, mut class) in [
+        "keys",
+        "keys filling patterns",
+        "searched patterns",
+        "misses",
+    ]
+    .into_iter()
+    .zip(by_class)
+    {
+        class.sort();
+        let p99 = class[((class.len() as f64 * 0.99) as usize).min(class.len() - 1)];
+        println!("  {name}: p99 {p99:.2?}");
+    }
     register.close().await;
     Ok(())
 }

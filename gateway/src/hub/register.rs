@@ -81,24 +81,48 @@ const BY_KEY: &str = "SELECT owner_country, owner_agency, record_id FROM hub_ser
      WHERE serial_key = $1 UNION SELECT owner_country, owner_agency, record_id \
      FROM hub_serials WHERE tolerant_key = $2 LIMIT $3";
 
-/// Keys of one length within a prefix range (a search pattern's known start).
-const KEYS_BY_PREFIX: &str = "SELECT owner_country, owner_agency, record_id, serial_key \
-     FROM hub_serials WHERE serial_key IS NOT NULL AND key_len = $1 \
-     AND serial_key >= $2 AND serial_key < $3 LIMIT $4";
+/// The key-row lookups of a search pattern, per backend: a range on an index
+/// (the keys of one length by the pattern's known prefix or reversed suffix, or
+/// by prefix alone for a pattern with a run), and the whole pattern as SQLite
+/// GLOB (`?` one character, `*` any run: the pattern's own syntax) or as
+/// PostgreSQL LIKE (`_`, `%`), so only matching rows leave the database. Keys
+/// hold letters and digits only, never a wildcard of either. Parameters: $1
+/// length (absent in the any-length form), then range start and end, the
+/// pattern, the limit.
+struct PatternLookups {
+    by_prefix: &'static str,
+    by_suffix: &'static str,
+    by_prefix_any_len: &'static str,
+    of_len: &'static str,
+}
 
-/// Keys of one length within a reversed-suffix range (a known end).
-const KEYS_BY_SUFFIX: &str = "SELECT owner_country, owner_agency, record_id, serial_key \
-     FROM hub_serials WHERE serial_key IS NOT NULL AND key_len = $1 \
-     AND key_rev >= $2 AND key_rev < $3 LIMIT $4";
+const SQLITE_PATTERN: PatternLookups = PatternLookups {
+    by_prefix: "SELECT owner_country, owner_agency, record_id, serial_key FROM hub_serials \
+         WHERE serial_key IS NOT NULL AND key_len = $1 AND serial_key >= $2 AND serial_key < $3 \
+         AND serial_key GLOB $4 LIMIT $5",
+    by_suffix: "SELECT owner_country, owner_agency, record_id, serial_key FROM hub_serials \
+         WHERE serial_key IS NOT NULL AND key_len = $1 AND key_rev >= $2 AND key_rev < $3 \
+         AND serial_key GLOB $4 LIMIT $5",
+    by_prefix_any_len: "SELECT owner_country, owner_agency, record_id, serial_key \
+         FROM hub_serials WHERE serial_key IS NOT NULL AND serial_key >= $1 AND serial_key < $2 \
+         AND serial_key GLOB $3 LIMIT $4",
+    of_len: "SELECT owner_country, owner_agency, record_id, serial_key FROM hub_serials \
+         WHERE serial_key IS NOT NULL AND key_len = $1 AND serial_key GLOB $2 LIMIT $3",
+};
 
-/// Keys of any length within a prefix range (a pattern with a run).
-const KEYS_BY_PREFIX_ANY_LEN: &str = "SELECT owner_country, owner_agency, record_id, serial_key \
-     FROM hub_serials WHERE serial_key IS NOT NULL \
-     AND serial_key >= $1 AND serial_key < $2 LIMIT $3";
-
-/// Keys of one length (a pattern whose known characters are all inside).
-const KEYS_OF_LEN: &str = "SELECT owner_country, owner_agency, record_id, serial_key \
-     FROM hub_serials WHERE serial_key IS NOT NULL AND key_len = $1 LIMIT $2";
+const POSTGRES_PATTERN: PatternLookups = PatternLookups {
+    by_prefix: "SELECT owner_country, owner_agency, record_id, serial_key FROM hub_serials \
+         WHERE serial_key IS NOT NULL AND key_len = $1 AND serial_key >= $2 AND serial_key < $3 \
+         AND serial_key LIKE $4 LIMIT $5",
+    by_suffix: "SELECT owner_country, owner_agency, record_id, serial_key FROM hub_serials \
+         WHERE serial_key IS NOT NULL AND key_len = $1 AND key_rev >= $2 AND key_rev < $3 \
+         AND serial_key LIKE $4 LIMIT $5",
+    by_prefix_any_len: "SELECT owner_country, owner_agency, record_id, serial_key \
+         FROM hub_serials WHERE serial_key IS NOT NULL AND serial_key >= $1 AND serial_key < $2 \
+         AND serial_key LIKE $3 LIMIT $4",
+    of_len: "SELECT owner_country, owner_agency, record_id, serial_key FROM hub_serials \
+         WHERE serial_key IS NOT NULL AND key_len = $1 AND serial_key LIKE $2 LIMIT $3",
+};
 
 const SELECT_ACTIVE: &str = "SELECT version, state, body FROM hub_records \
      WHERE owner_country = $1 AND owner_agency = $2 AND record_id = $3 AND state = 'active'";
@@ -626,12 +650,20 @@ impl Register {
         let prefix = pattern::prefix(searched);
         let suffix = pattern::suffix(searched);
         let fixed = pattern::fixed_len(searched).map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+        let (sql, wildcard) = match self.pool {
+            Pool::Sqlite(_) => (&SQLITE_PATTERN, searched.to_string()),
+            Pool::Postgres(_) => (
+                &POSTGRES_PATTERN,
+                searched.replace('?', "_").replace('*', "%"),
+            ),
+        };
         let rows: Vec<(String, String, String, String)> = match fixed {
             Some(len) if prefix.chars().count() >= suffix.chars().count() && !prefix.is_empty() => {
-                on_pool!(&self.pool, p => sqlx::query_as(KEYS_BY_PREFIX)
+                on_pool!(&self.pool, p => sqlx::query_as(sql.by_prefix)
                     .bind(len)
                     .bind(&prefix)
                     .bind(range_end(&prefix))
+                    .bind(&wildcard)
                     .bind(MAX_SCANNED)
                     .fetch_all(p)
                     .await
@@ -639,17 +671,19 @@ impl Register {
             }
             Some(len) if !suffix.is_empty() => {
                 let rev: String = suffix.chars().rev().collect();
-                on_pool!(&self.pool, p => sqlx::query_as(KEYS_BY_SUFFIX)
+                on_pool!(&self.pool, p => sqlx::query_as(sql.by_suffix)
                     .bind(len)
                     .bind(&rev)
                     .bind(range_end(&rev))
+                    .bind(&wildcard)
                     .bind(MAX_SCANNED)
                     .fetch_all(p)
                     .await
                     .db()?)
             }
-            Some(len) => on_pool!(&self.pool, p => sqlx::query_as(KEYS_OF_LEN)
+            Some(len) => on_pool!(&self.pool, p => sqlx::query_as(sql.of_len)
                 .bind(len)
+                .bind(&wildcard)
                 .bind(MAX_SCANNED)
                 .fetch_all(p)
                 .await
@@ -657,9 +691,10 @@ impl Register {
             // A run of unknown length: ranged by the prefix; without one there
             // is nothing to range on, and a whole-register scan is refused.
             None if !prefix.is_empty() => {
-                on_pool!(&self.pool, p => sqlx::query_as(KEYS_BY_PREFIX_ANY_LEN)
+                on_pool!(&self.pool, p => sqlx::query_as(sql.by_prefix_any_len)
                 .bind(&prefix)
                 .bind(range_end(&prefix))
+                .bind(&wildcard)
                 .bind(MAX_SCANNED)
                 .fetch_all(p)
                 .await
