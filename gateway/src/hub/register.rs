@@ -818,6 +818,106 @@ fn is_plain_identifier(name: &str) -> bool {
 mod unit {
     use super::*;
 
+    fn record(id: &str, serial: &str) -> FirearmRecord {
+        let value = serde_json::json!({
+            "header": {
+                "message_id": "a2b5054e-078a-5bd7-a4df-0fe99fecbae2",
+                "correlation_id": "a2b5054e-078a-5bd7-a4df-0fe99fecbae2"
+            },
+            "record_id": id, "owner_country": "RS", "owner_agency": "RS-MUP",
+            "action": "create", "version": 1,
+            "firearm": {"serial_number": serial},
+            "event": {"status": "stolen"}
+        });
+        serde_json::from_value(value).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn pattern_keys(pattern: &str) -> FirearmKeys {
+        FirearmKeys::of(&Firearm {
+            serial_number: Some(pattern.to_string()),
+            ..Firearm::default()
+        })
+    }
+
+    #[tokio::test]
+    async fn rows_copied_by_migration_0002_get_their_reversed_key_on_open() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("hub.db");
+        let path = path.to_string_lossy().to_string();
+        let options = StoreOptions::default();
+        let register = Register::open(&path, &options)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        register
+            .apply(&record("R1", "AB12345"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        register
+            .apply(&record("R2", "31?407"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        // As migration 0002 leaves the rows it copies from 0001 on SQLite.
+        if let Pool::Sqlite(p) = &register.pool {
+            sqlx::query("UPDATE hub_serials SET key_rev = NULL")
+                .execute(p)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        let by_suffix = pattern_keys("??12345");
+        assert!(register
+            .candidates(&by_suffix)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .is_empty());
+        register.close().await;
+        let register = Register::open(&path, &options)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let found = register
+            .candidates(&by_suffix)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(found.len(), 1);
+        // A searched key finds the recorded pattern it fills; a different one does not.
+        let key = |k: &str| pattern_keys(k);
+        let found = register
+            .candidates(&key("315407"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            found
+                .iter()
+                .map(|r| r.record.record_id.as_str())
+                .collect::<Vec<_>>(),
+            ["R2"]
+        );
+        assert!(register
+            .candidates(&key("325407"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .is_empty());
+        register.close().await;
+    }
+
+    #[test]
+    fn placeholders_and_patterns_in_keys() {
+        let keys = pattern_keys("removido");
+        assert!(keys.serials.is_empty() && !keys.searchable());
+        let keys = pattern_keys("3?5?0?");
+        assert_eq!(keys.serials.len(), 1);
+        assert!(!keys.searchable(), "three known characters");
+        let keys = pattern_keys("40217; 930112");
+        assert_eq!(keys.serial.as_deref(), Some("40217"));
+        assert_eq!(keys.serials.len(), 2);
+    }
+
+    #[test]
+    fn range_end_is_the_next_prefix() {
+        assert_eq!(range_end("AB"), "AC");
+        assert_eq!(range_end("A9"), "A:");
+        assert_eq!(range_end(""), char::MAX.to_string());
+    }
+
     #[test]
     fn keys_from_serial_number_first() {
         let firearm = Firearm {
