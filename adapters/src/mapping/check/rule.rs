@@ -132,12 +132,19 @@ impl Checker {
     ) -> Option<crate::normalise::serial::Sentinels> {
         let r = s.rule();
         let (absent, illegible) = (r.absent.clone(), r.illegible.clone());
-        if absent.is_none() && illegible.is_none() {
-            return None;
-        }
         let serial = target
             .as_ref()
             .is_some_and(|(p, _)| p.display.ends_with("serial_number"));
+        if absent.is_none() && illegible.is_none() {
+            if serial && r.decode != Some(false) {
+                self.warning(
+                    s.section.line,
+                    s.key("to"),
+                    "a serial number field without absent = [...] or illegible = [...]: only the gateway's own placeholder rules (docs/model.md, Serial numbers) keep this registry's words for \"no serial\" out of the matching key",
+                );
+            }
+            return None;
+        }
         if !serial {
             let key = if absent.is_some() {
                 "absent"

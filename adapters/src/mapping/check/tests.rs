@@ -155,3 +155,19 @@ fn list_keys_name_items() {
     );
     assert_eq!(list_key("event.date"), ("event.date".to_string(), None));
 }
+
+#[test]
+fn a_serial_field_without_placeholder_words_is_warned_about() {
+    let with_serial =
+        format!("{MINIMAL}\n[[field]]\nto = \"firearm.serial_number\"\nfrom = \"Serie\"\n");
+    let warned = |text: &str| {
+        compile("x.toml", text)
+            .unwrap_or_else(|e| panic!("{e:?}"))
+            .warnings
+            .iter()
+            .any(|w| !w.is_error() && w.to_string().contains("without absent"))
+    };
+    assert!(warned(&with_serial));
+    assert!(!warned(&format!("{with_serial}absent = [\"sin dato\"]\n")));
+    assert!(!warned(MINIMAL));
+}
