@@ -7,6 +7,7 @@
 
 use std::io::BufReader;
 
+use iarms_adapters::model::SerialState;
 use iarms_adapters::pipeline::prepare;
 use iarms_adapters::{ErrorCode, Limits, Message, RecordError, Registry};
 use proptest::prelude::*;
@@ -92,15 +93,29 @@ fn a_missing_field_is_named_itself_not_its_parent() {
 }
 
 #[test]
-fn a_serial_without_letters_or_digits_is_refused_unless_obliterated() {
+fn a_serial_of_only_punctuation_is_absent_and_an_empty_one_refused() {
+    // Issue 15: "---" is a placeholder: state absent, no key, flagged.
     let dashes = RECORD.replace("\"serial_number\":\"C-1\"", "\"serial_number\":\"--- \"");
-    let errs = prepared(&dashes).expect_err("no matching key");
+    let message = prepared(&dashes).unwrap_or_else(|e| panic!("{e:?}"));
+    let Message::Record(record) = &message else {
+        panic!("a record")
+    };
+    assert_eq!(record.firearm.serial_state, Some(SerialState::Absent));
+    assert_eq!(record.firearm.serial_key, None);
+    assert_eq!(record.firearm.serial_number.as_deref(), Some("--- "));
+    assert!(message
+        .header()
+        .flags
+        .iter()
+        .any(|f| f.code == "placeholder_serial" && f.field == "firearm.serial_number"));
+    let empty = RECORD.replace("\"serial_number\":\"C-1\"", "\"serial_number\":\"  \"");
+    let errs = prepared(&empty).expect_err("no serial");
     assert_eq!(errs[0].field.as_deref(), Some("firearm.serial_number"));
     assert!(
-        errs[0].reason.contains("has no letter or digit"),
+        errs[0].reason.contains("serial number is empty"),
         "{errs:?}"
     );
-    let obliterated = dashes.replace(
+    let obliterated = empty.replace(
         "\"calibre\":\"7.62x39mm\"",
         "\"calibre\":\"7.62x39mm\",\"serial_state\":\"obliterated\"",
     );

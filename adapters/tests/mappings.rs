@@ -167,7 +167,7 @@ fn registry_rs_with_errors_yields_exactly_its_two_documented_errors_and_keeps_th
     assert_eq!(
         errors,
         [
-            "record 2 (line 3) column \"Serijski broj\" field firearm.serial_number: serial number is empty; a record needs the serial number as marked, or serial_state \"obliterated\"",
+            "record 2 (line 3) column \"Serijski broj\" field firearm.serial_number: serial number is empty; a record needs the serial number as marked, or serial_state \"obliterated\", \"illegible\" or \"absent\"",
             "record 3 (line 4) column \"Datum događaja\" field event.date: impossible date \"31.02.2025\": February 2025 has 28 days",
         ]
     );
@@ -1039,4 +1039,89 @@ fn a_calibre_convention_is_applied_only_where_a_mapping_names_it() {
         "{:?}",
         shotgun.header.flags
     );
+}
+
+// ------------------------------------------------------------------ serial sentinels
+
+/// A mapping's own words for "no serial" (issue 15): `absent` and `illegible`
+/// on the serial rule, folded; the value is kept and never becomes a key.
+const SENTINELS: &str = r#"
+[mapping]
+name = "registro-sentinels"
+message = "record"
+
+[source]
+format = "csv"
+delimiter = ","
+
+[[field]]
+to = "record_id"
+from = "Id"
+
+[[field]]
+to = "owner_country"
+value = "AR"
+
+[[field]]
+to = "owner_agency"
+value = "AR-ANMAC"
+
+[[field]]
+to = "action"
+value = "create"
+
+[[field]]
+to = "firearm.serial_number"
+from = "Serie"
+absent = ["Sin Dato", "XYZ-NONE"]
+illegible = ["borroso total"]
+
+[[field]]
+to = "event.status"
+value = "stolen"
+"#;
+
+#[test]
+fn serial_sentinels_set_the_state_and_no_key() {
+    use iarms_adapters::model::SerialState;
+    let dir = std::env::temp_dir().join(format!("iarms-sentinel-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.join("registro-sentinels.toml"), SENTINELS)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let registry =
+        Registry::with_mappings(std::slice::from_ref(&dir)).unwrap_or_else(|e| panic!("{e}"));
+    let input = "Id,Serie\nL-1,SIN DATO\nL-2,xyz none\nL-3,Borroso  Total\nL-4,A 123\n";
+    let messages = good(decode(&registry, "registro-sentinels", input.as_bytes()));
+    let states: Vec<(Option<SerialState>, Option<String>)> = messages
+        .iter()
+        .map(|m| match m {
+            Message::Record(r) => (r.firearm.serial_state, r.firearm.serial_key.clone()),
+            _ => panic!("a record"),
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            (Some(SerialState::Absent), None),
+            (Some(SerialState::Absent), None),
+            (Some(SerialState::Illegible), None),
+            (None, Some("A123".to_string())),
+        ]
+    );
+    // Sentinels belong on a serial number rule only.
+    let wrong = SENTINELS.replace(
+        "to = \"event.status\"\nvalue = \"stolen\"",
+        "to = \"event.status\"\nvalue = \"stolen\"\nabsent = [\"x\"]",
+    );
+    let issues = match iarms_adapters::mapping::compile("x.toml", &wrong) {
+        Ok(m) => m.warnings,
+        Err(issues) => issues,
+    };
+    assert!(
+        issues
+            .iter()
+            .any(|i| i.is_error() && i.to_string().contains("placeholders of a serial number")),
+        "{issues:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

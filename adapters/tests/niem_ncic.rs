@@ -455,6 +455,16 @@ fn after_ncic(original: &FirearmRecord, back: &FirearmRecord) -> FirearmRecord {
             model: f.model.as_deref().map(ncic_text),
             serial_number: f.serial_number.clone(),
             serial_key: f.serial_key.clone(),
+            serial_pattern: f.serial_pattern.clone(),
+            serial_note: f.serial_note.clone(),
+            serials: f.serials.clone(),
+            // NCIC has no state: what comes back is what the serial itself says.
+            serial_state: f.serial_number.as_deref().and_then(|n| {
+                iarms_adapters::normalise::serial::read(n, &Default::default())
+                    .first()
+                    .and_then(|r| r.state)
+                    .filter(|s| *s != iarms_adapters::model::SerialState::Legible)
+            }),
             calibre: back.firearm.calibre.clone(),
             calibre_as_recorded: back.firearm.calibre_as_recorded.clone(),
             firearm_type,
@@ -745,4 +755,42 @@ fn ncic_calibre_notations_in_the_proptest_are_read() {
     for cal in CALS {
         assert!(iarms_adapters::codes::ncic::cal(cal).is_some(), "{cal}");
     }
+}
+
+/// Issue 15: NIEM's serial identification repeats, so every serial of
+/// `serials` travels with its part and state; the primary stays first.
+#[test]
+fn niem_carries_several_serials_with_their_parts() {
+    let value = serde_json::json!({
+        "kind": "record",
+        "header": {
+            "message_id": "a2b5054e-078a-5bd7-a4df-0fe99fecbae2",
+            "correlation_id": "a2b5054e-078a-5bd7-a4df-0fe99fecbae2"
+        },
+        "record_id": "RS-1", "owner_country": "RS", "owner_agency": "RS-MUP",
+        "action": "create", "version": 1,
+        "firearm": {"serial_number": "40217 (slide); 930112 (frame)", "make": "Zastava"},
+        "event": {"status": "stolen", "date": "2024-03-07"}
+    });
+    let mut message: Message = serde_json::from_value(value).unwrap();
+    assert!(iarms_adapters::normalise::normalise(&mut message).is_empty());
+    let Message::Record(original) = &message else {
+        panic!("a record")
+    };
+    assert_eq!(original.firearm.serials.len(), 2);
+    let (bytes, refused) = encode("niem-xml", std::slice::from_ref(&message));
+    assert!(refused.is_empty(), "{refused:?}");
+    let text = String::from_utf8_lossy(&bytes);
+    assert_eq!(
+        text.matches("<nc:ItemSerialIdentification>").count(),
+        3,
+        "{text}"
+    );
+    let back = decode("niem-xml", &bytes).remove(0).unwrap();
+    let Ok(Message::Record(back)) = prepare(back) else {
+        panic!("read back")
+    };
+    assert_eq!(back.firearm.serial_number, original.firearm.serial_number);
+    assert_eq!(back.firearm.serial_key.as_deref(), Some("930112"));
+    assert_eq!(back.firearm.serials, original.firearm.serials);
 }

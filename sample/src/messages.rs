@@ -155,6 +155,7 @@ impl Gen<'_> {
             match_summary: MatchSummary {
                 kind,
                 fields: fields.iter().map(|f| (*f).to_string()).collect(),
+                serial_pattern: None,
             },
             notified_at,
         }

@@ -129,6 +129,7 @@ pub fn decode(mapping: &Mapping, record: &dyn NativeRecord) -> Result<Value, Fie
             to.insert(&mut root, None, value);
         }
     }
+    apply_sentinels(mapping, &mut root);
     prune(&mut root);
     let id = match root
         .get("header")
@@ -356,6 +357,44 @@ fn decode_list(
         }
     }
     Ok(())
+}
+
+/// A serial number that is one of its rule's `absent`/`illegible` words sets
+/// the serial state beside it (unless a rule set one); the number is kept as
+/// recorded and the normaliser then makes no key of it.
+fn apply_sentinels(mapping: &Mapping, root: &mut Map<String, Value>) {
+    for rule in mapping.rules.iter().filter(|r| r.decode) {
+        let (Some(sentinels), Some(to)) = (&rule.sentinels, &rule.to) else {
+            continue;
+        };
+        let Some(parent) = to.display.strip_suffix("serial_number") else {
+            continue;
+        };
+        let mut node: Option<&mut Map<String, Value>> = Some(root);
+        for part in parent
+            .trim_end_matches('.')
+            .split('.')
+            .filter(|p| !p.is_empty())
+        {
+            node = node
+                .and_then(|m| m.get_mut(part))
+                .and_then(Value::as_object_mut);
+        }
+        let Some(firearm) = node else { continue };
+        let state = firearm
+            .get("serial_number")
+            .and_then(Value::as_str)
+            .and_then(|n| sentinels.state_of(n));
+        if let Some(state) = state {
+            if !firearm.contains_key("serial_state") {
+                let tag = match state {
+                    crate::model::SerialState::Illegible => "illegible",
+                    _ => "absent",
+                };
+                firearm.insert("serial_state".into(), Value::from(tag));
+            }
+        }
+    }
 }
 
 /// Codes, dates, numbers and units: native text -> canonical value.

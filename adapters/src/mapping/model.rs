@@ -113,6 +113,10 @@ pub struct FieldRule {
     pub strict: Option<bool>,
     /// A regional calibre convention by name (`"36-is-410"`).
     pub convention: Option<String>,
+    /// On a serial field: the source's own words for "no serial" (state
+    /// absent) and "cannot be read" (state illegible), case- and accent-folded.
+    pub absent: Option<Vec<String>>,
+    pub illegible: Option<Vec<String>>,
 }
 
 /// The keys a `[[field]]` rule may have, for "did you mean" hints.
@@ -138,6 +142,8 @@ pub const FIELD_KEYS: &[&str] = &[
     "encode",
     "strict",
     "convention",
+    "absent",
+    "illegible",
 ];
 
 pub const MAPPING_KEYS: &[&str] = &["name", "description", "message", "version", "revision"];

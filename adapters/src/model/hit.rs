@@ -32,6 +32,10 @@ pub struct MatchSummary {
     /// Canonical field names that agreed, e.g. `serial_key`, `make`, `calibre`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<String>,
+    /// The partial serial that matched (the search's or the record's); a
+    /// match on a pattern is never exact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial_pattern: Option<String>,
 }
 
 /// `exact` when serial_key, make and calibre agree; `partial` otherwise.

@@ -13,7 +13,7 @@ mod record;
 mod search;
 mod trace;
 
-pub use firearm::{Firearm, ImportMarking, Marking, SerialState};
+pub use firearm::{Firearm, ImportMarking, Marking, Serial, SerialPart, SerialState};
 pub use header::{Header, QualityFlag, SCHEMA_VERSION};
 pub use hit::{HitNotification, MatchKind, MatchSummary, RecordRef};
 pub use record::{Event, FirearmRecord, Place, RecordAction, RecordStatus};

@@ -21,7 +21,9 @@ pub use strictness::Strictness;
 
 use crate::codes::{calibres, countries, country_words, firearm_types};
 use crate::error::{ErrorCode, FieldIssue};
-use crate::model::{Firearm, FirearmRecord, Header, Message, Place, QualityFlag, SerialState};
+use crate::model::{
+    Firearm, FirearmRecord, Header, Message, Place, QualityFlag, Serial, SerialState,
+};
 
 /// Flag codes raised by normalisation.
 pub mod flags {
@@ -41,6 +43,12 @@ pub mod flags {
     pub const PLACEHOLDER_COUNTRY: &str = "placeholder_country";
     /// England, Wales, Scotland, Northern Ireland: read as GB.
     pub const CONSTITUENT_COUNTRY: &str = "constituent_country";
+    /// "removido", "S/N", "---": the serial field says there is no readable
+    /// number; the state is set from it and no key is made.
+    pub const PLACEHOLDER_SERIAL: &str = "placeholder_serial";
+    /// A serial the rules are unsure of (words only, a state word beside
+    /// digits, only zeros): kept as recorded, no key, for a human to look at.
+    pub const SERIAL_REVIEW: &str = "serial_review";
 }
 
 /// Normalises a message in place, keeping and flagging unrecognised descriptive
@@ -124,6 +132,22 @@ pub fn normalise_with(message: &mut Message, strict: &Strictness) -> Vec<FieldIs
     n.issues
 }
 
+/// Fills a serial item from its reading, keeping what the source stated.
+fn apply_reading(item: &mut Serial, reading: serial::SerialReading) {
+    if item.state.is_none() && reading.state != Some(SerialState::Legible) {
+        item.state = reading.state;
+    }
+    let readable = item.state.is_none_or(SerialState::readable);
+    item.key = reading.key.filter(|_| readable);
+    item.pattern = reading.pattern.filter(|_| readable);
+    if item.part.is_none() {
+        item.part = reading.part;
+    }
+    if item.note.is_none() {
+        item.note = reading.note;
+    }
+}
+
 /// Adds a flag unless the same one (field and code) is already there.
 fn add_flag(header: &mut Header, flag: QualityFlag) {
     if !header
@@ -190,19 +214,19 @@ impl Normaliser<'_> {
         self.agency(&mut record.owner_agency, "owner_agency");
         self.identifier(&mut record.record_id, "record_id");
         self.firearm(&mut record.firearm, "firearm");
-        // A serial without a letter or digit ("---") has no matching key: a
-        // record with it could never be found, so it counts as missing.
-        let serial_missing = record.firearm.serial_key.is_none();
-        if serial_missing && record.firearm.serial_state != Some(SerialState::Obliterated) {
-            let what = match record.firearm.serial_number.as_deref() {
-                Some(s) if !s.trim().is_empty() => {
-                    format!("serial number {s:?} has no letter or digit")
-                }
-                _ => "serial number is empty".to_string(),
-            };
+        // A record needs its serial as marked, or a state saying why there is
+        // none (a placeholder sets one); an unsure value is kept and flagged.
+        let f = &record.firearm;
+        let recorded = f
+            .serial_number
+            .as_deref()
+            .is_some_and(|s| !s.trim().is_empty())
+            || !f.serials.is_empty();
+        let stated = f.serial_state.is_some_and(|s| !s.readable());
+        if !recorded && !stated {
             self.issue(
                 "firearm.serial_number",
-                format!("{what}; a record needs the serial number as marked, or serial_state \"obliterated\""),
+                "serial number is empty; a record needs the serial number as marked, or serial_state \"obliterated\", \"illegible\" or \"absent\"".to_string(),
             );
         }
         self.optional_date(&mut record.event.date, "event.date");
@@ -210,10 +234,7 @@ impl Normaliser<'_> {
     }
 
     fn firearm(&mut self, firearm: &mut Firearm, prefix: &str) {
-        if let Some(serial) = firearm.serial_number.as_deref() {
-            let key = serial::serial_key(serial);
-            firearm.serial_key = (!key.is_empty()).then_some(key);
-        }
+        self.serial(firearm, prefix);
         let field = format!("{prefix}.make");
         match make::derive(firearm) {
             Some(make::MakeNote::Ambiguous(detail)) => {
@@ -238,6 +259,88 @@ impl Normaliser<'_> {
             let mut country = import.country.clone();
             self.country(&mut country, &field);
             import.country = country;
+        }
+    }
+
+    /// Reads the serial field (placeholders, patterns, notes, several
+    /// serials) and derives the keys; a stated unreadable state never keys.
+    fn serial(&mut self, firearm: &mut Firearm, prefix: &str) {
+        let sentinels = serial::Sentinels::default();
+        // Items given by the source: each read on its own.
+        for (i, item) in firearm.serials.iter_mut().enumerate() {
+            let reading = serial::read_one(&item.number, &sentinels);
+            let field = format!("{prefix}.serials.{i}.number");
+            self.serial_flags(&reading, &field);
+            apply_reading(item, reading);
+        }
+        if firearm.serial_number.is_none() {
+            if let Some(first) = firearm.serials.first() {
+                firearm.serial_number = Some(first.number.clone());
+            }
+        }
+        let Some(raw) = firearm.serial_number.clone() else {
+            firearm.serial_key = None;
+            firearm.serial_pattern = None;
+            return;
+        };
+        let field = format!("{prefix}.serial_number");
+        let readings = serial::read(&raw, &sentinels);
+        for reading in &readings {
+            self.serial_flags(reading, &field);
+        }
+        let several = readings.len() > 1 || readings.iter().any(|r| r.part.is_some());
+        let Some(primary) = readings.first().cloned() else {
+            return;
+        };
+        if several {
+            firearm.serials = readings
+                .into_iter()
+                .map(|r| {
+                    let mut item = Serial {
+                        number: r.number.clone(),
+                        key: None,
+                        pattern: None,
+                        state: None,
+                        part: None,
+                        note: None,
+                    };
+                    apply_reading(&mut item, r);
+                    item
+                })
+                .collect();
+        }
+        // Legible is what a serial without a state means: only the other
+        // states are written, so records of model 1.0 read as they did.
+        if firearm.serial_state.is_none() && primary.state != Some(SerialState::Legible) {
+            firearm.serial_state = primary.state;
+        }
+        let readable = firearm.serial_state.is_none_or(SerialState::readable);
+        firearm.serial_key = primary.key.filter(|_| readable);
+        firearm.serial_pattern = primary.pattern.filter(|_| readable);
+        if primary.note.is_some() {
+            firearm.serial_note = primary.note;
+        }
+    }
+
+    fn serial_flags(&mut self, reading: &serial::SerialReading, field: &str) {
+        let number = &reading.number;
+        if reading.review {
+            self.flag(
+                field,
+                flags::SERIAL_REVIEW,
+                format!("\"{number}\" is not clearly a serial number; kept as recorded, no key"),
+            );
+        } else if reading.placeholder {
+            let state = match reading.state {
+                Some(SerialState::Obliterated) => "obliterated",
+                Some(SerialState::Illegible) => "illegible",
+                _ => "absent",
+            };
+            self.flag(
+                field,
+                flags::PLACEHOLDER_SERIAL,
+                format!("\"{number}\" reads as {state}; no key"),
+            );
         }
     }
 

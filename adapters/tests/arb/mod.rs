@@ -61,7 +61,9 @@ pub fn firearm() -> impl Strategy<Value = Firearm> {
         option::of(prop_oneof![
             Just(SerialState::Legible),
             Just(SerialState::PartiallyLegible),
-            Just(SerialState::Obliterated)
+            Just(SerialState::Illegible),
+            Just(SerialState::Obliterated),
+            Just(SerialState::Absent)
         ]),
         opt_text(),
         opt_text(),
@@ -84,7 +86,40 @@ pub fn firearm() -> impl Strategy<Value = Firearm> {
         ),
         opt_text(),
     );
-    (identity, detail).prop_map(
+    let serials = (
+        opt_text(),
+        opt_text(),
+        vec(
+            (
+                text(),
+                opt_text(),
+                opt_text(),
+                option::of(prop_oneof![
+                    Just(SerialState::Legible),
+                    Just(SerialState::Absent)
+                ]),
+                option::of(prop_oneof![
+                    Just(SerialPart::Frame),
+                    Just(SerialPart::Receiver),
+                    Just(SerialPart::Slide),
+                    Just(SerialPart::Barrel),
+                    Just(SerialPart::Cylinder),
+                    Just(SerialPart::Other)
+                ]),
+                opt_text(),
+            )
+                .prop_map(|(number, key, pattern, state, part, note)| Serial {
+                    number,
+                    key,
+                    pattern,
+                    state,
+                    part,
+                    note,
+                }),
+            0..3,
+        ),
+    );
+    (identity, detail, serials).prop_map(
         |(
             (
                 make,
@@ -107,13 +142,17 @@ pub fn firearm() -> impl Strategy<Value = Firearm> {
                 import_marking,
                 ifrt_reference,
             ),
+            (serial_pattern, serial_note, serials),
         )| Firearm {
             make,
             make_canonical: None,
             model,
             serial_number,
             serial_key,
+            serial_pattern,
+            serial_note,
             serial_state,
+            serials,
             calibre,
             calibre_as_recorded,
             firearm_type,
@@ -247,15 +286,29 @@ fn hit() -> impl Strategy<Value = HitNotification> {
         prop_oneof![Just(MatchKind::Exact), Just(MatchKind::Partial)],
         vec(text(), 0..3),
         text(),
+        opt_text(),
     )
         .prop_map(
-            |(header, search_id, searching_country, matched_record, kind, fields, notified_at)| {
+            |(
+                header,
+                search_id,
+                searching_country,
+                matched_record,
+                kind,
+                fields,
+                notified_at,
+                serial_pattern,
+            )| {
                 HitNotification {
                     header,
                     search_id,
                     searching_country,
                     matched_record,
-                    match_summary: MatchSummary { kind, fields },
+                    match_summary: MatchSummary {
+                        kind,
+                        fields,
+                        serial_pattern,
+                    },
                     notified_at,
                 }
             },

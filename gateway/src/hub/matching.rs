@@ -1,17 +1,22 @@
 //! Matching a search (or a trace request's firearm) against the register, and the
 //! hit notifications a match produces (domain.md §3 and §5).
 //!
-//! Candidates: active records whose serial key equals the search's
-//! ([`serial_key`](iarms_adapters::normalise::serial::serial_key)) or whose
-//! NCIC-tolerant key equals the search's tolerant key (letters between digits
-//! ignored, `O` read as zero). Nothing else selects a candidate: a make or a
-//! calibre alone is far too broad, and a search without a usable serial (absent,
-//! empty, or marked obliterated) matches nothing and says so.
+//! Candidates (issue 15: any serial of a search against any serial of a
+//! record): active records with a serial whose key equals one of the search's
+//! ([`serial_key`](iarms_adapters::normalise::serial::serial_key)), whose
+//! NCIC-tolerant key equals one of the search's (letters between digits
+//! ignored, `O` read as zero), whose key fills a searched pattern ("31?407"),
+//! or whose pattern a searched key fills. Nothing else selects a candidate: a
+//! make or a calibre alone is far too broad, and a search without a usable
+//! serial (absent, empty, a placeholder, a pattern with fewer than four known
+//! characters, or a state of illegible, obliterated or absent) matches nothing
+//! and says so. An illegible, obliterated or absent serial never hits on serial.
 //!
-//! Classification of each candidate ([`classify`]):
-//! - `serial_key`: the serial keys are equal;
-//! - `tolerant_serial_key`: only the tolerant keys are equal (listed only when
-//!   `serial_key` is not, since equal keys have equal tolerant keys);
+//! Classification of each candidate ([`classify`]), the best serial pair first:
+//! - `serial_key`: two serial keys are equal;
+//! - `tolerant_serial_key`: only the tolerant keys are equal;
+//! - `serial_pattern`: a key fills a pattern (either side's); the summary
+//!   carries the pattern and the match is never exact;
 //! - `make`: the canonical makes (`make_canonical`, from the make reference)
 //!   when both sides have one, else the makes as recorded after [`fold_key`];
 //! - `model`, `firearm_type`: present on both sides and equal after
@@ -20,13 +25,14 @@
 //!   [`fold_key`]; an ambiguous calibre (no canonical name) never agrees.
 //!
 //! `exact` when `serial_key`, `make` and `calibre` all agree; `partial` otherwise,
-//! with the agreed fields in that order: serial_key, tolerant_serial_key, make,
-//! calibre, model, firearm_type.
+//! with the agreed fields in that order: serial_key, tolerant_serial_key,
+//! serial_pattern, make, calibre, model, firearm_type.
 
 use iarms_adapters::codes::fold_key;
 use iarms_adapters::model::{
     Firearm, Header, HitNotification, MatchKind, MatchSummary, RecordRef, Search,
 };
+use iarms_adapters::normalise::serial::pattern;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -35,6 +41,7 @@ use crate::store::StoreError;
 
 pub const FIELD_SERIAL_KEY: &str = "serial_key";
 pub const FIELD_TOLERANT_SERIAL_KEY: &str = "tolerant_serial_key";
+pub const FIELD_SERIAL_PATTERN: &str = "serial_pattern";
 pub const FIELD_MAKE: &str = "make";
 pub const FIELD_CALIBRE: &str = "calibre";
 pub const FIELD_MODEL: &str = "model";
@@ -65,8 +72,10 @@ impl Hit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NoMatchReason {
-    /// No usable serial number: absent, empty once reduced to its key, or marked
-    /// obliterated. Make, model and calibre alone never select a record.
+    /// No usable serial number: absent, empty once reduced to its key, a
+    /// placeholder, a pattern with fewer than four known characters, or marked
+    /// illegible, obliterated or absent. Make, model and calibre alone never
+    /// select a record.
     NoSerial,
 }
 
@@ -79,16 +88,53 @@ pub struct MatchReport {
     pub no_match: Option<NoMatchReason>,
 }
 
-/// Compares a searched firearm with a recorded one. `None` when neither serial
-/// key agrees (not a candidate, whatever else agrees).
+/// How the best pair of serials agreed.
+enum SerialAgreement {
+    Key,
+    Tolerant,
+    Pattern(String),
+}
+
+/// The best agreement between any serial of one side and any of the other.
+fn serial_agreement(s: &FirearmKeys, r: &FirearmKeys) -> Option<SerialAgreement> {
+    let pairs = || {
+        s.serials
+            .iter()
+            .flat_map(|a| r.serials.iter().map(move |b| (a, b)))
+    };
+    if pairs().any(|(a, b)| a.key.is_some() && a.key == b.key) {
+        return Some(SerialAgreement::Key);
+    }
+    if pairs().any(|(a, b)| a.tolerant.is_some() && a.tolerant == b.tolerant) {
+        return Some(SerialAgreement::Tolerant);
+    }
+    let fills = |p: &Option<String>, k: &Option<String>| match (p, k) {
+        (Some(p), Some(k)) => pattern::known(p) >= pattern::MIN_KNOWN && pattern::matches(p, k),
+        _ => false,
+    };
+    pairs().find_map(|(a, b)| {
+        if fills(&a.pattern, &b.key) {
+            a.pattern.clone().map(SerialAgreement::Pattern)
+        } else if fills(&b.pattern, &a.key) {
+            b.pattern.clone().map(SerialAgreement::Pattern)
+        } else {
+            None
+        }
+    })
+}
+
+/// Compares a searched firearm with a recorded one. `None` when no pair of
+/// serials agrees (not a candidate, whatever else agrees).
 pub fn classify(searched: &Firearm, recorded: &Firearm) -> Option<MatchSummary> {
     let s = FirearmKeys::of(searched);
     let r = FirearmKeys::of(recorded);
-    let serial = s.serial.is_some() && s.serial == r.serial;
-    let tolerant = !serial && s.tolerant.is_some() && s.tolerant == r.tolerant;
-    if !serial && !tolerant {
-        return None;
-    }
+    let agreement = serial_agreement(&s, &r)?;
+    let serial = matches!(agreement, SerialAgreement::Key);
+    let tolerant = matches!(agreement, SerialAgreement::Tolerant);
+    let serial_pattern = match agreement {
+        SerialAgreement::Pattern(p) => Some(p),
+        _ => None,
+    };
     // Canonical makes when both sides have one ("S&W" = "Smith & Wesson"),
     // else the recorded makes after folding.
     let make = match (&searched.make_canonical, &recorded.make_canonical) {
@@ -101,6 +147,7 @@ pub fn classify(searched: &Firearm, recorded: &Firearm) -> Option<MatchSummary> 
     let fields: Vec<String> = [
         (serial, FIELD_SERIAL_KEY),
         (tolerant, FIELD_TOLERANT_SERIAL_KEY),
+        (serial_pattern.is_some(), FIELD_SERIAL_PATTERN),
         (make, FIELD_MAKE),
         (calibre, FIELD_CALIBRE),
         (model, FIELD_MODEL),
@@ -115,7 +162,11 @@ pub fn classify(searched: &Firearm, recorded: &Firearm) -> Option<MatchSummary> 
     } else {
         MatchKind::Partial
     };
-    Some(MatchSummary { kind, fields })
+    Some(MatchSummary {
+        kind,
+        fields,
+        serial_pattern,
+    })
 }
 
 fn folded_agree(a: &Option<String>, b: &Option<String>) -> bool {
@@ -131,14 +182,14 @@ pub async fn find_matches(
     firearm: &Firearm,
 ) -> Result<MatchReport, StoreError> {
     let keys = FirearmKeys::of(firearm);
-    let (Some(serial), Some(tolerant)) = (keys.serial, keys.tolerant) else {
+    if !keys.searchable() {
         return Ok(MatchReport {
             hits: Vec::new(),
             no_match: Some(NoMatchReason::NoSerial),
         });
-    };
+    }
     let mut hits: Vec<Hit> = register
-        .candidates(&serial, &tolerant)
+        .candidates(&keys)
         .await?
         .into_iter()
         .filter_map(|record| {

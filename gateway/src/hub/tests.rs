@@ -85,6 +85,9 @@ impl Fixture {
 }
 
 backend_suite!(
+    partial_pattern_hits_as_partial,
+    placeholder_and_unreadable_serials_never_hit,
+    any_serial_of_a_search_against_any_serial_of_a_record,
     register_create_update_stale_cancel,
     register_survives_reopen_beside_the_store,
     exact_hit,
@@ -202,6 +205,7 @@ fn summary(kind: MatchKind, fields: &[&str]) -> MatchSummary {
     MatchSummary {
         kind,
         fields: fields.iter().map(|f| f.to_string()).collect(),
+        serial_pattern: None,
     }
 }
 
@@ -517,6 +521,165 @@ async fn no_hit_on_make_only_or_without_serial(f: &Fixture) {
     obliterated.serial_state = Some(SerialState::Obliterated);
     let (no_match, hits) = run_search(hub, &search("BR", "S3", obliterated)).await;
     assert_eq!((no_match, hits.len()), (Some(NoMatchReason::NoSerial), 0));
+}
+
+fn hit_ids(hits: &[HitOutcome]) -> Vec<(&str, MatchKind, Option<&str>)> {
+    hits.iter()
+        .map(|h| {
+            (
+                h.record.record_id.as_str(),
+                h.summary.kind,
+                h.summary.serial_pattern.as_deref(),
+            )
+        })
+        .collect()
+}
+
+async fn partial_pattern_hits_as_partial(f: &Fixture) {
+    let hub = &f.hub;
+    for (id, serial) in [
+        ("R1", "31?407"),
+        ("R2", "315407"),
+        ("R3", "316407"),
+        ("R4", "3154071"),
+    ] {
+        receive(
+            hub,
+            "RS",
+            rs_record(id, firearm(serial, "Zastava", "7.62x39mm")),
+        )
+        .await;
+    }
+    // A full key matches the recorded pattern, as partial with the pattern,
+    // and the equal key exactly.
+    let (_, hits) = run_search(
+        hub,
+        &search("BR", "S1", firearm("315407", "Zastava", "7.62x39mm")),
+    )
+    .await;
+    assert_eq!(
+        hit_ids(&hits),
+        [
+            ("R2", MatchKind::Exact, None),
+            ("R1", MatchKind::Partial, Some("31?407"))
+        ]
+    );
+    assert!(hits[1]
+        .summary
+        .fields
+        .contains(&"serial_pattern".to_string()));
+    // A searched pattern matches the keys of its length that agree on its known
+    // positions: by prefix, by suffix, and with known positions inside.
+    for (id, pattern) in [("S2", "31?407"), ("S3", "??5407"), ("S4", "31?4?7")] {
+        let (_, hits) = run_search(
+            hub,
+            &search("BR", id, firearm(pattern, "Zastava", "7.62x39mm")),
+        )
+        .await;
+        let got = hit_ids(&hits);
+        assert!(
+            got.iter()
+                .all(|(_, kind, p)| *kind == MatchKind::Partial && p.is_some()),
+            "{got:?}"
+        );
+        let mut ids: Vec<&str> = got.iter().map(|(r, _, _)| *r).collect();
+        ids.sort_unstable();
+        let expected: &[&str] = if pattern == "??5407" {
+            &["R2"]
+        } else {
+            &["R2", "R3"]
+        };
+        assert_eq!(ids, expected, "{pattern}");
+    }
+    // Fewer than four known characters: never matched.
+    let (no_match, hits) = run_search(
+        hub,
+        &search("BR", "S5", firearm("3?5?0?", "Zastava", "7.62x39mm")),
+    )
+    .await;
+    assert_eq!((no_match, hits.len()), (Some(NoMatchReason::NoSerial), 0));
+}
+
+async fn placeholder_and_unreadable_serials_never_hit(f: &Fixture) {
+    let hub = &f.hub;
+    for (id, serial) in [
+        ("R1", "removido"),
+        ("R2", "S/N"),
+        ("R3", "---"),
+        ("R4", "ilegível"),
+    ] {
+        receive(
+            hub,
+            "RS",
+            rs_record(id, firearm(serial, "Zastava", "7.62x39mm")),
+        )
+        .await;
+    }
+    let mut obliterated = firearm("M70-1234", "Zastava", "7.62x39mm");
+    obliterated.serial_state = Some(SerialState::Obliterated);
+    receive(hub, "RS", rs_record("R5", obliterated)).await;
+    for (id, serial) in [
+        ("S1", "removido"),
+        ("S2", "S/N"),
+        ("S3", "---"),
+        ("S4", "ilegível"),
+    ] {
+        let (no_match, hits) = run_search(
+            hub,
+            &search("BR", id, firearm(serial, "Zastava", "7.62x39mm")),
+        )
+        .await;
+        assert_eq!(
+            (no_match, hits.len()),
+            (Some(NoMatchReason::NoSerial), 0),
+            "{serial}"
+        );
+    }
+    // The obliterated record's number never hits on serial.
+    let (_, hits) = run_search(
+        hub,
+        &search("BR", "S5", firearm("M70-1234", "Zastava", "7.62x39mm")),
+    )
+    .await;
+    assert!(hits.is_empty(), "{hits:?}");
+}
+
+async fn any_serial_of_a_search_against_any_serial_of_a_record(f: &Fixture) {
+    let hub = &f.hub;
+    receive(
+        hub,
+        "RS",
+        rs_record("R1", firearm("40217; 930112", "Zastava", "7.62x39mm")),
+    )
+    .await;
+    let (_, hits) = run_search(
+        hub,
+        &search("BR", "S1", firearm("930112", "Zastava", "7.62x39mm")),
+    )
+    .await;
+    assert_eq!(hit_ids(&hits), [("R1", MatchKind::Exact, None)]);
+    let mut searched = firearm("555", "Zastava", "7.62x39mm");
+    searched.serial_number = None;
+    searched.serials = vec![
+        iarms_adapters::model::Serial {
+            number: "X-1".to_string(),
+            key: None,
+            pattern: None,
+            state: None,
+            part: None,
+            note: None,
+        },
+        iarms_adapters::model::Serial {
+            number: "40217".to_string(),
+            key: None,
+            pattern: None,
+            state: None,
+            part: Some(iarms_adapters::model::SerialPart::Slide),
+            note: None,
+        },
+    ];
+    let (_, hits) = run_search(hub, &search("BR", "S2", searched)).await;
+    assert_eq!(hit_ids(&hits), [("R1", MatchKind::Exact, None)]);
 }
 
 async fn both_countries_notified_with_deterministic_ids(f: &Fixture) {

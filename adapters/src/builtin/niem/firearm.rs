@@ -2,11 +2,11 @@
 
 use crate::codes::firearm_types;
 use crate::error::{ErrorCode, RecordError};
-use crate::model::{Firearm, ImportMarking, Marking};
+use crate::model::{Firearm, ImportMarking, Marking, Serial};
 
 use super::reader::{ItemStatus, Reader};
 use super::tree::{children, Node};
-use super::vocabulary::{action_from, parse_serial_state, parse_year};
+use super::vocabulary::{action_from, parse_serial_part, parse_serial_state, parse_year};
 use super::{category, NS_J, NS_NC};
 
 impl Reader {
@@ -16,6 +16,9 @@ impl Reader {
         node: &Node<'_>,
     ) -> Result<(Firearm, Option<ItemStatus>), RecordError> {
         let mut firearm = Firearm::default();
+        // The first serial identification is the primary serial; any further
+        // one is an item of `serials`.
+        let mut seen_serial = false;
         let mut item_status = None;
         let mut automatic: Option<(bool, Node<'_>)> = None;
         let mut markings = Vec::new();
@@ -46,13 +49,64 @@ impl Reader {
                 (Some(NS_NC), "ItemOtherIdentification") => {
                     self.other_identification(&child, &mut firearm, &mut markings)?
                 }
+                (Some(NS_NC), "ItemSerialIdentification") if seen_serial => {
+                    // A further serial identification: one item of `serials`.
+                    let field = format!("firearm.serials.{}", firearm.serials.len());
+                    let ident = self.identification(&child, &field)?;
+                    self.only(
+                        &child,
+                        &ident,
+                        &[
+                            "IdentificationID",
+                            "IdentificationCategoryDescriptionText",
+                            "IdentificationStatus",
+                        ],
+                    )?;
+                    let Some(number) = ident.id.map(|p| p.value) else {
+                        return Err(self.error(
+                            &child,
+                            Some(&format!("{field}.number")),
+                            ErrorCode::Structure,
+                            "a further serial identification needs its nc:IdentificationID"
+                                .to_string(),
+                        ));
+                    };
+                    let part = match ident.category_description {
+                        Some(p) => Some(parse_serial_part(p.value.trim()).ok_or_else(|| {
+                            self.error(
+                                &child,
+                                Some(&format!("{field}.part")),
+                                ErrorCode::InvalidValue,
+                                format!(
+                                    "unknown serial part \"{}\" (frame, receiver, slide, barrel, cylinder or other)",
+                                    p.value
+                                ),
+                            )
+                        })?),
+                        None => None,
+                    };
+                    let state = match ident.status {
+                        Some(p) => Some(parse_serial_state(p.value.trim()).ok_or_else(|| {
+                            self.error(
+                                &child,
+                                Some(&format!("{field}.state")),
+                                ErrorCode::InvalidValue,
+                                format!("unknown serial state \"{}\"", p.value),
+                            )
+                        })?),
+                        None => None,
+                    };
+                    firearm.serials.push(Serial {
+                        number,
+                        key: None,
+                        pattern: None,
+                        state,
+                        part,
+                        note: None,
+                    });
+                }
                 (Some(NS_NC), "ItemSerialIdentification") => {
-                    if firearm.serial_number.is_some()
-                        || firearm.serial_state.is_some()
-                        || firearm.country_of_manufacture.is_some()
-                    {
-                        return Err(self.twice(&child, Some("firearm.serial_number")));
-                    }
+                    seen_serial = true;
                     let ident = self.identification(&child, "firearm.serial_number")?;
                     self.only(
                         &child,

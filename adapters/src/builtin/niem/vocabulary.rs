@@ -2,7 +2,7 @@
 //! serial state, years and length units.
 
 use crate::codes::firearm_types;
-use crate::model::{RecordAction, RecordStatus, SerialState};
+use crate::model::{RecordAction, RecordStatus, SerialPart, SerialState};
 
 pub(super) const STATUSES: [&str; 8] = [
     "lost",
@@ -83,7 +83,32 @@ pub(super) fn parse_serial_state(text: &str) -> Option<SerialState> {
     Some(match text {
         "legible" => SerialState::Legible,
         "partially_legible" => SerialState::PartiallyLegible,
+        "illegible" => SerialState::Illegible,
         "obliterated" => SerialState::Obliterated,
+        "absent" => SerialState::Absent,
+        _ => return None,
+    })
+}
+
+pub(super) fn serial_part_tag(part: SerialPart) -> &'static str {
+    match part {
+        SerialPart::Frame => "frame",
+        SerialPart::Receiver => "receiver",
+        SerialPart::Slide => "slide",
+        SerialPart::Barrel => "barrel",
+        SerialPart::Cylinder => "cylinder",
+        SerialPart::Other => "other",
+    }
+}
+
+pub(super) fn parse_serial_part(text: &str) -> Option<SerialPart> {
+    Some(match text {
+        "frame" => SerialPart::Frame,
+        "receiver" => SerialPart::Receiver,
+        "slide" => SerialPart::Slide,
+        "barrel" => SerialPart::Barrel,
+        "cylinder" => SerialPart::Cylinder,
+        "other" => SerialPart::Other,
         _ => return None,
     })
 }
@@ -92,7 +117,9 @@ pub(super) fn serial_state_tag(state: SerialState) -> &'static str {
     match state {
         SerialState::Legible => "legible",
         SerialState::PartiallyLegible => "partially_legible",
+        SerialState::Illegible => "illegible",
         SerialState::Obliterated => "obliterated",
+        SerialState::Absent => "absent",
     }
 }
 

@@ -5,7 +5,9 @@ use crate::error::EncodeError;
 use crate::model::{Firearm, FirearmRecord, RecordStatus};
 use crate::normalise::date;
 
-use super::vocabulary::{action_tag, item_status_code, serial_state_tag, status_tag};
+use super::vocabulary::{
+    action_tag, item_status_code, serial_part_tag, serial_state_tag, status_tag,
+};
 use super::writer::Out;
 use super::{category, niem_lists_country, COUNTRY_CODE_LIST};
 
@@ -208,6 +210,34 @@ pub(super) fn write_firearm(
                 "nc:StatusText",
                 serial_state_tag(state),
                 "firearm.serial_state",
+            )?;
+            out.close("nc:IdentificationStatus");
+        }
+        out.close("nc:ItemSerialIdentification");
+    }
+    // Each serial of `serials` after the primary one (NIEM's serial
+    // identification repeats): its number, part and state; a note stays only
+    // inside serial_number.
+    for (i, item) in f.serials.iter().enumerate() {
+        out.open("nc:ItemSerialIdentification");
+        out.leaf(
+            "nc:IdentificationID",
+            &item.number,
+            &format!("firearm.serials.{i}.number"),
+        )?;
+        if let Some(part) = item.part {
+            out.leaf(
+                "nc:IdentificationCategoryDescriptionText",
+                serial_part_tag(part),
+                &format!("firearm.serials.{i}.part"),
+            )?;
+        }
+        if let Some(state) = item.state {
+            out.open("nc:IdentificationStatus");
+            out.leaf(
+                "nc:StatusText",
+                serial_state_tag(state),
+                &format!("firearm.serials.{i}.state"),
             )?;
             out.close("nc:IdentificationStatus");
         }

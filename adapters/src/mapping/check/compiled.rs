@@ -202,6 +202,8 @@ pub struct Rule {
     /// calibre into its canonical name (`firearm.calibre_as_recorded`), so the
     /// registry's own spelling is kept as the normaliser keeps it.
     pub recorded: Option<CanonPath>,
+    /// `absent`/`illegible` on a serial field (`None` elsewhere).
+    pub sentinels: Option<crate::normalise::serial::Sentinels>,
 }
 
 impl Rule {

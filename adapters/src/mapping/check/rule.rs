@@ -97,6 +97,7 @@ impl Checker {
         let strict = self.rule_strict(s, &target);
         let convention = self.rule_convention(s, &target);
         let recorded = recorded_path(&target, codes.is_some() || convention.is_some());
+        let sentinels = self.rule_sentinels(s, &target);
         self.codes_against_vocabulary(ctx, s, codes, field, &encode);
         let required = r.required.unwrap_or(false) || field.is_some_and(|f| f.required);
         let input = input?;
@@ -126,6 +127,7 @@ impl Checker {
             strict,
             convention,
             recorded,
+            sentinels,
         })
     }
 
@@ -186,6 +188,47 @@ impl Checker {
             }
         }
         strict
+    }
+
+    /// `absent = [...]`, `illegible = [...]`: only on a serial number field.
+    fn rule_sentinels(
+        &mut self,
+        s: &mut RuleScope<'_>,
+        target: &Option<(CanonPath, &'static CanonField)>,
+    ) -> Option<crate::normalise::serial::Sentinels> {
+        let r = s.rule();
+        let (absent, illegible) = (r.absent.clone(), r.illegible.clone());
+        let serial = target
+            .as_ref()
+            .is_some_and(|(p, _)| p.display.ends_with("serial_number"));
+        if absent.is_none() && illegible.is_none() {
+            if serial && r.decode != Some(false) {
+                self.warning(
+                    s.section.line,
+                    s.key("to"),
+                    "a serial number field without absent = [...] or illegible = [...]: only the gateway's own placeholder rules (docs/model.md, Serial numbers) keep this registry's words for \"no serial\" out of the matching key",
+                );
+            }
+            return None;
+        }
+        if !serial {
+            let key = if absent.is_some() {
+                "absent"
+            } else {
+                "illegible"
+            };
+            self.error(
+                s.line(key),
+                s.key(key),
+                "absent and illegible name placeholders of a serial number: use them on a rule to firearm.serial_number",
+            );
+            s.ok = false;
+            return None;
+        }
+        Some(crate::normalise::serial::Sentinels::new(
+            absent.unwrap_or_default(),
+            illegible.unwrap_or_default(),
+        ))
     }
 
     /// `encode`: off, the inverse of the decode rule, a constant, or other canonical fields.

@@ -219,3 +219,19 @@ fn a_calibre_convention_is_named_and_only_on_a_calibre_rule() {
         "{found:?}"
     );
 }
+
+#[test]
+fn a_serial_field_without_placeholder_words_is_warned_about() {
+    let with_serial =
+        format!("{MINIMAL}\n[[field]]\nto = \"firearm.serial_number\"\nfrom = \"Serie\"\n");
+    let warned = |text: &str| {
+        compile("x.toml", text)
+            .unwrap_or_else(|e| panic!("{e:?}"))
+            .warnings
+            .iter()
+            .any(|w| !w.is_error() && w.to_string().contains("without absent"))
+    };
+    assert!(warned(&with_serial));
+    assert!(!warned(&format!("{with_serial}absent = [\"sin dato\"]\n")));
+    assert!(!warned(MINIMAL));
+}
