@@ -4,6 +4,7 @@
 
 use std::io::Cursor;
 
+use iarms_adapters::framing::cancel::{Cancel, Cancellable};
 use iarms_adapters::normalise::Strictness;
 use iarms_adapters::pipeline::{self, Canonical};
 use iarms_adapters::{Location, Message, MessageKind, RecordError};
@@ -245,9 +246,14 @@ pub async fn ingest_as(
         adapter.strictness()
     };
     let source_name = source.clone();
+    // A blocking thread outlives a timed-out or abandoned request; the guard
+    // stops its decoding at the next read and its loop at the next record.
+    let cancel = Cancel::new();
+    let _cancel_on_drop = cancel.on_drop();
     let prepared = tokio::task::spawn_blocking(move || {
         let mut out = Vec::new();
-        let stream = match adapter.decode(Box::new(Cursor::new(body)), limits) {
+        let input = Cancellable::new(Cursor::new(body), cancel.clone());
+        let stream = match adapter.decode(Box::new(input), limits) {
             Ok(stream) => stream,
             Err(mut e) => {
                 e.location.source = Some(source.clone());
@@ -257,6 +263,9 @@ pub async fn ingest_as(
             }
         };
         for (i, item) in stream.enumerate() {
+            if cancel.is_cancelled() {
+                break;
+            }
             if max_records.is_some_and(|max| i >= max) {
                 return Err(IngestError::BatchTooLarge {
                     max: max_records.unwrap_or_default(),

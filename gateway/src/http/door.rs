@@ -18,8 +18,10 @@ use utoipa::openapi::OpenApi;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
+use super::auth::authenticate_first;
 use super::error::{not_found, ApiError};
 use super::idempotency::{IdempotencyLayer, Scope};
+use super::keys::Keys;
 use super::limits::{with_limits, Limits};
 use super::openapi::ErrorBody;
 use crate::store::Store;
@@ -44,6 +46,7 @@ impl<S> FrontDoor<S>
 where
     S: Clone + Send + Sync + 'static,
     Common: FromRef<S>,
+    Arc<Keys>: FromRef<S>,
 {
     /// A front door for `state`, its document starting from `document` (title,
     /// schemas, security), with the probes and `/openapi.json`.
@@ -81,13 +84,18 @@ where
         self.routes((schemas, paths, method_router.route_layer(layer)))
     }
 
-    /// The router with its limits, and the document it serves.
+    /// The router with its limits, and the document it serves. A request with
+    /// an API key is authenticated before it is routed (inside the limits, so
+    /// that the request timeout covers it).
     pub fn finish(self, limits: Limits) -> (Router, OpenApi) {
         let (router, document) = self.routes.split_for_parts();
         let served = Document(Bytes::from(
             serde_json::to_vec(&document).unwrap_or_default(),
         ));
-        let router = router.fallback(not_found).layer(Extension(served));
+        let keys = Arc::<Keys>::from_ref(&self.state);
+        let router = router.fallback(not_found).layer(Extension(served)).layer(
+            axum::middleware::from_fn_with_state(keys, authenticate_first),
+        );
         (with_limits(router, limits).with_state(self.state), document)
     }
 }
