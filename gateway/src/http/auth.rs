@@ -10,11 +10,11 @@
 //! extensions, so a layer that needs it first (idempotency) and the handler's
 //! extractor count one request against the rate limit, not two.
 //!
-//! A request that presents an API key is authenticated by a layer around the
-//! whole router ([`authenticate_first`]), from its headers alone: a wrong key
-//! is refused before routing and before any byte of the body is read (so no
-//! `100 Continue` is sent to it); the extractors then read the principal the
-//! layer kept. A request without a key is refused by the route's extractor,
+//! A request that presents an API key is authenticated by a layer around every
+//! route but the probes ([`authenticate_first`]), from its headers alone: a
+//! wrong key is refused before any byte of the body is read (so no `100
+//! Continue` is sent to it); the extractors then read the principal the layer
+//! kept. A request without a key is refused by the route's extractor,
 //! which also runs before the body.
 
 use std::sync::Arc;
@@ -56,8 +56,8 @@ where
     }
 }
 
-/// The layer that authenticates a request presenting an API key before it is
-/// routed and before its body is read ([`super::door::FrontDoor::finish`]).
+/// The layer that authenticates a request presenting an API key before its
+/// handler, guard or body ([`super::door::FrontDoor::routes`]).
 pub async fn authenticate_first(
     State(keys): State<Arc<Keys>>,
     request: Request,

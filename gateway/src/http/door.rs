@@ -64,9 +64,16 @@ where
         }
     }
 
-    /// Adds handlers annotated with `#[utoipa::path]` (`routes!(handler)`).
+    /// Adds handlers annotated with `#[utoipa::path]` (`routes!(handler)`). A
+    /// request with an API key is authenticated before it reaches them (and
+    /// before its body is read); the probes of [`FrontDoor::new`] stay open.
     pub fn routes(mut self, routes: UtoipaMethodRouter<S>) -> FrontDoor<S> {
-        self.routes = self.routes.routes(routes);
+        let keys = Arc::<Keys>::from_ref(&self.state);
+        let layer = axum::middleware::from_fn_with_state(keys, authenticate_first);
+        let (schemas, paths, method_router) = routes;
+        self.routes = self
+            .routes
+            .routes((schemas, paths, method_router.route_layer(layer)));
         self
     }
 
@@ -84,18 +91,13 @@ where
         self.routes((schemas, paths, method_router.route_layer(layer)))
     }
 
-    /// The router with its limits, and the document it serves. A request with
-    /// an API key is authenticated before it is routed (inside the limits, so
-    /// that the request timeout covers it).
+    /// The router with its limits, and the document it serves.
     pub fn finish(self, limits: Limits) -> (Router, OpenApi) {
         let (router, document) = self.routes.split_for_parts();
         let served = Document(Bytes::from(
             serde_json::to_vec(&document).unwrap_or_default(),
         ));
-        let keys = Arc::<Keys>::from_ref(&self.state);
-        let router = router.fallback(not_found).layer(Extension(served)).layer(
-            axum::middleware::from_fn_with_state(keys, authenticate_first),
-        );
+        let router = router.fallback(not_found).layer(Extension(served));
         (with_limits(router, limits).with_state(self.state), document)
     }
 }
