@@ -448,3 +448,128 @@ impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Idle<T> {
         std::pin::Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpSocket, TcpStream};
+
+    /// A connection to `to` from the loopback address `127.0.0.<from>`.
+    async fn connect(to: SocketAddr, from: u8) -> TcpStream {
+        let socket = TcpSocket::new_v4().unwrap();
+        socket
+            .bind(SocketAddr::from(([127, 0, 0, from], 0)))
+            .unwrap();
+        socket.connect(to).await.unwrap()
+    }
+
+    /// Sends a GET for `path` and returns the status line, or `None` when the
+    /// server closes the connection without an answer.
+    async fn get(stream: &mut TcpStream, path: &str) -> Option<String> {
+        let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n");
+        if stream.write_all(request.as_bytes()).await.is_err() {
+            return None;
+        }
+        let mut buf = vec![0u8; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+            .await
+            .ok()?
+            .ok()?;
+        let text = String::from_utf8_lossy(buf.get(..n)?).into_owned();
+        text.lines()
+            .next()
+            .map(str::to_string)
+            .filter(|l| !l.is_empty())
+    }
+
+    async fn server(max: usize, per_address: usize) -> SocketAddr {
+        let app = Router::new()
+            .route("/healthz", axum::routing::get(|| async { "ok" }))
+            .route("/work", axum::routing::get(|| async { "done" }));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let options = ServeOptions {
+            tls: None,
+            header_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(30),
+            drain_timeout: Duration::from_secs(1),
+            max_connections: max,
+            max_connections_per_address: per_address,
+        };
+        tokio::spawn(serve(listener, app, options, std::future::pending()));
+        addr
+    }
+
+    #[tokio::test]
+    async fn an_address_at_its_bound_is_closed_and_others_are_served() {
+        let addr = server(16, 2).await;
+        let mut held = Vec::new();
+        for _ in 0..2 {
+            let mut c = connect(addr, 1).await;
+            assert_eq!(
+                get(&mut c, "/work").await.as_deref(),
+                Some("HTTP/1.1 200 OK")
+            );
+            held.push(c);
+        }
+        let mut third = connect(addr, 1).await;
+        assert_eq!(
+            get(&mut third, "/work").await,
+            None,
+            "served past its bound"
+        );
+        let mut other = connect(addr, 2).await;
+        assert_eq!(
+            get(&mut other, "/work").await.as_deref(),
+            Some("HTTP/1.1 200 OK")
+        );
+        // A closed connection gives its place back.
+        drop(held.pop());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let mut again = connect(addr, 1).await;
+        assert_eq!(
+            get(&mut again, "/work").await.as_deref(),
+            Some("HTTP/1.1 200 OK")
+        );
+    }
+
+    #[tokio::test]
+    async fn at_the_total_bound_healthz_is_answered_from_the_reserve() {
+        let addr = server(4, 2).await;
+        let mut held = Vec::new();
+        for from in [2, 2, 3, 3] {
+            let mut c = connect(addr, from).await;
+            assert_eq!(
+                get(&mut c, "/work").await.as_deref(),
+                Some("HTTP/1.1 200 OK")
+            );
+            held.push(c);
+        }
+        let mut probe = connect(addr, 4).await;
+        assert_eq!(
+            get(&mut probe, "/healthz").await.as_deref(),
+            Some("HTTP/1.1 200 OK")
+        );
+        let mut busy = connect(addr, 4).await;
+        assert_eq!(
+            get(&mut busy, "/work").await.as_deref(),
+            Some("HTTP/1.1 503 Service Unavailable")
+        );
+        // Past the reserve, connections are closed at once.
+        let mut reserve = Vec::new();
+        for i in 0..RESERVE {
+            reserve.push(connect(addr, 10 + (i % 100) as u8).await);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let mut over = connect(addr, 5).await;
+        assert_eq!(get(&mut over, "/healthz").await, None);
+        // The reserve is held briefly: once it has gone, probes are answered again.
+        tokio::time::sleep(RESERVE_FOR + Duration::from_millis(500)).await;
+        let mut probe = connect(addr, 6).await;
+        assert_eq!(
+            get(&mut probe, "/healthz").await.as_deref(),
+            Some("HTTP/1.1 200 OK")
+        );
+    }
+}
