@@ -157,7 +157,7 @@ fn stranger(addr: SocketAddr, i: usize, id: &str) -> (String, Duration) {
         // A real partner's key id with a wrong secret: one argon2 each.
         _ => format!("Authorization: Bearer iag_{id}_{i:064}\r\n"),
     };
-    let expect = if i % 2 == 0 {
+    let expect = if i.is_multiple_of(2) {
         "Expect: 100-continue\r\n"
     } else {
         ""

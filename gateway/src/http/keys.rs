@@ -206,7 +206,10 @@ impl Keys {
             }
             v4 => v4,
         };
-        if self.stranger_checks.fetch_add(1, Ordering::Relaxed) % 4096 == 0
+        if self
+            .stranger_checks
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(4096)
             && self.strangers.len() > STRANGERS_MAX
         {
             self.strangers.retain_recent();
