@@ -8,7 +8,8 @@
 # `hash-key`), a partner key with an id and one without (the migration), so
 # that strangers' id-less keys cost verifications too.
 #
-# Usage: benches/strangers.sh   (env: SECONDS_KEYS=30 CLIENTS=64 UPLOADS=200)
+# Usage: benches/strangers.sh   (env: SECONDS_KEYS=30 CLIENTS=64 UPLOADS=200,
+#                               PROFILE=debug to measure the debug build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,10 +18,15 @@ clients="${CLIENTS:-64}"
 seconds="${SECONDS_KEYS:-30}"
 out=benches/out/strangers
 
-cargo build --release -q -p iarms-gateway --bin iarms-gateway --example strangers_load
+profile="${PROFILE:-release}"
+if [[ "$profile" == release ]]; then
+  cargo build --release -q -p iarms-gateway --bin iarms-gateway --example strangers_load
+else
+  cargo build -q -p iarms-gateway --bin iarms-gateway --example strangers_load
+fi
 target="${CARGO_TARGET_DIR:-target}"
-bin="$(realpath "$target/release/iarms-gateway")"
-load="$(realpath "$target/release/examples/strangers_load")"
+bin="$(realpath "$target/$profile/iarms-gateway")"
+load="$(realpath "$target/$profile/examples/strangers_load")"
 
 rm -rf "$out"
 mkdir -p "$out"
@@ -59,7 +65,7 @@ for _ in $(seq 100); do [[ -s "$out/ready.json" ]] && break; sleep 0.1; done
 addr="$(sed -E 's/.*"address":"([^"]+)".*/\1/' "$out/ready.json")"
 hwm() { awk '/VmHWM/ {printf "%.1f MiB", $2 / 1024}' "/proc/$pid/status"; }
 
-echo "gateway $addr (pid $pid), release build, $(nproc) cores; peak RSS at start: $(hwm)"
+echo "gateway $addr (pid $pid), $profile build, $(nproc) cores; peak RSS at start: $(hwm)"
 # The partner's key is verified once before the load (then answered from the cache).
 curl -s -o /dev/null -w "partner first request: %{http_code} in %{time_total} s\n" \
   -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d '[]' "http://$addr/v1/records"
