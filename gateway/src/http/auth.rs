@@ -208,7 +208,9 @@ async fn authenticate(
         })?,
         None => {
             let Some(key) = presented_key(headers) else {
-                keys.admit_stranger(from).map_err(too_many)?;
+                if let Err(wait) = keys.admit_stranger(from) {
+                    return Err(too_many(wait).await);
+                }
                 return Err(ApiError::new(
                     StatusCode::UNAUTHORIZED,
                     "unauthenticated",
@@ -216,25 +218,26 @@ async fn authenticate(
                      or a client certificate",
                 ));
             };
-            keys.verify(key, from)
-                .await
-                .map_err(|refusal| match refusal {
-                    Refusal::Unknown => ApiError::new(
+            match keys.verify(key, from).await {
+                Ok(principal) => principal,
+                Err(Refusal::Unknown) => {
+                    return Err(ApiError::new(
                         StatusCode::UNAUTHORIZED,
                         "unauthenticated",
                         "the API key is not valid",
-                    ),
-                    Refusal::Busy => {
-                        let mut e = ApiError::new(
-                            StatusCode::SERVICE_UNAVAILABLE,
-                            "busy",
-                            "every key verification slot is taken; retry in a second",
-                        );
-                        e.retry_after = Some(1);
-                        e
-                    }
-                    Refusal::TooMany(wait) => too_many(wait),
-                })?
+                    ))
+                }
+                Err(Refusal::Busy) => {
+                    let mut e = ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "busy",
+                        "every key verification slot is taken; retry in a second",
+                    );
+                    e.retry_after = Some(1);
+                    return Err(e);
+                }
+                Err(Refusal::TooMany(wait)) => return Err(too_many(wait).await),
+            }
         }
     };
     if let Err(wait) = keys.admit(&principal) {
@@ -254,8 +257,15 @@ fn whole_seconds(wait: std::time::Duration) -> u64 {
     wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }
 
+/// How long an address over its quota waits for its 429: a client that
+/// retries as soon as it is answered is slowed to a few requests a second per
+/// connection (and its connections are bounded), so that the refusals
+/// themselves cannot take the CPU from the callers who hold keys.
+const TARPIT: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// The source address is over its quota of unauthenticated requests.
-fn too_many(wait: std::time::Duration) -> ApiError {
+async fn too_many(wait: std::time::Duration) -> ApiError {
+    tokio::time::sleep(TARPIT.min(wait)).await;
     let seconds = whole_seconds(wait).max(1);
     let mut e = ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,

@@ -66,7 +66,7 @@ const REFUSED_FOR: Duration = Duration::from_secs(60);
 const CACHE_MAX: usize = 10_000;
 
 /// How long a verification waits for its turn at argon2 before `busy`.
-const ARGON_WAIT: Duration = Duration::from_millis(250);
+const ARGON_WAIT: Duration = Duration::from_millis(100);
 
 /// Requests per second (and burst) a source address may make that are not
 /// answered from the cache of verified keys.
