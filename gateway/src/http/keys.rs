@@ -9,7 +9,7 @@
 //!
 //! What argon2 may cost the server is bounded three ways: a verified key is
 //! remembered by its SHA-256 (never the key itself), so argon2 runs once per
-//! key, not once per request; at most one verification per core runs at once
+//! key, not once per request; at most one verification per two cores runs at once
 //! (a semaphore; a request that cannot get a turn quickly is answered 503
 //! `busy`, never queued without bound), since each takes 19 MiB and a core for
 //! tens of milliseconds; and a source address gets [`STRANGER_QUOTA`] requests
@@ -52,7 +52,7 @@ pub struct Keys {
     /// Keys that failed recently, so that a client retrying a wrong key does not
     /// cost an argon2 run per request.
     refused: Mutex<HashMap<[u8; 32], Instant>>,
-    /// Turns at argon2: one per core.
+    /// Turns at argon2: one per two cores (at least one).
     argon: Arc<Semaphore>,
     /// Requests not answered from the cache, per source address.
     strangers: DefaultKeyedRateLimiter<IpAddr>,
@@ -132,7 +132,10 @@ impl Keys {
                 }
             }
         }
+        // Half the cores (at least one): verifications of strangers' keys must
+        // leave the other half to the requests of callers whose keys are known.
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let turns = (cores / 2).max(1);
         let (per_second, burst) = STRANGER_QUOTA;
         let quota = Quota::per_second(NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN))
             .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN));
@@ -143,7 +146,7 @@ impl Keys {
             limiters: HashMap::new(),
             verified: Mutex::new(HashMap::new()),
             refused: Mutex::new(HashMap::new()),
-            argon: Arc::new(Semaphore::new(cores)),
+            argon: Arc::new(Semaphore::new(turns)),
             strangers: RateLimiter::keyed(quota),
             stranger_checks: AtomicU64::new(0),
         }
@@ -167,7 +170,7 @@ impl Keys {
         self
     }
 
-    /// With `turns` verifications at once instead of one per core (tests).
+    /// With `turns` verifications at once instead of one per two cores (tests).
     pub fn with_argon_turns(mut self, turns: usize) -> Keys {
         self.argon = Arc::new(Semaphore::new(turns));
         self
