@@ -12,6 +12,12 @@ pub struct Limits {
     pub max_field_chars: usize,
     /// Columns in one CSV row.
     pub max_columns: usize,
+    /// Attributes on one XML element (namespace declarations not counted).
+    pub max_attributes: usize,
+    /// XML namespace declarations in scope at once (on an element and its
+    /// ancestors): every prefixed name is resolved against them, so their
+    /// number multiplies the cost of every element and attribute.
+    pub max_namespace_declarations: usize,
 }
 
 impl Default for Limits {
@@ -21,6 +27,8 @@ impl Default for Limits {
             max_depth: 32,
             max_field_chars: 4096,
             max_columns: 512,
+            max_attributes: 256,
+            max_namespace_declarations: 64,
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use std::io::Cursor;
 
+use iarms_adapters::framing::cancel::{Cancel, Cancellable};
 use iarms_adapters::normalise::Strictness;
 use iarms_adapters::pipeline::{self, Canonical};
 use iarms_adapters::{Location, Message, MessageKind, RecordError};
@@ -229,7 +230,16 @@ pub async fn ingest_as(
     body: Vec<u8>,
     source: String,
 ) -> Result<IngestReport, IngestError> {
-    let decode = decoder(shared, how, Box::new(Cursor::new(body)), source.clone())?;
+    // Dropped with this future (a timeout, a client gone): the decoding stops.
+    let cancel = Cancel::new();
+    let _cancel_on_drop = cancel.on_drop();
+    let decode = decoder(
+        shared,
+        how,
+        Box::new(Cursor::new(body)),
+        source.clone(),
+        Some(cancel),
+    )?;
     // A request's body is in memory already: one blocking task collects its
     // records, with no channel between.
     let prepared = tokio::task::spawn_blocking(move || {
@@ -269,7 +279,8 @@ pub(crate) fn decode_stream(
     input: Box<dyn std::io::BufRead + Send>,
     source: String,
 ) -> Result<tokio::sync::mpsc::Receiver<Result<Prepared, IngestError>>, IngestError> {
-    let decode = decoder(shared, how, input, source)?;
+    // The consumer stops the stream by dropping it (see `blocking_send`).
+    let decode = decoder(shared, how, input, source, None)?;
     let (tx, rx) = tokio::sync::mpsc::channel(STREAM_AHEAD);
     // `blocking_send` fails only when the consumer is gone: stop then.
     tokio::task::spawn_blocking(move || decode(&mut |item| tx.blocking_send(item).is_ok()));
@@ -279,11 +290,16 @@ pub(crate) fn decode_stream(
 /// The decoding and preparing of `input` as `how` says, to run on a blocking
 /// thread: each record, prepared, goes to the sink, in order, until the input
 /// ends, a fatal error, [`IngestError::BatchTooLarge`] or the sink says stop.
+///
+/// With `cancel`, the decoding stops at the next read and the loop at the next
+/// record once it is cancelled: a blocking thread outlives a timed-out or
+/// abandoned request, whose guard cancels it.
 fn decoder(
     shared: &Shared,
     how: Submission<'_>,
     input: Box<dyn std::io::BufRead + Send>,
     source: String,
+    cancel: Option<Cancel>,
 ) -> Result<impl FnOnce(Sink<'_>) + Send + 'static, IngestError> {
     let Submission {
         partner,
@@ -316,6 +332,10 @@ fn decoder(
         adapter.strictness()
     };
     Ok(move |send: Sink<'_>| {
+        let input: Box<dyn std::io::BufRead + Send> = match &cancel {
+            Some(cancel) => Box::new(Cancellable::new(input, cancel.clone())),
+            None => input,
+        };
         let stream = match adapter.decode(input, limits) {
             Ok(stream) => stream,
             Err(mut e) => {
@@ -326,6 +346,9 @@ fn decoder(
             }
         };
         for (i, item) in stream.enumerate() {
+            if cancel.as_ref().is_some_and(Cancel::is_cancelled) {
+                return;
+            }
             if max_records.is_some_and(|max| i >= max) {
                 send(Err(IngestError::BatchTooLarge {
                     max: max_records.unwrap_or_default(),

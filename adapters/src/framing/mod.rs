@@ -3,6 +3,7 @@
 //! frames with their position; a broken frame is a record error, broken framing
 //! (the stream cannot be split any further) is fatal.
 
+pub mod cancel;
 pub mod csv_lines;
 mod cursor;
 pub mod json_records;

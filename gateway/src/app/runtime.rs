@@ -103,6 +103,8 @@ pub fn serve_options(
         header_timeout,
         idle_timeout,
         drain_timeout: request_timeout + Duration::from_secs(1),
+        max_connections: crate::http::serve::MAX_CONNECTIONS,
+        max_connections_per_address: crate::http::serve::MAX_CONNECTIONS_PER_ADDRESS,
     }
 }
 

@@ -81,14 +81,32 @@ pub fn run(args: CheckConfigArgs) -> anyhow::Result<Status> {
 
 #[derive(Debug, Args)]
 #[command(
-    about = "Hash an API key (read from standard input) into an argon2 string for gateway.toml",
-    after_help = "The key is read from standard input (trailing newline removed) so that it stays \
-out of the shell history; the PHC string goes to standard output.\n\n\
-Examples:\n  head -c 32 /dev/urandom | base64 > rs.key && iarms-gateway hash-key < rs.key"
+    about = "Make a new API key and the line for gateway.toml that holds its hash",
+    after_help = "Prints two lines on standard output: the new key `iag_<id>_<secret>` (give it to \
+the partner; it is not kept anywhere), then `<id>:<argon2 PHC string>` for `api_key_hashes` \
+(or `operator_key_hashes`, `[hub] inbound_key_hashes`, the hub's `key_hashes`). The gateway \
+finds a key by its id, so a request costs at most one argon2 verification.\n\n\
+With --stdin the key is read from standard input instead (trailing newline removed, so that it \
+stays out of the shell history) and only its line is printed: a key without an id (made before \
+ids) gets a bare PHC string, accepted during the migration (SECURITY.md).\n\n\
+Examples:\n  iarms-gateway hash-key\n  iarms-gateway hash-key --stdin < rs.key"
 )]
-pub struct HashKeyArgs {}
+pub struct HashKeyArgs {
+    /// Hash the key read from standard input instead of making a new one.
+    #[arg(long)]
+    pub stdin: bool,
+}
 
-pub fn hash_key(_args: HashKeyArgs) -> anyhow::Result<Status> {
+pub fn hash_key(args: HashKeyArgs) -> anyhow::Result<Status> {
+    use iarms_gateway::http::keys::{key_hash_line, new_key};
+    let hash_line =
+        |key: &str| key_hash_line(key).map_err(|e| anyhow::anyhow!("cannot hash the key: {e}"));
+    if !args.stdin {
+        let key = new_key();
+        println!("{key}");
+        println!("{}", hash_line(&key)?);
+        return Ok(Status::Ok);
+    }
     let mut key = String::new();
     std::io::stdin()
         .read_to_string(&mut key)
@@ -97,8 +115,6 @@ pub fn hash_key(_args: HashKeyArgs) -> anyhow::Result<Status> {
     if key.is_empty() {
         anyhow::bail!("no key on standard input");
     }
-    let hash = iarms_gateway::http::keys::hash_key(key)
-        .map_err(|e| anyhow::anyhow!("cannot hash the key: {e}"))?;
-    println!("{hash}");
+    println!("{}", hash_line(key)?);
     Ok(Status::Ok)
 }

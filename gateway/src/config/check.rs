@@ -91,14 +91,17 @@ impl<'a> Checker<'a> {
     pub(crate) fn hashes(&mut self, hashes: &[Spanned<String>], key: &str) -> Vec<String> {
         let mut out = Vec::new();
         for (i, h) in hashes.iter().enumerate() {
-            if argon2::PasswordHash::new(h.get_ref()).is_err() {
-                self.error(
-                    h.span(),
-                    format!("{key}[{}]", i + 1),
-                    "not an argon2 PHC string (make one with `iarms-gateway hash-key`)",
-                );
+            let (id, phc) = split_key_hash(h.get_ref());
+            let message = if argon2::PasswordHash::new(phc).is_err() {
+                Some("not an argon2 PHC string (make one with `iarms-gateway hash-key`)")
+            } else if id.is_some_and(|id| !valid_key_id(id)) {
+                Some("the key id before `:` must be 1 to 32 lowercase letters and digits")
             } else {
-                out.push(h.get_ref().clone());
+                None
+            };
+            match message {
+                Some(message) => self.error(h.span(), format!("{key}[{}]", i + 1), message),
+                None => out.push(h.get_ref().clone()),
             }
         }
         out
@@ -248,4 +251,22 @@ pub fn parse_duration(value: &str) -> Result<Duration, String> {
         return Err(too_long());
     }
     Ok(duration)
+}
+
+/// A configured key hash: `<id>:<argon2 PHC string>` for a key `iag_<id>_<secret>`
+/// (looked up by its id), or a bare PHC string for a key without an id (the
+/// keys made before ids, accepted during the migration; see SECURITY.md).
+pub fn split_key_hash(text: &str) -> (Option<&str>, &str) {
+    match text.split_once(':') {
+        Some((id, phc)) if !id.contains('$') => (Some(id), phc),
+        _ => (None, text),
+    }
+}
+
+/// A key id: what `hash-key` makes (lowercase letters and digits), at most 32.
+pub fn valid_key_id(id: &str) -> bool {
+    (1..=32).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }

@@ -9,17 +9,26 @@
 //! rate limit. A request is authenticated once: the principal is kept in its
 //! extensions, so a layer that needs it first (idempotency) and the handler's
 //! extractor count one request against the rate limit, not two.
+//!
+//! A request that presents an API key is authenticated by a layer around every
+//! route but the probes ([`authenticate_first`]), from its headers alone: a
+//! wrong key is refused before any byte of the body is read (so no `100
+//! Continue` is sent to it); the extractors then read the principal the layer
+//! kept. A request without a key is refused by the route's extractor,
+//! which also runs before the body.
 
 use std::sync::Arc;
 
-use axum::extract::{FromRef, FromRequestParts};
+use axum::extract::{FromRef, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 
 use super::error::{forbidden, ApiError};
 use super::idempotency::Scope;
-use super::keys::Keys;
-use super::serve::Peer;
+use super::keys::{Keys, Refusal};
+use super::serve::{Peer, Remote};
 use crate::domain::principal::Principal;
 use crate::domain::routing::{gateway_destination, HUB};
 
@@ -43,11 +52,40 @@ where
             return Ok(Caller(principal.clone()));
         }
         let keys = Arc::<Keys>::from_ref(state);
-        let peer = parts.extensions.get::<Peer>().cloned().unwrap_or_default();
-        let principal = authenticate(&keys, &parts.headers, &peer).await?;
-        parts.extensions.insert(Authenticated(principal.clone()));
-        Ok(Caller(principal))
+        authenticate_parts(&keys, parts).await.map(Caller)
     }
+}
+
+/// The layer that authenticates a request presenting an API key before its
+/// handler, guard or body ([`super::door::FrontDoor::routes`]).
+pub async fn authenticate_first(
+    State(keys): State<Arc<Keys>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let has_certificate = request
+        .extensions()
+        .get::<Peer>()
+        .is_some_and(|p| p.0.is_some());
+    // A client certificate is checked by the extractors (no argon2, and the
+    // probes stay open to any certificate holder).
+    if has_certificate || presented_key(request.headers()).is_none() {
+        return next.run(request).await;
+    }
+    let (mut parts, body) = request.into_parts();
+    if let Err(e) = authenticate_parts(&keys, &mut parts).await {
+        return e.into_response();
+    }
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// Authenticates the request of `parts` and keeps the principal in its extensions.
+async fn authenticate_parts(keys: &Arc<Keys>, parts: &mut Parts) -> Result<Principal, ApiError> {
+    let peer = parts.extensions.get::<Peer>().cloned().unwrap_or_default();
+    let from = parts.extensions.get::<Remote>().map(|r| r.0.ip());
+    let principal = authenticate(keys, &parts.headers, &peer, from).await?;
+    parts.extensions.insert(Authenticated(principal.clone()));
+    Ok(principal)
 }
 
 /// A partner (its id): the routes partners send messages to.
@@ -154,6 +192,7 @@ async fn authenticate(
     keys: &Arc<Keys>,
     headers: &HeaderMap,
     peer: &Peer,
+    from: Option<std::net::IpAddr>,
 ) -> Result<Principal, ApiError> {
     let principal = match &peer.0 {
         Some(identity) => keys.identify(identity).ok_or_else(|| {
@@ -169,6 +208,9 @@ async fn authenticate(
         })?,
         None => {
             let Some(key) = presented_key(headers) else {
+                if let Err(wait) = keys.admit_stranger(from) {
+                    return Err(too_many(wait).await);
+                }
                 return Err(ApiError::new(
                     StatusCode::UNAUTHORIZED,
                     "unauthenticated",
@@ -176,17 +218,30 @@ async fn authenticate(
                      or a client certificate",
                 ));
             };
-            keys.verify(key).await.ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "unauthenticated",
-                    "the API key is not valid",
-                )
-            })?
+            match keys.verify(key, from).await {
+                Ok(principal) => principal,
+                Err(Refusal::Unknown) => {
+                    return Err(ApiError::new(
+                        StatusCode::UNAUTHORIZED,
+                        "unauthenticated",
+                        "the API key is not valid",
+                    ))
+                }
+                Err(Refusal::Busy) => {
+                    let mut e = ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "busy",
+                        "every key verification slot is taken; retry in a second",
+                    );
+                    e.retry_after = Some(1);
+                    return Err(e);
+                }
+                Err(Refusal::TooMany(wait)) => return Err(too_many(wait).await),
+            }
         }
     };
     if let Err(wait) = keys.admit(&principal) {
-        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let seconds = whole_seconds(wait);
         let mut e = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
@@ -196,6 +251,31 @@ async fn authenticate(
         return Err(e);
     }
     Ok(principal)
+}
+
+fn whole_seconds(wait: std::time::Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+}
+
+/// How long an address over its quota waits for its 429: a client that
+/// retries as soon as it is answered is slowed to a few requests a second per
+/// connection (and its connections are bounded), so that the refusals
+/// themselves cannot take the CPU from the callers who hold keys.
+const TARPIT: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// The source address is over its quota of unauthenticated requests.
+async fn too_many(wait: std::time::Duration) -> ApiError {
+    tokio::time::sleep(TARPIT.min(wait)).await;
+    let seconds = whole_seconds(wait).max(1);
+    let mut e = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_unauthenticated",
+        format!(
+            "too many requests without a valid credential from this address; retry in {seconds} s"
+        ),
+    );
+    e.retry_after = Some(u16::try_from(seconds).unwrap_or(u16::MAX));
+    e
 }
 
 /// The presented key, if any.

@@ -18,8 +18,10 @@ use utoipa::openapi::OpenApi;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
+use super::auth::authenticate_first;
 use super::error::{not_found, ApiError};
 use super::idempotency::{IdempotencyLayer, Scope};
+use super::keys::Keys;
 use super::limits::{with_limits, Limits};
 use super::openapi::ErrorBody;
 use crate::store::Store;
@@ -44,6 +46,7 @@ impl<S> FrontDoor<S>
 where
     S: Clone + Send + Sync + 'static,
     Common: FromRef<S>,
+    Arc<Keys>: FromRef<S>,
 {
     /// A front door for `state`, its document starting from `document` (title,
     /// schemas, security), with the probes and `/openapi.json`.
@@ -61,9 +64,16 @@ where
         }
     }
 
-    /// Adds handlers annotated with `#[utoipa::path]` (`routes!(handler)`).
+    /// Adds handlers annotated with `#[utoipa::path]` (`routes!(handler)`). A
+    /// request with an API key is authenticated before it reaches them (and
+    /// before its body is read); the probes of [`FrontDoor::new`] stay open.
     pub fn routes(mut self, routes: UtoipaMethodRouter<S>) -> FrontDoor<S> {
-        self.routes = self.routes.routes(routes);
+        let keys = Arc::<Keys>::from_ref(&self.state);
+        let layer = axum::middleware::from_fn_with_state(keys, authenticate_first);
+        let (schemas, paths, method_router) = routes;
+        self.routes = self
+            .routes
+            .routes((schemas, paths, method_router.route_layer(layer)));
         self
     }
 
