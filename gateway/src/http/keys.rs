@@ -34,7 +34,7 @@ use argon2::Argon2;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sha2::{Digest, Sha256};
-use tokio::sync::Semaphore;
+use tokio::sync::{OnceCell, Semaphore};
 
 use crate::config::check::split_key_hash;
 use crate::domain::principal::{Principal, RateLimit};
@@ -54,6 +54,10 @@ pub struct Keys {
     refused: Mutex<HashMap<[u8; 32], Instant>>,
     /// Turns at argon2: one per two cores (at least one).
     argon: Arc<Semaphore>,
+    /// Verifications under way, by key digest: concurrent requests with the
+    /// same new key wait for one verification instead of each taking a turn
+    /// (a partner's first burst would otherwise be answered `busy`).
+    inflight: Mutex<HashMap<[u8; 32], Arc<OnceCell<Verdict>>>>,
     /// Requests not answered from the cache, per source address.
     strangers: DefaultKeyedRateLimiter<IpAddr>,
     stranger_checks: AtomicU64,
@@ -65,8 +69,14 @@ const REFUSED_FOR: Duration = Duration::from_secs(60);
 /// Cap on remembered keys, so that a flood of valid keys cannot grow memory.
 const CACHE_MAX: usize = 10_000;
 
-/// How long a verification waits for its turn at argon2 before `busy`.
-const ARGON_WAIT: Duration = Duration::from_millis(100);
+/// How long a verification waits for its turn at argon2 before `busy`: a few
+/// verifications' time (tens of milliseconds each in a release build, far
+/// more in a debug build or on a loaded machine), so that a partner's first
+/// request waits its turn rather than failing, while waiting stays bounded.
+const ARGON_WAIT: Duration = Duration::from_secs(2);
+
+/// What one verification found: the holder, nobody, or no turn in time.
+type Verdict = Result<Option<Principal>, ()>;
 
 /// Requests per second (and burst) a source address may make that are not
 /// answered from the cache of verified keys.
@@ -147,6 +157,7 @@ impl Keys {
             verified: Mutex::new(HashMap::new()),
             refused: Mutex::new(HashMap::new()),
             argon: Arc::new(Semaphore::new(turns)),
+            inflight: Mutex::new(HashMap::new()),
             strangers: RateLimiter::keyed(quota),
             stranger_checks: AtomicU64::new(0),
         }
@@ -253,27 +264,20 @@ impl Keys {
         if candidates.is_empty() {
             return Err(Refusal::Unknown);
         }
-        let permit =
-            match tokio::time::timeout(ARGON_WAIT, Arc::clone(&self.argon).acquire_owned()).await {
-                Ok(Ok(permit)) => permit,
-                _ => return Err(Refusal::Busy),
-            };
-        // The turn is held by the blocking task, so it ends with the work,
-        // even when the request is dropped meanwhile.
-        let found = tokio::task::spawn_blocking(move || {
-            let _turn = permit;
-            let argon = Argon2::default();
-            candidates.into_iter().find_map(|(principal, hash)| {
-                let parsed = PasswordHash::new(&hash).ok()?;
-                argon
-                    .verify_password(key.as_bytes(), &parsed)
-                    .ok()
-                    .map(|_| principal)
-            })
-        })
-        .await
-        .ok()
-        .flatten();
+        let cell = Arc::clone(
+            lock(&self.inflight)
+                .entry(digest)
+                .or_insert_with(|| Arc::new(OnceCell::new())),
+        );
+        let verdict = cell
+            .get_or_init(|| self.argon2(key, candidates))
+            .await
+            .clone();
+        lock(&self.inflight).remove(&digest);
+        let found = match verdict {
+            Ok(found) => found,
+            Err(()) => return Err(Refusal::Busy),
+        };
         let Some(found) = found else {
             let mut refused = lock(&self.refused);
             if refused.len() >= CACHE_MAX {
@@ -291,6 +295,31 @@ impl Keys {
         }
         cache.insert(digest, found.clone());
         Ok(found)
+    }
+
+    /// One argon2 verification of `key` against `candidates`, at a turn.
+    async fn argon2(&self, key: String, candidates: Vec<(Principal, String)>) -> Verdict {
+        let permit =
+            match tokio::time::timeout(ARGON_WAIT, Arc::clone(&self.argon).acquire_owned()).await {
+                Ok(Ok(permit)) => permit,
+                _ => return Err(()),
+            };
+        // The turn is held by the blocking task, so it ends with the work,
+        // even when the request is dropped meanwhile.
+        Ok(tokio::task::spawn_blocking(move || {
+            let _turn = permit;
+            let argon = Argon2::default();
+            candidates.into_iter().find_map(|(principal, hash)| {
+                let parsed = PasswordHash::new(&hash).ok()?;
+                argon
+                    .verify_password(key.as_bytes(), &parsed)
+                    .ok()
+                    .map(|_| principal)
+            })
+        })
+        .await
+        .ok()
+        .flatten())
     }
 
     fn cache(&self) -> MutexGuard<'_, HashMap<[u8; 32], Principal>> {
@@ -423,6 +452,26 @@ mod tests {
             none.verify(legacy.into(), None).await,
             Err(Refusal::Unknown)
         );
+    }
+
+    #[tokio::test]
+    async fn concurrent_requests_with_one_new_key_share_its_verification() {
+        let key = new_key();
+        let keys = Arc::new(
+            Keys::new(vec![(rs(), vec![key_hash_line(&key).unwrap()])]).with_argon_turns(1),
+        );
+        // Eight at once with one turn: one verification, eight answers.
+        let asks: Vec<_> = (0..8)
+            .map(|_| {
+                let keys = Arc::clone(&keys);
+                let key = key.clone();
+                tokio::spawn(async move { keys.verify(key, None).await })
+            })
+            .collect();
+        for ask in asks {
+            assert_eq!(ask.await.unwrap(), Ok(rs()));
+        }
+        assert!(lock(&keys.inflight).is_empty());
     }
 
     #[tokio::test]
