@@ -56,3 +56,37 @@ impl FromStr for DeliveryState {
             .ok_or_else(|| UnknownState::new("delivery state", s))
     }
 }
+
+/// How a destination answers, as its worker sees it: `healthy` (deliveries go
+/// out as they come), `failing` (nothing got through: one backoff for the
+/// whole destination, no claims until it ends), `probing` (one small round to
+/// see whether it answers again; success makes its waiting deliveries due at once).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DestinationHealth {
+    Healthy,
+    Failing,
+    Probing,
+}
+
+impl DestinationHealth {
+    pub const ALL: [DestinationHealth; 3] = [
+        DestinationHealth::Healthy,
+        DestinationHealth::Failing,
+        DestinationHealth::Probing,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DestinationHealth::Healthy => "healthy",
+            DestinationHealth::Failing => "failing",
+            DestinationHealth::Probing => "probing",
+        }
+    }
+}
+
+impl fmt::Display for DestinationHealth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -100,10 +100,13 @@ impl DeliverySubject {
         worker_id: &str,
         delivery_id: i64,
         outcome: &Settlement,
-    ) -> AuditEvent {
+    ) -> Option<AuditEvent> {
         match outcome {
-            Settlement::Delivered(receipt) => self.delivered(worker_id, delivery_id, receipt),
-            Settlement::Failed { error, next } => self.failed(worker_id, delivery_id, error, *next),
+            Settlement::Delivered(receipt) => Some(self.delivered(worker_id, delivery_id, receipt)),
+            Settlement::Failed { error, next } => {
+                Some(self.failed(worker_id, delivery_id, error, *next))
+            }
+            Settlement::Unsent => None,
         }
     }
 

@@ -76,8 +76,10 @@ pub trait Store: Send + Sync + fmt::Debug {
     // -- the outbox ----------------------------------------------------------
 
     /// Atomically leases up to `limit` due deliveries to `worker_id` for `lease`,
-    /// oldest due first: `queued` ones, `retry_wait` ones whose time has come and
-    /// `delivering` ones whose lease expired. Each claim counts one attempt.
+    /// `delivering` ones whose lease expired first (a dead replica's work is not
+    /// left behind the backlog), then the others oldest due first: `queued` ones
+    /// and `retry_wait` ones whose time has come. Each claim counts one attempt
+    /// ([`Settlement::Unsent`] gives back one that was not sent).
     /// `destination: None` claims for every destination. Respects per-key ordering.
     async fn claim(
         &self,
@@ -128,6 +130,11 @@ pub trait Store: Send + Sync + fmt::Debug {
             .await?
             .contains(&true))
     }
+
+    /// Makes every `retry_wait` delivery to `destination` due now (the
+    /// destination answers again after an outage: its backlog need not wait out
+    /// each delivery's own backoff). Returns how many.
+    async fn make_due(&self, destination: &str) -> Result<u64, StoreError>;
 
     /// Gives back every lease `worker_id` holds (graceful shutdown): the deliveries
     /// become `queued` and the attempt is not counted. Returns how many.

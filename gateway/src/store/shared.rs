@@ -172,10 +172,22 @@ where
                         .execute(&mut *tx)
                         .await
                 }
+                Settlement::Unsent => {
+                    sqlx::query(sql::UNSENT)
+                        .bind(now)
+                        .bind(*delivery_id)
+                        .bind(worker_id)
+                        .execute(&mut *tx)
+                        .await
+                }
             }
             .db()?;
             if done.rows_affected() != 1 {
                 settled.push(false);
+                continue;
+            }
+            if matches!(outcome, Settlement::Unsent) {
+                settled.push(true);
                 continue;
             }
             let subject: DeliverySubject = sqlx::query_as(sql::DELIVERY_SUBJECT)
@@ -183,12 +195,22 @@ where
                 .fetch_one(&mut *tx)
                 .await
                 .db()?;
-            events.push(subject.settled(worker_id, *delivery_id, outcome));
+            events.extend(subject.settled(worker_id, *delivery_id, outcome));
             settled.push(true);
         }
         D::append(&mut tx, now, &events).await?;
         tx.commit().await.db()?;
         Ok(settled)
+    }
+
+    async fn make_due(&self, destination: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query(sql::MAKE_DUE)
+            .bind(self.clock().now())
+            .bind(destination)
+            .execute(self.writer())
+            .await
+            .db()?;
+        Ok(done.rows_affected())
     }
 
     async fn release(&self, worker_id: &str) -> Result<u64, StoreError> {
