@@ -59,6 +59,8 @@ impl Directory {
 }
 
 fn write(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    // The folder is made on first use, as the partner's config names it.
+    std::fs::create_dir_all(dir)?;
     // The temporary file starts with a dot so folder watchers skip it.
     let mut file = tempfile::Builder::new()
         .prefix(".")
@@ -87,11 +89,12 @@ mod tests {
 
     #[test]
     fn a_file_lands_whole_and_no_temporary_file_stays() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("000000000001-record-x.csv");
-        write(dir.path(), &path, b"a;b\n").unwrap();
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("outbox");
+        let path = dir.join("000000000001-record-x.csv");
+        write(&dir, &path, b"a;b\n").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"a;b\n");
-        let names: Vec<_> = std::fs::read_dir(dir.path())
+        let names: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
