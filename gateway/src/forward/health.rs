@@ -16,6 +16,11 @@ use crate::telemetry::Metrics;
 /// How often a failing destination's summary line is written.
 pub const SUMMARY_EVERY: Duration = Duration::from_secs(30);
 
+/// The longest wait between two probes, whatever the retry policy's longest
+/// backoff: a probe is one delivery, and a destination that is back should not
+/// wait minutes to be noticed.
+pub const MAX_PROBE_INTERVAL: Duration = Duration::from_secs(5);
+
 /// What a round told the health of its destination.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -56,7 +61,6 @@ impl Health {
         }
     }
 
-    #[cfg(test)]
     pub fn state(&self) -> DestinationHealth {
         self.state
     }
@@ -123,7 +127,7 @@ impl Health {
             self.down_since = now;
             self.last_summary = now;
         }
-        self.next_probe = now + backoff(&self.retry, self.failures);
+        self.next_probe = now + backoff(&self.retry, self.failures).min(MAX_PROBE_INTERVAL);
         let reason = attempts.iter().find_map(|a| match a {
             Attempt::Retry(reason) => Some(reason.to_string()),
             _ => None,

@@ -14,6 +14,7 @@ use super::retry::backoff;
 use super::sink::Attempt;
 use super::{Host, Worker};
 use crate::config::Forward;
+use crate::domain::delivery::DestinationHealth;
 use crate::store::{ClaimedDelivery, Clock, NextStep, Settlement, SystemClock};
 use crate::telemetry::events::{Delivered, DeliveryDead, DeliveryRetried};
 
@@ -41,22 +42,15 @@ pub(super) async fn run<H: Host>(
             continue;
         }
         let (limit, round_size) = claim_plan(&forward, worker.sink.batched());
-        let claimed = match shared
-            .store()
-            .claim(
-                &worker.worker_id,
-                Some(&worker.destination),
-                health.claim_limit(limit),
-                forward.lease,
-            )
-            .await
-        {
-            Ok(claimed) => claimed,
-            Err(e) => {
-                tracing::warn!(destination = %worker.destination, error = %e, "claim failed");
-                Vec::new()
+        let mut claimed = claim(shared.as_ref(), &worker, health.claim_limit(limit)).await;
+        if claimed.is_empty() && health.state() == DestinationHealth::Probing {
+            // Everything waits out its own backoff: the probe takes one of them
+            // now, or the destination's return would go unnoticed until then.
+            if let Err(e) = shared.store().make_due(&worker.destination).await {
+                tracing::warn!(destination = %worker.destination, error = %e, "cannot make a probe due");
             }
-        };
+            claimed = claim(shared.as_ref(), &worker, 1).await;
+        }
         if claimed.is_empty() {
             tokio::select! {
                 _ = tokio::time::sleep(forward.poll_interval) => {}
@@ -115,6 +109,21 @@ pub(super) async fn run<H: Host>(
             tracing::info!(destination = %worker.destination, released = n, "worker stopped")
         }
         Err(e) => tracing::warn!(destination = %worker.destination, error = %e, "release failed"),
+    }
+}
+
+async fn claim<H: Host>(shared: &H, worker: &Worker, limit: u32) -> Vec<ClaimedDelivery> {
+    let lease = shared.forward().lease;
+    match shared
+        .store()
+        .claim(&worker.worker_id, Some(&worker.destination), limit, lease)
+        .await
+    {
+        Ok(claimed) => claimed,
+        Err(e) => {
+            tracing::warn!(destination = %worker.destination, error = %e, "claim failed");
+            Vec::new()
+        }
     }
 }
 
