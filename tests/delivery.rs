@@ -17,6 +17,7 @@
 mod support;
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -158,12 +159,14 @@ async fn after_an_outage_the_backlog_drains_at_once_with_few_warnings() {
 }
 
 /// A hub that refuses, inside a batch, every record whose id holds `BAD`
-/// (422, `invalid`) and takes the others.
-async fn picky_hub() -> (String, Arc<Mutex<Vec<String>>>) {
+/// (422, `invalid`) while `refuse` is set, and takes the others; it keeps
+/// what it took in order.
+async fn picky_hub(refuse: Arc<AtomicBool>) -> (String, Arc<Mutex<Vec<String>>>) {
     let taken: Arc<Mutex<Vec<String>>> = Arc::default();
     let state = Arc::clone(&taken);
     let app = Router::new().fallback(post(move |body: Bytes| {
         let state = Arc::clone(&state);
+        let refuse = refuse.load(Ordering::SeqCst);
         async move {
             let document: Value = serde_json::from_slice(&body).unwrap();
             let mut status = 200;
@@ -173,7 +176,7 @@ async fn picky_hub() -> (String, Arc<Mutex<Vec<String>>>) {
                 .iter()
                 .map(|m| {
                     let id = m["header"]["message_id"].as_str().unwrap().to_string();
-                    if m["record_id"].as_str().unwrap().contains("BAD") {
+                    if refuse && m["record_id"].as_str().unwrap().contains("BAD") {
                         status = 422;
                         json!({"error": {"code": "invalid", "message": "no such calibre", "status": 422}})
                     } else {
@@ -196,7 +199,7 @@ async fn picky_hub() -> (String, Arc<Mutex<Vec<String>>>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_is_settled_per_message_and_one_refusal_fails_only_itself() {
-    let (hub_url, taken) = picky_hub().await;
+    let (hub_url, taken) = picky_hub(Arc::new(AtomicBool::new(true))).await;
     let dir = support::tempdir();
     let config = dir.path().join("gateway.toml");
     let text = forwarding_gateway_config(
@@ -254,6 +257,126 @@ async fn a_batch_is_settled_per_message_and_one_refusal_fails_only_itself() {
     assert_eq!(
         got, want,
         "each good record once, in one request with the bad one"
+    );
+}
+
+/// Version 1 of a record refused for good: versions 2 and 3 are `blocked`
+/// (listed, counted, with the reason), never sent; retrying the dead one sends
+/// all three, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_version_blocks_its_successors_visibly_until_retried() {
+    let refuse = Arc::new(AtomicBool::new(true));
+    let (hub_url, taken) = picky_hub(Arc::clone(&refuse)).await;
+    let dir = support::tempdir();
+    let config = dir.path().join("gateway.toml");
+    let text = forwarding_gateway_config(
+        &TestStore::Sqlite.toml(),
+        &hub_url,
+        (KEY_PARTNER, KEY_OPS),
+        ("30s", 50),
+    );
+    std::fs::write(&config, text).unwrap();
+    let gateway = Running::start(&["serve"], &config, &dir.path().join("gateway.log")).await;
+    let batch: Vec<Value> = (1..=3)
+        .map(|v| support::load::record("BAD-1", v))
+        .chain([support::load::record("GOOD-1", 1)])
+        .collect();
+    let ids: Vec<String> = batch
+        .iter()
+        .map(|m| m["header"]["message_id"].as_str().unwrap().to_string())
+        .collect();
+    submit(
+        &gateway.url,
+        &Load {
+            batches: vec![batch],
+            versions: 3,
+        },
+    )
+    .await;
+
+    let blocked = format!("{}/v1/messages?state=blocked", gateway.url);
+    wait_until(Duration::from_secs(15), "two blocked versions", || {
+        let blocked = blocked.clone();
+        async move {
+            operator_get(&blocked).await["items"]
+                .as_array()
+                .map(Vec::len)
+                == Some(2)
+        }
+    })
+    .await;
+    let page = operator_get(&blocked).await;
+    assert_eq!(page["truncated"], false, "{page}");
+    let listed: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["message"]["message_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        listed,
+        [ids[2].as_str(), ids[1].as_str()],
+        "newest first: {page}"
+    );
+    let reason = page["items"][0]["deliveries"][0]["last_error"]
+        .as_str()
+        .unwrap();
+    assert!(reason.contains(&ids[0]), "names the dead version: {reason}");
+    let dead = operator_get(&format!("{}/v1/messages/{}", gateway.url, ids[0])).await;
+    assert_eq!(dead["deliveries"][0]["state"], "dead", "{dead}");
+    let metrics = reqwest::get(format!("{}/metrics", gateway.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"queue_depth{destination="hub",state="blocked"} 2"#),
+        "{metrics}"
+    );
+    // The CLI lists them too, with the reason.
+    let out = support::run(&[
+        "messages",
+        "list",
+        "--config",
+        support::path_str(&config),
+        "--state",
+        "blocked",
+    ]);
+    let listing = support::stdout(&out);
+    assert!(
+        listing.contains(&ids[1])
+            && listing.contains(&ids[2])
+            && listing.contains("blocked behind"),
+        "{listing}\n{}",
+        support::stderr(&out)
+    );
+    // Only the good record and the refused version were ever sent.
+    assert_eq!(*taken.lock().unwrap(), [ids[3].clone()]);
+
+    // The hub takes it now; retrying the dead one releases the others in order.
+    refuse.store(false, Ordering::SeqCst);
+    let retried = reqwest::Client::new()
+        .post(format!("{}/v1/deliveries/retry-dead", gateway.url))
+        .bearer_auth(KEY_OPS)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retried.status().as_u16(), 200);
+    wait_until(Duration::from_secs(15), "all versions delivered", || {
+        let taken = Arc::clone(&taken);
+        async move { taken.lock().unwrap().len() == 4 }
+    })
+    .await;
+    assert_eq!(
+        *taken.lock().unwrap(),
+        [
+            ids[3].clone(),
+            ids[0].clone(),
+            ids[1].clone(),
+            ids[2].clone()
+        ],
+        "in order after the retry"
     );
 }
 

@@ -2,6 +2,8 @@
 //!
 //! `queued -> delivering -> delivered`, or from `delivering` to `retry_wait`
 //! (claimable again when its time comes) or `dead` (until an operator replays it).
+//! A later delivery of the same record to the same destination as a dead one is
+//! `blocked` (it may not overtake it) until the dead one is replayed or retried.
 
 use std::fmt;
 use std::str::FromStr;
@@ -18,15 +20,18 @@ pub enum DeliveryState {
     RetryWait,
     Delivered,
     Dead,
+    /// Behind a dead delivery of the same record and destination.
+    Blocked,
 }
 
 impl DeliveryState {
-    pub const ALL: [DeliveryState; 5] = [
+    pub const ALL: [DeliveryState; 6] = [
         DeliveryState::Queued,
         DeliveryState::Delivering,
         DeliveryState::RetryWait,
         DeliveryState::Delivered,
         DeliveryState::Dead,
+        DeliveryState::Blocked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -36,6 +41,7 @@ impl DeliveryState {
             DeliveryState::RetryWait => "retry_wait",
             DeliveryState::Delivered => "delivered",
             DeliveryState::Dead => "dead",
+            DeliveryState::Blocked => "blocked",
         }
     }
 }

@@ -23,6 +23,9 @@ use crate::telemetry::events::{Delivered, DeliveryDead, DeliveryRetried};
 /// while the next is on the wire.
 const BATCHED_ROUNDS: u32 = 4;
 
+/// How often an idle worker blocks what was queued behind a dead delivery.
+const BLOCK_SWEEP_EVERY: Duration = Duration::from_secs(2);
+
 pub(super) async fn run<H: Host>(
     shared: Arc<H>,
     worker: Worker,
@@ -32,6 +35,7 @@ pub(super) async fn run<H: Host>(
     let forward = shared.forward().clone();
     let metrics = shared.metrics();
     let mut health = Health::new(&worker.destination, worker.retry, metrics);
+    let mut last_sweep = tokio::time::Instant::now();
     tracing::info!(destination = %worker.destination, worker = %worker.worker_id, "worker started");
     while !*stop.borrow() {
         if let Some(wait) = health.wait(tokio::time::Instant::now(), metrics) {
@@ -52,6 +56,14 @@ pub(super) async fn run<H: Host>(
             claimed = claim(shared.as_ref(), &worker, 1).await;
         }
         if claimed.is_empty() {
+            // Idle: whatever is still queued waits behind something; what
+            // waits behind a dead delivery is shown as blocked.
+            if last_sweep.elapsed() >= BLOCK_SWEEP_EVERY {
+                last_sweep = tokio::time::Instant::now();
+                if let Err(e) = shared.store().block_behind_dead(&worker.destination).await {
+                    tracing::warn!(destination = %worker.destination, error = %e, "cannot block deliveries behind dead ones");
+                }
+            }
             tokio::select! {
                 _ = tokio::time::sleep(forward.poll_interval) => {}
                 _ = stop.changed() => {}

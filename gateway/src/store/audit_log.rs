@@ -86,6 +86,10 @@ pub(crate) struct DeliverySubject {
 }
 
 impl DeliverySubject {
+    pub(crate) fn message_id(&self) -> Uuid {
+        self.message_id
+    }
+
     fn event(&self, actor: &str, action: Action, delivery_id: i64) -> AuditEvent {
         AuditEvent::new(actor, action)
             .subject(self.message_id.to_string())

@@ -19,6 +19,12 @@ use super::{
     TraceRow, TraceState, Transition, TransitionStamps, MAX_PAGE,
 };
 use crate::audit::{AuditEntry, AuditEvent, Origin};
+use crate::store::NextStep;
+
+/// The last error of a blocked delivery: what it waits behind.
+fn blocked_reason(dead: &str) -> String {
+    format!("blocked behind a dead delivery {dead}")
+}
 use crate::time::{millis, Millis};
 
 #[async_trait]
@@ -195,12 +201,36 @@ where
                 .fetch_one(&mut *tx)
                 .await
                 .db()?;
+            if let Settlement::Failed {
+                next: NextStep::Dead,
+                ..
+            } = outcome
+            {
+                sqlx::query(sql::BLOCK_SUCCESSORS)
+                    .bind(now)
+                    .bind(*delivery_id)
+                    .bind(blocked_reason(&subject.message_id().to_string()))
+                    .execute(&mut *tx)
+                    .await
+                    .db()?;
+            }
             events.extend(subject.settled(worker_id, *delivery_id, outcome));
             settled.push(true);
         }
         D::append(&mut tx, now, &events).await?;
         tx.commit().await.db()?;
         Ok(settled)
+    }
+
+    async fn block_behind_dead(&self, destination: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query(sql::BLOCK_BEHIND_DEAD)
+            .bind(self.clock().now())
+            .bind(destination)
+            .bind(blocked_reason("of the same record"))
+            .execute(self.writer())
+            .await
+            .db()?;
+        Ok(done.rows_affected())
     }
 
     async fn make_due(&self, destination: &str) -> Result<u64, StoreError> {
@@ -286,6 +316,7 @@ where
         };
         Ok(MessagePage {
             items: views(messages, deliveries)?,
+            truncated: next.is_some(),
             next,
         })
     }
@@ -311,6 +342,11 @@ where
             .await
             .db()?
             .rows_affected();
+        sqlx::query(sql::RELEASE_BLOCKED)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .db()?;
         let event = replay_event(actor, message_id, &kind, queued);
         D::append(&mut tx, now, &[event]).await?;
         tx.commit().await.db()?;
@@ -343,6 +379,11 @@ where
         };
         let dead: Vec<DeadDelivery> = dead;
         let queued = query.execute(&mut *tx).await.db()?.rows_affected();
+        sqlx::query(sql::RELEASE_BLOCKED)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .db()?;
         let events = retry_dead_events(actor, destination, &dead);
         D::append(&mut tx, now, &events).await?;
         tx.commit().await.db()?;

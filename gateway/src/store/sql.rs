@@ -104,6 +104,31 @@ pub(crate) const UNSENT: &str = "UPDATE deliveries SET state = 'queued', \
 pub(crate) const MAKE_DUE: &str = "UPDATE deliveries SET due_at = $1, updated_at = $1 \
      WHERE destination = $2 AND state = 'retry_wait' AND due_at > $1";
 
+/// The later undelivered deliveries of a dead one's record and destination
+/// become `blocked`, naming it. `$1` now, `$2` the dead delivery's id, `$3` reason.
+pub(crate) const BLOCK_SUCCESSORS: &str = "UPDATE deliveries SET state = 'blocked', \
+     due_at = NULL, last_error = $3, updated_at = $1 \
+     WHERE state IN ('queued', 'retry_wait') AND id > $2 \
+       AND destination = (SELECT destination FROM deliveries WHERE id = $2) \
+       AND ordering_key = (SELECT ordering_key FROM deliveries WHERE id = $2)";
+
+/// Deliveries queued after their record's delivery went dead (accepted later):
+/// blocked too. `$1` now, `$2` destination, `$3` reason.
+pub(crate) const BLOCK_BEHIND_DEAD: &str = "UPDATE deliveries SET state = 'blocked', \
+     due_at = NULL, updated_at = $1, last_error = $3 \
+     WHERE destination = $2 AND state = 'queued' AND EXISTS (SELECT 1 FROM deliveries e \
+       WHERE e.destination = deliveries.destination AND e.ordering_key = deliveries.ordering_key \
+         AND e.state = 'dead' AND e.id < deliveries.id)";
+
+/// Blocked deliveries with no dead one before them any more (it was replayed or
+/// retried) go back to the queue; the claim's ordering rule sends them in order.
+/// `$1` now.
+pub(crate) const RELEASE_BLOCKED: &str = "UPDATE deliveries SET state = 'queued', \
+     due_at = $1, last_error = NULL, updated_at = $1 \
+     WHERE state = 'blocked' AND NOT EXISTS (SELECT 1 FROM deliveries e \
+       WHERE e.destination = deliveries.destination AND e.ordering_key = deliveries.ordering_key \
+         AND e.state = 'dead' AND e.id < deliveries.id)";
+
 /// The released attempt is not counted.
 pub(crate) const RELEASE: &str = "UPDATE deliveries SET state = 'queued', \
      attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, due_at = $1, \
@@ -273,7 +298,7 @@ pub(crate) const RETRY_DEAD_DESTINATION: &str = "UPDATE deliveries SET state = '
      WHERE state = 'dead' AND destination = $2";
 
 pub(crate) const QUEUE_DEPTH: &str = "SELECT destination, state, COUNT(*) AS count \
-     FROM deliveries WHERE state IN ('queued', 'delivering', 'retry_wait', 'dead') \
+     FROM deliveries WHERE state IN ('queued', 'delivering', 'retry_wait', 'dead', 'blocked') \
      GROUP BY destination, state ORDER BY destination, state";
 
 // -- traces -----------------------------------------------------------------------------

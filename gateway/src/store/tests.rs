@@ -1027,6 +1027,34 @@ async fn dead_blocks_its_key_until_retried(f: &Fixture) {
     // A dead create holds its update back: an update never overtakes its create.
     f.clock.advance(Duration::from_secs(3600));
     assert!(claim(store, "w", 10).await.is_empty());
+    // And says so: the update is blocked, naming the dead one, and counted.
+    let blocked = delivery(store, id_of(&update), HUB).await;
+    assert_eq!(blocked.state, DeliveryState::Blocked);
+    assert_eq!(blocked.next_attempt_at, None);
+    let reason = blocked.last_error.clone().unwrap_or_default();
+    assert!(reason.contains(&id_of(&create).to_string()), "{reason}");
+    let depth = store.queue_depth().await.expect("depth");
+    assert!(
+        depth
+            .iter()
+            .any(|d| d.state == DeliveryState::Blocked && d.count == 1),
+        "{depth:?}"
+    );
+    let filter = MessageFilter {
+        state: Some(DeliveryState::Blocked),
+        ..MessageFilter::default()
+    };
+    let page = store.list_messages(&filter, 10, None).await.expect("list");
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.items[0].message.message_id, id_of(&update));
+    // A version accepted after the create died is blocked by the idle sweep.
+    let third = record("R-1", 3);
+    accept_all(store, &[&third]).await;
+    assert_eq!(store.block_behind_dead(HUB).await.expect("sweep"), 1);
+    assert_eq!(
+        delivery(store, id_of(&third), HUB).await.state,
+        DeliveryState::Blocked
+    );
     assert_eq!(
         store
             .retry_dead(None, "operator")
@@ -1034,12 +1062,20 @@ async fn dead_blocks_its_key_until_retried(f: &Fixture) {
             .expect("retry dead"),
         1
     );
+    // Released, to go in order after the create.
+    assert_eq!(
+        delivery(store, id_of(&update), HUB).await.state,
+        DeliveryState::Queued
+    );
     let again = claim(store, "w", 10).await;
     assert_eq!(claimed_ids(&again), vec![id_of(&create)]);
     deliver(store, "w", &again[0]).await;
+    let next = claim(store, "w", 10).await;
+    assert_eq!(claimed_ids(&next), vec![id_of(&update)]);
+    deliver(store, "w", &next[0]).await;
     assert_eq!(
         claimed_ids(&claim(store, "w", 10).await),
-        vec![id_of(&update)]
+        vec![id_of(&third)]
     );
 }
 
