@@ -6,6 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::join_all;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::watch;
 
@@ -19,8 +20,8 @@ use crate::store::{ClaimedDelivery, Clock, NextStep, Settlement, SystemClock};
 use crate::telemetry::events::{Delivered, DeliveryDead, DeliveryRetried};
 
 /// Rounds of a batched sink's claim: each round one request per route of
-/// `[forward] batch` messages; the rounds go one after another, each settled
-/// while the next is on the wire.
+/// `[forward] batch` messages; the rounds go out together, so the claim is sent
+/// within one timeout, and each is settled as its answer comes.
 const BATCHED_ROUNDS: u32 = 4;
 
 /// How often an idle worker blocks what was queued behind a dead delivery.
@@ -79,36 +80,48 @@ pub(super) async fn run<H: Host>(
         let rounds: Vec<&[ClaimedDelivery]> = claimed.chunks(round_size).collect();
         let mut unsent: Vec<&ClaimedDelivery> = Vec::new();
         let mut halted = false;
-        for (i, round) in rounds.iter().enumerate() {
-            // A round that could outlast the claim's leases is not started:
+        // A batched sink's rounds go out together (each one request per route,
+        // so the wave takes one timeout); the others one round at a time.
+        let wave_size = if worker.sink.batched() {
+            rounds.len().max(1)
+        } else {
+            1
+        };
+        for (i, wave) in rounds.chunks(wave_size).enumerate() {
+            // A wave that could outlast the claim's leases is not started:
             // another worker may claim its deliveries once the leases run out,
             // and a late send would be a second one. Unsent deliveries go back
             // to the queue without counting an attempt.
             halted = halted || *stop.borrow() || !round_fits(i, claimed_at.elapsed(), &forward);
             if halted {
-                unsent.extend(round.iter());
+                unsent.extend(wave.iter().flat_map(|round| round.iter()));
                 continue;
             }
-            let attempts = while_settling(worker.sink.send(&client, round), &mut settling).await;
-            match health.observe(&attempts, tokio::time::Instant::now(), metrics) {
-                Verdict::Recovered => match shared.store().make_due(&worker.destination).await {
-                    Ok(n) => {
-                        tracing::info!(destination = %worker.destination, due = n, "waiting deliveries due now")
+            let sent = join_all(wave.iter().map(|round| worker.sink.send(&client, round)));
+            let sent = while_settling(sent, &mut settling).await;
+            for (round, attempts) in wave.iter().zip(sent) {
+                match health.observe(&attempts, tokio::time::Instant::now(), metrics) {
+                    Verdict::Recovered => {
+                        match shared.store().make_due(&worker.destination).await {
+                            Ok(n) => {
+                                tracing::info!(destination = %worker.destination, due = n, "waiting deliveries due now")
+                            }
+                            Err(e) => {
+                                tracing::warn!(destination = %worker.destination, error = %e, "cannot make the waiting deliveries due")
+                            }
+                        }
                     }
-                    Err(e) => {
-                        tracing::warn!(destination = %worker.destination, error = %e, "cannot make the waiting deliveries due")
-                    }
-                },
-                // The rest of the claim would fail the same way.
-                Verdict::Failed => halted = true,
-                Verdict::Unchanged => {}
+                    // The rest of the claim would fail the same way.
+                    Verdict::Failed => halted = true,
+                    Verdict::Unchanged => {}
+                }
+                settling.push(settle_round(
+                    shared.as_ref(),
+                    &worker,
+                    round.iter().collect(),
+                    attempts,
+                ));
             }
-            settling.push(settle_round(
-                shared.as_ref(),
-                &worker,
-                round.iter().collect(),
-                attempts,
-            ));
         }
         if !unsent.is_empty() {
             let attempts = vec![Attempt::Unsent; unsent.len()];
@@ -140,19 +153,19 @@ async fn claim<H: Host>(shared: &H, worker: &Worker, limit: u32) -> Vec<ClaimedD
 }
 
 /// How many deliveries a claim takes and how many go in one round. A batched
-/// sink sends a round of `batch` in one request per route, so a claim holds a
-/// few rounds; a sink that posts one by one sends `concurrency` at once and
-/// claims no more rounds than surely fit in a lease (each round may take the
-/// whole timeout), so no claimed delivery waits out its lease unsent.
+/// sink sends a round of `batch` in one request per route and all of a claim's
+/// rounds at once, so a claim holds a few rounds that end within one timeout; a
+/// sink that posts one by one sends `concurrency` at once and claims no more
+/// rounds than surely fit in a lease (each round may take the whole timeout),
+/// so no claimed delivery waits out its lease unsent.
 pub(super) fn claim_plan(forward: &Forward, batched: bool) -> (u32, usize) {
     let batch = forward.batch.max(1);
+    if batched {
+        return (batch.saturating_mul(BATCHED_ROUNDS), batch as usize);
+    }
     let timeout = forward.timeout.as_millis().max(1);
     let rounds = (forward.lease.as_millis().saturating_sub(1) / timeout).max(1);
     let rounds = u32::try_from(rounds).unwrap_or(u32::MAX);
-    if batched {
-        let claim = batch.saturating_mul(rounds.min(BATCHED_ROUNDS));
-        return (claim, batch as usize);
-    }
     let concurrency = forward.concurrency.max(1);
     (
         batch.min(concurrency.saturating_mul(rounds)),
@@ -300,8 +313,13 @@ mod tests {
         };
         // Five rounds of 16 surely end within 60 s at 10 s each.
         assert_eq!(claim_plan(&forward, false), (80, 16));
-        // Batched: rounds of `batch`, one request per route each.
+        // Batched: rounds of `batch`, one request per route each, sent together.
         assert_eq!(claim_plan(&forward, true), (2000, 500));
+        let tight_batched = Forward {
+            timeout: Duration::from_secs(60),
+            ..forward.clone()
+        };
+        assert_eq!(claim_plan(&tight_batched, true), (2000, 500));
         let tight = Forward {
             timeout: Duration::from_secs(60),
             ..forward

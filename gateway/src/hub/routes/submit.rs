@@ -36,7 +36,7 @@ const HITS: &[MessageKind] = &[MessageKind::HitNotification];
 #[utoipa::path(post, path = "/v1/records", params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters; the same request gets the first answer again")),
     request_body(content = CanonicalMessages, content_type = "application/json"),
     responses(
-        (status = 200, description = "what the hub did: one outcome, or `{\"results\": [...]}` for a batch", body = Object),
+        (status = 200, description = "what the hub did: one outcome, or `{\"results\": [...]}` for a batch, one per message in order: an outcome or `{\"error\": {\"code\", \"message\", \"status\"}}` (a batch answers with the status of its first refusal; the other messages are received)", body = Object),
         (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`forbidden`: a record of another country", body = ErrorBody),
