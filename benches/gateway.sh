@@ -13,7 +13,7 @@
 #   4. latency p50/p99 at a fixed rate (single records, then batches): gateway
 #      and ceiling. wrk has no constant-rate mode (wrk2 has), so each connection
 #      pauses DELAY after every answer; the achieved rate is printed beside.
-#   5. the reference hub (`iarms-gateway hub`, on the same kind of store): its
+#   5. the reference hub (`iarms-gateway hub`, on its own SQLite file): its
 #      own batched ingest (records/s, batches of HUB_BATCH records on
 #      /v1/records, counted by the hub), then the drain of a second gateway's
 #      backlog of BACKLOG records into it: the gateway stores the backlog while
@@ -204,7 +204,8 @@ load "ceiling-batch100@$rate_batch" "$ceiling" 100 8 $(( 8000 / rate_batch ))
 
 # -- 5. the reference hub ------------------------------------------------------
 hub_hash="$(printf %s "$hub_key" | "$bin" hash-key)"
-store_of hub
+# The hub's [store] takes no schema: it keeps a SQLite file on either run.
+store="url = \"hub.db\""
 printf %s "unused" > "$out/hub-to-rs.key"
 printf %s "$hub_key" > "$out/rs-to-hub.key"
 cat > "$out/hub.toml" <<TOML
