@@ -55,15 +55,41 @@ impl FakeHub {
                 if state.reject.load(Ordering::SeqCst) {
                     return (StatusCode::BAD_REQUEST, "no such calibre".to_string());
                 }
+                let path = uri.path().to_string();
+                let text = String::from_utf8_lossy(&body).into_owned();
+                // A batch (`{"messages": [...]}`, as the forwarder sends to the
+                // hub) is recorded per message and answered per message.
+                let batch = serde_json::from_str::<Value>(&text)
+                    .ok()
+                    .and_then(|v| v.get("messages").and_then(Value::as_array).cloned());
+                if let Some(messages) = batch {
+                    let mut received = state.received.lock().unwrap();
+                    let results: Vec<Value> = messages
+                        .iter()
+                        .map(|m| {
+                            let message_id = m["header"]["message_id"].as_str().unwrap_or_default();
+                            received.push(Received {
+                                path: path.clone(),
+                                message_id: message_id.to_string(),
+                                body: m.to_string(),
+                            });
+                            json!({ "message_id": format!("hub-{message_id}") })
+                        })
+                        .collect();
+                    return (
+                        StatusCode::ACCEPTED,
+                        json!({ "results": results }).to_string(),
+                    );
+                }
                 let message_id = headers
                     .get("x-message-id")
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or_default()
                     .to_string();
                 state.received.lock().unwrap().push(Received {
-                    path: uri.path().to_string(),
+                    path,
                     message_id: message_id.clone(),
-                    body: String::from_utf8_lossy(&body).into_owned(),
+                    body: text,
                 });
                 (
                     StatusCode::ACCEPTED,

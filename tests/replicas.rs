@@ -8,7 +8,7 @@
 //! `Idempotency-Key` as the hub does; the test asserts every message is accepted
 //! by it exactly once, each record's versions arrive in order (the claim never
 //! takes a delivery while an earlier one of the same record is pending, whichever
-//! replica holds it), and raw resends stay within one claim batch. Needs
+//! replica holds it), and raw resends stay within one claim (four rounds of `batch`). Needs
 //! `DATABASE_URL`; without it, a notice and nothing else (a failure under `CI`).
 
 // A test's unwrap, expect or index is its assertion (clippy cannot tell this file is a test).
@@ -117,7 +117,9 @@ async fn three_replicas_on_postgres_deliver_everything_once_when_one_is_killed()
         "replicas (PostgreSQL)",
         &load.message_ids(),
         VERSIONS,
-        u64::from(CLAIM),
+        // What one claim may have on the wire: the hub's sink sends a claim
+        // of four rounds of `batch` at once.
+        u64::from(CLAIM) * 4,
     );
     drop(replicas);
     drop(store);

@@ -143,12 +143,47 @@ pub struct Capabilities {
     pub kinds: Vec<MessageKind>,
 }
 
+/// What an encoder's output is, for whoever carries it: the `Content-Type` of an
+/// HTTP post and the extension of a file. Declared by each format, so that no
+/// caller has to sniff it from the bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Media {
+    pub content_type: &'static str,
+    /// Without the dot: `json`, `xml`, `csv`.
+    pub extension: &'static str,
+}
+
+impl Media {
+    pub const JSON: Media = Media {
+        content_type: "application/json",
+        extension: "json",
+    };
+    pub const NDJSON: Media = Media {
+        content_type: "application/x-ndjson",
+        extension: "ndjson",
+    };
+    pub const XML: Media = Media {
+        content_type: "application/xml",
+        extension: "xml",
+    };
+    pub const CSV: Media = Media {
+        content_type: "text/csv; charset=utf-8",
+        extension: "csv",
+    };
+    pub const TEXT: Media = Media {
+        content_type: "text/plain; charset=utf-8",
+        extension: "txt",
+    };
+}
+
 pub trait Adapter: Send + Sync {
     /// The format name used on the command line and in config files (`iarms-json`).
     fn name(&self) -> &str;
     /// One line for `iarms-gateway formats`.
     fn description(&self) -> &str;
     fn capabilities(&self) -> Capabilities;
+    /// What the encoder writes (content type and file extension).
+    fn media(&self) -> Media;
     /// Starts decoding a stream. Errors that prevent reading at all come back here.
     fn decode<'a>(
         &self,

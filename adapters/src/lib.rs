@@ -19,7 +19,9 @@ pub mod pipeline;
 pub mod quality;
 pub mod schema;
 
-pub use adapter::{Adapter, Decoded, EncodeOptions, MessageEncoder, MessageStream, Registry};
+pub use adapter::{
+    Adapter, Decoded, EncodeOptions, Media, MessageEncoder, MessageStream, Registry,
+};
 pub use error::{ErrorCode, FieldIssue, Location, RecordError};
 pub use limits::Limits;
 pub use model::{Message, MessageKind};

@@ -1,6 +1,7 @@
 //! A receiving endpoint inside the test, standing for the hub (or a partner):
 //! it records every arrival and, like the real hub and our gateway, dedupes by
-//! `Idempotency-Key` (falling back to `X-Message-Id`): the first arrival of an id
+//! message id (of each message of a `{"messages": [...]}` batch, else the
+//! `Idempotency-Key`, falling back to `X-Message-Id`): the first arrival of an id
 //! is accepted (202), a resend is answered as a duplicate (200) and counted.
 //! Per record (owner country, agency, record id) it keeps the versions in the
 //! order it accepted them, to check per-record ordering.
@@ -80,6 +81,25 @@ impl Receiver {
 }
 
 fn take(state: &Mutex<State>, headers: &HeaderMap, body: &[u8]) -> (StatusCode, String) {
+    // A batch (`{"messages": [...]}`, as the forwarder sends to the hub): each
+    // message taken by its own id, and answered in `results`, in order.
+    let batch = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("messages").and_then(Value::as_array).cloned());
+    if let Some(messages) = batch {
+        let mut state = state.lock().unwrap();
+        let results: Vec<Value> = messages
+            .iter()
+            .map(|message| {
+                let id = message["header"]["message_id"]
+                    .as_str()
+                    .filter(|id| !id.is_empty())
+                    .map(str::to_string);
+                take_one(&mut state, id, message).1
+            })
+            .collect();
+        return (StatusCode::OK, json!({ "results": results }).to_string());
+    }
     let header = |name: &str| {
         headers
             .get(name)
@@ -88,19 +108,29 @@ fn take(state: &Mutex<State>, headers: &HeaderMap, body: &[u8]) -> (StatusCode, 
             .map(str::to_string)
     };
     let mut state = state.lock().unwrap();
+    let id = header("idempotency-key").or_else(|| header("x-message-id"));
+    let message: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let (status, answer) = take_one(&mut state, id, &message);
+    (status, answer.to_string())
+}
+
+/// One message, by its id: the first arrival accepted, a resend a duplicate.
+fn take_one(state: &mut State, id: Option<String>, message: &Value) -> (StatusCode, Value) {
     state.arrivals.raw += 1;
-    let Some(id) = header("idempotency-key").or_else(|| header("x-message-id")) else {
+    let Some(id) = id else {
         state.arrivals.without_id += 1;
-        return (StatusCode::BAD_REQUEST, "no message id".into());
+        return (
+            StatusCode::BAD_REQUEST,
+            json!({"error": {"code": "invalid", "message": "no message id", "status": 400}}),
+        );
     };
     if !state.seen.insert(id.clone()) {
         state.arrivals.resends += 1;
         return (
             StatusCode::OK,
-            json!({ "message_id": format!("rx-{id}"), "duplicate": true }).to_string(),
+            json!({ "message_id": format!("rx-{id}"), "duplicate": true }),
         );
     }
-    let message: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     if let Some(version) = message["version"].as_u64() {
         let key = format!(
             "{}/{}/{}",
@@ -118,7 +148,7 @@ fn take(state: &Mutex<State>, headers: &HeaderMap, body: &[u8]) -> (StatusCode, 
     state.arrivals.accepted.push(id.clone());
     (
         StatusCode::ACCEPTED,
-        json!({ "message_id": format!("rx-{id}") }).to_string(),
+        json!({ "message_id": format!("rx-{id}") }),
     )
 }
 

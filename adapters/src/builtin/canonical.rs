@@ -6,8 +6,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::adapter::{
-    Adapter, Capabilities, Decoded, EncodeOptions, FieldAnchor, MessageEncoder, MessageStream,
-    RecordSite,
+    Adapter, Capabilities, Decoded, EncodeOptions, FieldAnchor, Media, MessageEncoder,
+    MessageStream, RecordSite,
 };
 use crate::error::{EncodeError, ErrorCode, Location, RecordError};
 use crate::format::csv::{self as csv_format, CsvLayout, FormulaPolicy, KIND_COLUMN};
@@ -57,6 +57,10 @@ impl Adapter for CanonicalJson {
     fn description(&self) -> &str {
         "canonical JSON document: {\"schema_version\": \"1.0\", \"messages\": [...]}"
     }
+    fn media(&self) -> Media {
+        Media::JSON
+    }
+
     fn capabilities(&self) -> Capabilities {
         all_kinds()
     }
@@ -110,6 +114,10 @@ impl Adapter for CanonicalNdjson {
     fn description(&self) -> &str {
         "canonical newline-delimited JSON: one message per line"
     }
+    fn media(&self) -> Media {
+        Media::NDJSON
+    }
+
     fn capabilities(&self) -> Capabilities {
         all_kinds()
     }
@@ -160,6 +168,10 @@ impl Adapter for CanonicalXml {
     fn description(&self) -> &str {
         "canonical XML in namespace urn:iarms-gateway:canonical:1 (XSD: adapters/schemas/iarms.xsd)"
     }
+    fn media(&self) -> Media {
+        Media::XML
+    }
+
     fn capabilities(&self) -> Capabilities {
         all_kinds()
     }
@@ -229,6 +241,10 @@ impl Adapter for CanonicalCsv {
     fn description(&self) -> &str {
         "canonical CSV: one message per row, dotted column names, lists as key=value;…|… cells"
     }
+    fn media(&self) -> Media {
+        Media::CSV
+    }
+
     fn capabilities(&self) -> Capabilities {
         all_kinds()
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::check::{Mapping, SourceSpec};
 use super::{csv_io, json_io, xml_io};
-use crate::adapter::{Adapter, Capabilities, EncodeOptions, MessageEncoder, MessageStream};
+use crate::adapter::{Adapter, Capabilities, EncodeOptions, Media, MessageEncoder, MessageStream};
 use crate::error::{EncodeError, RecordError};
 use crate::format::csv::FormulaPolicy;
 use crate::limits::Limits;
@@ -62,6 +62,15 @@ impl Adapter for MappingAdapter {
 
     fn description(&self) -> &str {
         &self.description
+    }
+
+    fn media(&self) -> Media {
+        match &self.mapping.source {
+            SourceSpec::Csv(_) => Media::CSV,
+            SourceSpec::Json(_) => Media::JSON,
+            SourceSpec::Ndjson => Media::NDJSON,
+            SourceSpec::Xml(_) => Media::XML,
+        }
     }
 
     fn capabilities(&self) -> Capabilities {

@@ -76,14 +76,14 @@ pub(super) struct ListQuery {
 /// Messages, newest first (an operator sees all, a partner its own).
 #[utoipa::path(get, path = "/v1/messages",
     params(
-        ("state" = Option<String>, Query, description = "a delivery state"),
+        ("state" = Option<String>, Query, description = "a delivery state: queued, delivering, retry_wait, delivered, dead, or blocked (waiting behind a dead delivery of the same record; its last_error names it)"),
         ("kind" = Option<String>, Query, description = "a message kind tag"),
         ("partner" = Option<String>, Query, description = "the sending partner (operators only)"),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "page size (default 100, at most 1000)"),
         ("cursor" = Option<String>, Query, description = "`next` of the previous page"),
     ),
     responses(
-        (status = 200, description = "a page; `next` is the cursor of the next page", body = Object),
+        (status = 200, description = "a page: `items`, `truncated` (true when more messages match) and `next`, the cursor of the next page", body = Object),
         (status = 400, description = "`bad_query`", body = ErrorBody),
         (status = 401, description = "no key, or a key nobody holds (`unauthenticated`)", body = ErrorBody),
         (status = 403, description = "a key that may not use this route (`forbidden`)", body = ErrorBody),

@@ -31,7 +31,7 @@ pub struct MessagesArgs {
 pub enum Action {
     /// Messages, newest first, one line each (or JSON with --json).
     List {
-        /// Only messages with a delivery in this state (queued, delivering, retry_wait, delivered, dead).
+        /// Only messages with a delivery in this state (queued, delivering, retry_wait, delivered, dead, blocked).
         #[arg(long)]
         state: Option<String>,
         /// Only this kind (record, search, trace_request, ...).
@@ -42,6 +42,9 @@ pub enum Action {
         partner: Option<String>,
         #[arg(long, default_value_t = 50)]
         limit: u32,
+        /// Where the previous page stopped (the `next` it printed).
+        #[arg(long)]
+        cursor: Option<String>,
         /// One JSON document instead of lines.
         #[arg(long)]
         json: bool,
@@ -82,8 +85,13 @@ async fn act(store: &dyn Store, action: Action) -> anyhow::Result<Status> {
             kind,
             partner,
             limit,
+            cursor,
             json,
         } => {
+            let cursor = cursor
+                .map(|c| c.parse::<store::Cursor>())
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--cursor: {e}"))?;
             let state = state
                 .map(|s| s.parse::<DeliveryState>())
                 .transpose()
@@ -100,7 +108,7 @@ async fn act(store: &dyn Store, action: Action) -> anyhow::Result<Status> {
                 kind,
                 partner,
             };
-            let page = store.list_messages(&filter, limit, None).await?;
+            let page = store.list_messages(&filter, limit, cursor).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&page)?);
             } else {
@@ -117,6 +125,22 @@ async fn act(store: &dyn Store, action: Action) -> anyhow::Result<Status> {
                         m.kind.tag(),
                         m.source_partner,
                         deliveries.join(" ")
+                    );
+                    // Why a delivery waits: blocked behind a dead one, or its last failure.
+                    for d in &view.deliveries {
+                        if let (DeliveryState::Blocked | DeliveryState::Dead, Some(error)) =
+                            (d.state, &d.last_error)
+                        {
+                            println!("    {}: {error}", d.destination);
+                        }
+                    }
+                }
+                // A listing that stops at its limit says so (on stderr, so
+                // the lines stay a clean list) and how to get the rest.
+                if let Some(next) = page.next {
+                    eprintln!(
+                        "(truncated at {} messages; the next page: --cursor {next})",
+                        page.items.len()
                     );
                 }
             }

@@ -1,5 +1,5 @@
 //! The hub's outgoing messages: one forwarder worker per configured gateway
-//! (`gateway:XX` -> `{url}/v1/inbound`), and what the hub does when a delivery
+//! (`gateway:XX` -> `{url}/v1/inbound`, batched), and what the hub does when a delivery
 //! succeeds.
 
 use std::sync::Arc;
@@ -8,7 +8,7 @@ use super::config::HubConfig;
 use super::state::HubState;
 use crate::config::Forward;
 use crate::domain::routing::gateway_destination;
-use crate::forward::{Host, Sink, Worker};
+use crate::forward::{Host, ToGateway, Worker};
 use crate::store::{ClaimedDelivery, Store};
 use crate::telemetry::Metrics;
 
@@ -44,11 +44,11 @@ pub fn workers(config: &HubConfig, instance: &str) -> Vec<Worker> {
             Worker {
                 worker_id: format!("{instance}/{destination}"),
                 destination,
-                sink: Sink::Gateway {
+                sink: Arc::new(ToGateway {
                     url: g.url.clone(),
                     key: g.key.expose().to_string(),
                     signer: config.audit.signing_key.clone(),
-                },
+                }),
                 retry: g.retry,
                 tls: g.client_tls.clone(),
             }

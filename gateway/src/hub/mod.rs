@@ -264,21 +264,102 @@ impl Hub {
         if let Err(refusal) = &result {
             let status = refusal.http_status();
             if (400..500).contains(&status) {
-                let actor = gateway_destination(from_country.trim());
-                let event = AuditEvent::new(actor.clone(), Action::Rejected)
-                    .subject(message_id.to_string())
-                    .kind(kind)
-                    .partner(actor)
-                    .details(serde_json::json!({
-                        "code": refusal.code(),
-                        "http_status": status,
-                    }));
+                let event = rejected_event(from_country.trim(), message_id, kind, refusal);
                 if let Err(e) = self.store.audit(&[event]).await {
                     tracing::warn!(%message_id, error = %e, "cannot audit a refused submission");
                 }
             }
         }
         result
+    }
+
+    /// Records of `from_country` received as one batch, each authorised as
+    /// [`Hub::receive`] does: the allowed ones are stored in one store
+    /// transaction and applied to the register in one, two commits for the
+    /// whole batch instead of two per record. One result per record, in order;
+    /// a refusal (audited as `rejected`) does not stop the others. A failing
+    /// store fails the whole call.
+    pub async fn receive_records(
+        &self,
+        from_country: &str,
+        records: Vec<Canonical>,
+        signature: Option<&str>,
+    ) -> Result<Vec<Result<HubOutcome, HubError>>, HubError> {
+        let from = from_country.trim();
+        let source = gateway_destination(from);
+        let mut results: Vec<Option<Result<HubOutcome, HubError>>> = Vec::new();
+        let mut refusals = Vec::new();
+        let mut batch = Vec::new();
+        let mut register_records = Vec::new();
+        let mut slots = Vec::new();
+        for canonical in records {
+            let message_id = canonical.message.header().message_id;
+            let kind = canonical.message.kind().tag();
+            let refusal = match &canonical.message {
+                _ if from.is_empty() => Some(HubError::Forbidden(
+                    "the submitting gateway has no country".to_string(),
+                )),
+                Message::Record(record) if same_country(&record.owner_country, from) => {
+                    register_records.push(record.clone());
+                    None
+                }
+                Message::Record(record) => Some(HubError::Forbidden(format!(
+                    "the gateway of {from} may only submit records owned by {from}, not by {}",
+                    record.owner_country
+                ))),
+                _ => Some(HubError::Forbidden(
+                    "only records belong in a batch of records".to_string(),
+                )),
+            };
+            match refusal {
+                Some(refusal) => {
+                    refusals.push(rejected_event(from, message_id, kind, &refusal));
+                    results.push(Some(Err(refusal)));
+                }
+                None => {
+                    slots.push((results.len(), message_id));
+                    results.push(None);
+                    batch.push(NewMessage::canonical(canonical, &source, Vec::new()));
+                }
+            }
+        }
+        if !batch.is_empty() {
+            let stored = self
+                .store
+                .accept(&batch, &signed_origin(source, signature))
+                .await?;
+            let applied = self.register.apply_all(&register_records).await?;
+            if stored.len() != slots.len() || applied.len() != slots.len() {
+                return Err(StoreError::Invalid(
+                    "the store returned another number of outcomes".to_string(),
+                )
+                .into());
+            }
+            for (((slot, message_id), stored), register) in
+                slots.into_iter().zip(stored).zip(applied)
+            {
+                if let Some(result) = results.get_mut(slot) {
+                    *result = Some(Ok(HubOutcome::Record {
+                        message_id,
+                        stored,
+                        register,
+                    }));
+                }
+            }
+        }
+        if !refusals.is_empty() {
+            if let Err(e) = self.store.audit(&refusals).await {
+                tracing::warn!(refused = refusals.len(), error = %e, "cannot audit refused submissions");
+            }
+        }
+        Ok(results
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| {
+                    Err(StoreError::Invalid("a record got no outcome".to_string()).into())
+                })
+            })
+            .collect())
     }
 
     async fn receive_checked(
@@ -570,6 +651,20 @@ fn signed_origin(actor: impl Into<String>, signature: Option<&str>) -> Origin {
     let mut origin = Origin::actor(actor);
     origin.signature = signature.map(str::to_string);
     origin
+}
+
+/// The `rejected` audit entry of a refused submission, naming the submitting
+/// gateway, the message and the error code.
+fn rejected_event(from: &str, message_id: Uuid, kind: &str, refusal: &HubError) -> AuditEvent {
+    let actor = gateway_destination(from);
+    AuditEvent::new(actor.clone(), Action::Rejected)
+        .subject(message_id.to_string())
+        .kind(kind)
+        .partner(actor)
+        .details(serde_json::json!({
+            "code": refusal.code(),
+            "http_status": refusal.http_status(),
+        }))
 }
 
 fn allow(allowed: bool, reason: impl FnOnce() -> String) -> Result<(), HubError> {

@@ -428,115 +428,139 @@ impl Register {
     /// stored one. Concurrent applies of the same record are safe (the newest
     /// version wins); the `Created`/`Updated` label may then be approximate.
     pub async fn apply(&self, record: &FirearmRecord) -> Result<RegisterOutcome, StoreError> {
-        let body = serde_json::to_string(record)
-            .map_err(|e| StoreError::Invalid(format!("record {}: {e}", record.record_id)))?;
-        let keys = FirearmKeys::of(&record.firearm);
-        let state = if record.action == RecordAction::Cancel {
-            "cancelled"
-        } else {
-            "active"
-        };
-        let version = i64::from(record.version);
+        self.apply_all(std::slice::from_ref(record))
+            .await?
+            .pop()
+            .ok_or_else(|| StoreError::Invalid("the register returned no outcome".to_string()))
+    }
+
+    /// [`Register::apply`] for a batch, in order, in one transaction: one commit
+    /// (one wait for the disk) for a whole batch of a gateway's records.
+    pub async fn apply_all(
+        &self,
+        records: &[FirearmRecord],
+    ) -> Result<Vec<RegisterOutcome>, StoreError> {
+        let mut prepared = Vec::with_capacity(records.len());
+        for record in records {
+            let body = serde_json::to_string(record)
+                .map_err(|e| StoreError::Invalid(format!("record {}: {e}", record.record_id)))?;
+            let keys = FirearmKeys::of(&record.firearm);
+            let state = if record.action == RecordAction::Cancel {
+                "cancelled"
+            } else {
+                "active"
+            };
+            prepared.push((record, body, keys, state));
+        }
         let now = self.clock.now();
         // The transaction's body, the same text for both backends.
         macro_rules! apply_in {
             ($tx:expr) => {{
                 let mut tx = $tx;
-                let previous: Option<i64> = sqlx::query_scalar(SELECT_VERSION)
-                    .bind(&record.owner_country)
-                    .bind(&record.owner_agency)
-                    .bind(&record.record_id)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .db()?;
-                let changed = sqlx::query(UPSERT)
-                    .bind(&record.owner_country)
-                    .bind(&record.owner_agency)
-                    .bind(&record.record_id)
-                    .bind(version)
-                    .bind(state)
-                    .bind(&keys.serial)
-                    .bind(&keys.tolerant)
-                    .bind(&keys.make)
-                    .bind(&body)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await
-                    .db()?
-                    .rows_affected();
-                if changed > 0 {
-                    sqlx::query(DELETE_SERIALS)
+                let mut applied = Vec::with_capacity(prepared.len());
+                for (record, body, keys, state) in &prepared {
+                    let version = i64::from(record.version);
+                    let previous: Option<i64> = sqlx::query_scalar(SELECT_VERSION)
                         .bind(&record.owner_country)
                         .bind(&record.owner_agency)
                         .bind(&record.record_id)
-                        .execute(&mut *tx)
+                        .fetch_optional(&mut *tx)
                         .await
                         .db()?;
-                    // A cancelled record is kept but never matched: no serial rows.
-                    let rows = if state == "active" {
-                        serial_rows(&keys)
-                    } else {
-                        Vec::new()
-                    };
-                    for (ordinal, row) in rows.iter().enumerate() {
-                        sqlx::query(INSERT_SERIAL)
+                    let changed = sqlx::query(UPSERT)
+                        .bind(&record.owner_country)
+                        .bind(&record.owner_agency)
+                        .bind(&record.record_id)
+                        .bind(version)
+                        .bind(*state)
+                        .bind(&keys.serial)
+                        .bind(&keys.tolerant)
+                        .bind(&keys.make)
+                        .bind(body)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await
+                        .db()?
+                        .rows_affected();
+                    if changed > 0 {
+                        sqlx::query(DELETE_SERIALS)
                             .bind(&record.owner_country)
                             .bind(&record.owner_agency)
                             .bind(&record.record_id)
-                            .bind(i64::try_from(ordinal).unwrap_or(i64::MAX))
-                            .bind(&row.key)
-                            .bind(&row.tolerant)
-                            .bind(row.key_len)
-                            .bind(&row.key_rev)
-                            .bind(&row.pattern)
-                            .bind(row.pattern_len)
-                            .bind(row.anchor_side)
-                            .bind(&row.anchor)
                             .execute(&mut *tx)
                             .await
                             .db()?;
+                        // A cancelled record is kept but never matched: no serial rows.
+                        let rows = if *state == "active" {
+                            serial_rows(keys)
+                        } else {
+                            Vec::new()
+                        };
+                        for (ordinal, row) in rows.iter().enumerate() {
+                            sqlx::query(INSERT_SERIAL)
+                                .bind(&record.owner_country)
+                                .bind(&record.owner_agency)
+                                .bind(&record.record_id)
+                                .bind(i64::try_from(ordinal).unwrap_or(i64::MAX))
+                                .bind(&row.key)
+                                .bind(&row.tolerant)
+                                .bind(row.key_len)
+                                .bind(&row.key_rev)
+                                .bind(&row.pattern)
+                                .bind(row.pattern_len)
+                                .bind(row.anchor_side)
+                                .bind(&row.anchor)
+                                .execute(&mut *tx)
+                                .await
+                                .db()?;
+                        }
                     }
+                    applied.push((previous, changed));
                 }
                 tx.commit().await.db()?;
-                (previous, changed)
+                applied
             }};
         }
-        let (previous, changed) = match &self.pool {
+        let applied = match &self.pool {
             // Take SQLite's write lock first (as the store does), so that the read
             // cannot be invalidated by another writer before the upsert.
             Pool::Sqlite(p) => apply_in!(p.begin_with("BEGIN IMMEDIATE").await.db()?),
             Pool::Postgres(p) => apply_in!(p.begin().await.db()?),
         };
-        let previous = previous.map(|v| u32::try_from(v).unwrap_or(u32::MAX));
-        Ok(match (changed, previous) {
-            (0, current) => {
-                let current_version = match current {
-                    Some(v) => v,
-                    None => self
-                        .get(
-                            &record.owner_country,
-                            &record.owner_agency,
-                            &record.record_id,
-                        )
-                        .await?
-                        .map_or(record.version, |r| r.version),
-                };
-                RegisterOutcome::Stale {
-                    version: record.version,
-                    current_version,
+        let mut outcomes = Vec::with_capacity(applied.len());
+        for ((record, _, _, state), (previous, changed)) in prepared.iter().zip(applied) {
+            let previous = previous.map(|v| u32::try_from(v).unwrap_or(u32::MAX));
+            outcomes.push(match (changed, previous) {
+                (0, current) => {
+                    let current_version = match current {
+                        Some(v) => v,
+                        None => self
+                            .get(
+                                &record.owner_country,
+                                &record.owner_agency,
+                                &record.record_id,
+                            )
+                            .await?
+                            .map_or(record.version, |r| r.version),
+                    };
+                    RegisterOutcome::Stale {
+                        version: record.version,
+                        current_version,
+                    }
                 }
-            }
-            _ if state == "cancelled" => RegisterOutcome::Cancelled {
-                version: record.version,
-            },
-            (_, None) => RegisterOutcome::Created {
-                version: record.version,
-            },
-            (_, Some(previous_version)) => RegisterOutcome::Updated {
-                previous_version,
-                version: record.version,
-            },
-        })
+                _ if *state == "cancelled" => RegisterOutcome::Cancelled {
+                    version: record.version,
+                },
+                (_, None) => RegisterOutcome::Created {
+                    version: record.version,
+                },
+                (_, Some(previous_version)) => RegisterOutcome::Updated {
+                    previous_version,
+                    version: record.version,
+                },
+            });
+        }
+        Ok(outcomes)
     }
 
     /// The stored record, active or cancelled.

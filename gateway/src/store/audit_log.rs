@@ -93,6 +93,10 @@ pub(crate) struct DeliverySubject {
 }
 
 impl DeliverySubject {
+    pub(crate) fn message_id(&self) -> Uuid {
+        self.message_id
+    }
+
     fn event(&self, actor: &str, action: Action, delivery_id: i64) -> AuditEvent {
         AuditEvent::new(actor, action)
             .subject(self.message_id.to_string())
@@ -107,10 +111,13 @@ impl DeliverySubject {
         worker_id: &str,
         delivery_id: i64,
         outcome: &Settlement,
-    ) -> AuditEvent {
+    ) -> Option<AuditEvent> {
         match outcome {
-            Settlement::Delivered(receipt) => self.delivered(worker_id, delivery_id, receipt),
-            Settlement::Failed { error, next } => self.failed(worker_id, delivery_id, error, *next),
+            Settlement::Delivered(receipt) => Some(self.delivered(worker_id, delivery_id, receipt)),
+            Settlement::Failed { error, next } => {
+                Some(self.failed(worker_id, delivery_id, error, *next))
+            }
+            Settlement::Unsent => None,
         }
     }
 

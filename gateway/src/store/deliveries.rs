@@ -77,6 +77,10 @@ pub enum Settlement {
         error: Failure,
         next: NextStep,
     },
+    /// Claimed but never sent (the round would have outlasted its lease, the
+    /// worker is stopping, the destination is down): queued again at once and
+    /// the claim's attempt not counted. Leaves no audit entry: nothing happened.
+    Unsent,
 }
 
 /// Why a delivery attempt failed. Its text is kept as the delivery's last

@@ -83,8 +83,10 @@ pub trait Store: Send + Sync + fmt::Debug {
     // -- the outbox ----------------------------------------------------------
 
     /// Atomically leases up to `limit` due deliveries to `worker_id` for `lease`,
-    /// oldest due first: `queued` ones, `retry_wait` ones whose time has come and
-    /// `delivering` ones whose lease expired. Each claim counts one attempt.
+    /// `delivering` ones whose lease expired first (a dead replica's work is not
+    /// left behind the backlog), then the others oldest due first: `queued` ones
+    /// and `retry_wait` ones whose time has come. Each claim counts one attempt
+    /// ([`Settlement::Unsent`] gives back one that was not sent).
     /// `destination: None` claims for every destination. Respects per-key ordering.
     async fn claim(
         &self,
@@ -96,7 +98,8 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// Records how delivery attempts ended, all in one transaction, each with its
     /// audit entry (actor: the worker): `delivered` with its receipt, or `failed`
-    /// / `dead` (the error only as a digest and its HTTP status). One commit for a
+    /// / `dead` (the error only as a digest and its HTTP status; a dead one's
+    /// later deliveries of the same record and destination become `blocked`). One commit for a
     /// whole round of deliveries: a commit waits for the disk, so one per delivery
     /// would bound the forwarder by the disk's sync rate. Returns, per item, `false`
     /// (that item unchanged) when `worker_id` no longer holds its lease.
@@ -136,6 +139,16 @@ pub trait Store: Send + Sync + fmt::Debug {
             .contains(&true))
     }
 
+    /// Blocks the `queued` deliveries to `destination` that wait behind a dead
+    /// one of the same record (accepted after it went dead; those already
+    /// waiting are blocked when it dies). Returns how many.
+    async fn block_behind_dead(&self, destination: &str) -> Result<u64, StoreError>;
+
+    /// Makes every `retry_wait` delivery to `destination` due now (the
+    /// destination answers again after an outage: its backlog need not wait out
+    /// each delivery's own backoff). Returns how many.
+    async fn make_due(&self, destination: &str) -> Result<u64, StoreError>;
+
     /// Gives back every lease `worker_id` holds (graceful shutdown): the deliveries
     /// become `queued` and the attempt is not counted. Returns how many.
     async fn release(&self, worker_id: &str) -> Result<u64, StoreError>;
@@ -155,12 +168,13 @@ pub trait Store: Send + Sync + fmt::Debug {
     ) -> Result<MessagePage, StoreError>;
 
     /// Queues every delivery of a message again (fresh attempts), except those being
-    /// delivered right now, with a `replayed` audit entry naming `actor`. Returns
+    /// delivered right now, with a `replayed` audit entry naming `actor`; the
+    /// deliveries it blocked are queued again too, to go after it in order. Returns
     /// how many; [`StoreError::NotFound`] for an unknown id.
     async fn replay(&self, message_id: Uuid, actor: &str) -> Result<u64, StoreError>;
 
-    /// Queues the dead deliveries again (fresh attempts), for one destination or
-    /// all, with a `retry_dead` audit entry per delivery (one with `queued: 0`
+    /// Queues the dead deliveries again (fresh attempts), and those they blocked,
+    /// for one destination or all, with a `retry_dead` audit entry per delivery (one with `queued: 0`
     /// when there is none) naming `actor`.
     async fn retry_dead(&self, destination: Option<&str>, actor: &str) -> Result<u64, StoreError>;
 

@@ -48,6 +48,8 @@ impl FromStr for Cursor {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MessagePage {
     pub items: Vec<MessageView>,
+    /// Whether more messages match than this page holds (then `next` is set).
+    pub truncated: bool,
     /// Present when more messages may follow.
     #[serde(serialize_with = "serialize_cursor")]
     pub next: Option<Cursor>,

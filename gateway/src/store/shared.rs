@@ -19,6 +19,12 @@ use super::{
     TraceRow, TraceState, Transition, TransitionStamps, MAX_PAGE,
 };
 use crate::audit::{AuditEntry, AuditEvent, Checkpoint, Origin, StoredBody, StoredDelivery};
+use crate::store::NextStep;
+
+/// The last error of a blocked delivery: what it waits behind.
+fn blocked_reason(dead: &str) -> String {
+    format!("blocked behind a dead delivery {dead}")
+}
 use crate::time::{millis, Millis};
 
 #[async_trait]
@@ -188,10 +194,22 @@ where
                         .execute(&mut *tx)
                         .await
                 }
+                Settlement::Unsent => {
+                    sqlx::query(sql::UNSENT)
+                        .bind(now)
+                        .bind(*delivery_id)
+                        .bind(worker_id)
+                        .execute(&mut *tx)
+                        .await
+                }
             }
             .db()?;
             if done.rows_affected() != 1 {
                 settled.push(false);
+                continue;
+            }
+            if matches!(outcome, Settlement::Unsent) {
+                settled.push(true);
                 continue;
             }
             let subject: DeliverySubject = sqlx::query_as(sql::DELIVERY_SUBJECT)
@@ -199,12 +217,46 @@ where
                 .fetch_one(&mut *tx)
                 .await
                 .db()?;
-            events.push(subject.settled(worker_id, *delivery_id, outcome));
+            if let Settlement::Failed {
+                next: NextStep::Dead,
+                ..
+            } = outcome
+            {
+                sqlx::query(sql::BLOCK_SUCCESSORS)
+                    .bind(now)
+                    .bind(*delivery_id)
+                    .bind(blocked_reason(&subject.message_id().to_string()))
+                    .execute(&mut *tx)
+                    .await
+                    .db()?;
+            }
+            events.extend(subject.settled(worker_id, *delivery_id, outcome));
             settled.push(true);
         }
         D::append(&mut tx, now, &events).await?;
         tx.commit().await.db()?;
         Ok(settled)
+    }
+
+    async fn block_behind_dead(&self, destination: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query(sql::BLOCK_BEHIND_DEAD)
+            .bind(self.clock().now())
+            .bind(destination)
+            .bind(blocked_reason("of the same record"))
+            .execute(self.writer())
+            .await
+            .db()?;
+        Ok(done.rows_affected())
+    }
+
+    async fn make_due(&self, destination: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query(sql::MAKE_DUE)
+            .bind(self.clock().now())
+            .bind(destination)
+            .execute(self.writer())
+            .await
+            .db()?;
+        Ok(done.rows_affected())
     }
 
     async fn release(&self, worker_id: &str) -> Result<u64, StoreError> {
@@ -280,6 +332,7 @@ where
         };
         Ok(MessagePage {
             items: views(messages, deliveries)?,
+            truncated: next.is_some(),
             next,
         })
     }
@@ -305,6 +358,11 @@ where
             .await
             .db()?
             .rows_affected();
+        sqlx::query(sql::RELEASE_BLOCKED)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .db()?;
         let event = replay_event(actor, message_id, &kind, queued);
         D::append(&mut tx, now, &[event]).await?;
         tx.commit().await.db()?;
@@ -337,6 +395,11 @@ where
         };
         let dead: Vec<DeadDelivery> = dead;
         let queued = query.execute(&mut *tx).await.db()?.rows_affected();
+        sqlx::query(sql::RELEASE_BLOCKED)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .db()?;
         let events = retry_dead_events(actor, destination, &dead);
         D::append(&mut tx, now, &events).await?;
         tx.commit().await.db()?;

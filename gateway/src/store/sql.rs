@@ -97,6 +97,42 @@ pub(crate) const MARK_FAILED: &str = "UPDATE deliveries SET state = $1, due_at =
      lease_expires_at = NULL, last_error = $3, updated_at = $4 \
      WHERE id = $5 AND state = 'delivering' AND lease_owner = $6";
 
+/// A claimed delivery that was never sent goes back to the queue, due now, and
+/// its claim's attempt is not counted. `$1` now, `$2` id, `$3` worker.
+pub(crate) const UNSENT: &str = "UPDATE deliveries SET state = 'queued', \
+     attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, due_at = $1, \
+     lease_owner = NULL, lease_expires_at = NULL, updated_at = $1 \
+     WHERE id = $2 AND state = 'delivering' AND lease_owner = $3";
+
+/// A destination's waiting deliveries, due now. `$1` now, `$2` destination.
+pub(crate) const MAKE_DUE: &str = "UPDATE deliveries SET due_at = $1, updated_at = $1 \
+     WHERE destination = $2 AND state = 'retry_wait' AND due_at > $1";
+
+/// The later undelivered deliveries of a dead one's record and destination
+/// become `blocked`, naming it. `$1` now, `$2` the dead delivery's id, `$3` reason.
+pub(crate) const BLOCK_SUCCESSORS: &str = "UPDATE deliveries SET state = 'blocked', \
+     due_at = NULL, last_error = $3, updated_at = $1 \
+     WHERE state IN ('queued', 'retry_wait') AND id > $2 \
+       AND destination = (SELECT destination FROM deliveries WHERE id = $2) \
+       AND ordering_key = (SELECT ordering_key FROM deliveries WHERE id = $2)";
+
+/// Deliveries queued after their record's delivery went dead (accepted later):
+/// blocked too. `$1` now, `$2` destination, `$3` reason.
+pub(crate) const BLOCK_BEHIND_DEAD: &str = "UPDATE deliveries SET state = 'blocked', \
+     due_at = NULL, updated_at = $1, last_error = $3 \
+     WHERE destination = $2 AND state = 'queued' AND EXISTS (SELECT 1 FROM deliveries e \
+       WHERE e.destination = deliveries.destination AND e.ordering_key = deliveries.ordering_key \
+         AND e.state = 'dead' AND e.id < deliveries.id)";
+
+/// Blocked deliveries with no dead one before them any more (it was replayed or
+/// retried) go back to the queue; the claim's ordering rule sends them in order.
+/// `$1` now.
+pub(crate) const RELEASE_BLOCKED: &str = "UPDATE deliveries SET state = 'queued', \
+     due_at = $1, last_error = NULL, updated_at = $1 \
+     WHERE state = 'blocked' AND NOT EXISTS (SELECT 1 FROM deliveries e \
+       WHERE e.destination = deliveries.destination AND e.ordering_key = deliveries.ordering_key \
+         AND e.state = 'dead' AND e.id < deliveries.id)";
+
 /// The released attempt is not counted.
 pub(crate) const RELEASE: &str = "UPDATE deliveries SET state = 'queued', \
      attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, due_at = $1, \
@@ -122,26 +158,51 @@ macro_rules! no_earlier_pending {
     };
 }
 
+/// Due deliveries, expired leases first: a replica that died leaves its leased
+/// deliveries `delivering` with a due time at their lease expiry, later than
+/// the backlog queued before them; ordered by due time alone they waited behind
+/// it. Two bounded index scans (the leased rows are few) joined and cut to the
+/// limit, so no claim sorts the backlog. `$where` selects the destination(s),
+/// `$limit` is the limit's parameter.
+macro_rules! due_leases_first {
+    ($where:expr, $limit:expr) => {
+        concat!(
+            "SELECT id FROM (\
+               SELECT id, pri, due_at FROM (SELECT d.id, 0 AS pri, d.due_at FROM deliveries d \
+                 WHERE ",
+            $where,
+            " AND d.state = 'delivering' AND d.due_at IS NOT NULL \
+                 AND d.due_at <= $3",
+            no_earlier_pending!(),
+            " ORDER BY d.due_at, d.id LIMIT ",
+            $limit,
+            ") leased \
+               UNION ALL \
+               SELECT id, pri, due_at FROM (SELECT d.id, 1 AS pri, d.due_at FROM deliveries d \
+                 WHERE ",
+            $where,
+            " AND d.due_at IS NOT NULL AND d.due_at <= $3",
+            no_earlier_pending!(),
+            " ORDER BY d.due_at, d.id LIMIT ",
+            $limit,
+            ") due \
+             ) picked GROUP BY id ORDER BY MIN(pri), MIN(due_at), id LIMIT ",
+            $limit
+        )
+    };
+}
+
 /// Due deliveries for one destination. `$3` now, `$4` destination, `$5` limit.
 macro_rules! due_for_destination {
     () => {
-        concat!(
-            "SELECT d.id FROM deliveries d \
-             WHERE d.destination = $4 AND d.due_at IS NOT NULL AND d.due_at <= $3",
-            no_earlier_pending!(),
-            " ORDER BY d.due_at, d.id LIMIT $5"
-        )
+        due_leases_first!("d.destination = $4", "$5")
     };
 }
 
 /// Due deliveries for every destination. `$3` now, `$4` limit.
 macro_rules! due_for_all {
     () => {
-        concat!(
-            "SELECT d.id FROM deliveries d WHERE d.due_at IS NOT NULL AND d.due_at <= $3",
-            no_earlier_pending!(),
-            " ORDER BY d.due_at, d.id LIMIT $4"
-        )
+        due_leases_first!("1 = 1", "$4")
     };
 }
 
@@ -173,14 +234,14 @@ pub(crate) const CLAIM_ALL_SQLITE: &str = concat!(
 
 /// PostgreSQL: rows are locked as they are chosen and rows locked by another
 /// claimer are skipped (`SKIP LOCKED`); a row another claimer updated meanwhile is
-/// re-checked against the WHERE clause when locked, so it drops out. The CTE is
-/// materialised so the LIMIT applies once.
+/// re-checked against the outer WHERE clause (its due time) when locked, so it
+/// drops out. The CTE is materialised so the LIMIT applies once.
 macro_rules! claim_postgres {
     ($due:expr) => {
         concat!(
-            "WITH picked AS MATERIALIZED (",
+            "WITH picked AS MATERIALIZED (SELECT d.id FROM deliveries d WHERE d.id IN (",
             $due,
-            " FOR UPDATE OF d SKIP LOCKED), claimed AS (UPDATE deliveries AS d ",
+            ") AND d.due_at IS NOT NULL AND d.due_at <= $3 FOR UPDATE OF d SKIP LOCKED), claimed AS (UPDATE deliveries AS d ",
             lease_set!(),
             " FROM picked WHERE d.id = picked.id RETURNING d.*) SELECT ",
             claimed_columns!(),
@@ -241,7 +302,7 @@ pub(crate) const RETRY_DEAD_DESTINATION: &str = "UPDATE deliveries SET state = '
      WHERE state = 'dead' AND destination = $2";
 
 pub(crate) const QUEUE_DEPTH: &str = "SELECT destination, state, COUNT(*) AS count \
-     FROM deliveries WHERE state IN ('queued', 'delivering', 'retry_wait', 'dead') \
+     FROM deliveries WHERE state IN ('queued', 'delivering', 'retry_wait', 'dead', 'blocked') \
      GROUP BY destination, state ORDER BY destination, state";
 
 // -- traces -----------------------------------------------------------------------------

@@ -112,6 +112,9 @@ backend_suite!(
     settling_requires_the_lease,
     settle_a_round_in_one_call,
     release_gives_leases_back,
+    expired_leases_come_before_the_backlog,
+    unsent_is_queued_again_without_an_attempt,
+    make_due_ends_a_destinations_wait,
     concurrent_claimers_deliver_each_once_in_order,
     ordering_update_waits_for_create,
     dead_blocks_its_key_until_retried,
@@ -888,6 +891,74 @@ async fn release_gives_leases_back(f: &Fixture) {
     assert_eq!(claim(store, "w3", 10).await.len(), 2);
 }
 
+/// A replica that dies leaves its leases: they are claimed before the backlog
+/// queued ahead of them, not after it.
+async fn expired_leases_come_before_the_backlog(f: &Fixture) {
+    let store = &f.store;
+    let leased = record("L", 1);
+    accept_all(store, &[&leased]).await;
+    assert_eq!(
+        claimed_ids(&claim(store, "dead", 1).await),
+        vec![id_of(&leased)]
+    );
+    f.clock.advance(Duration::from_secs(1));
+    let backlog: Vec<Message> = (0..5).map(|i| record(&format!("B-{i}"), 1)).collect();
+    accept_all(store, &backlog.iter().collect::<Vec<_>>()).await;
+    // The backlog is older than the lease's expiry, so by due time alone the
+    // leased delivery came last.
+    f.clock.advance(LEASE);
+    let taken = claim(store, "w2", 2).await;
+    assert_eq!(taken.len(), 2);
+    assert_eq!(taken[0].delivery.message_id, id_of(&leased), "{taken:?}");
+    assert_eq!(taken[0].delivery.attempts, 2);
+    assert_eq!(taken[1].delivery.message_id, id_of(&backlog[0]));
+}
+
+async fn unsent_is_queued_again_without_an_attempt(f: &Fixture) {
+    let store = &f.store;
+    let (a, b) = (record("A", 1), record("B", 1));
+    accept_all(store, &[&a, &b]).await;
+    let round = claim(store, "w1", 2).await;
+    let outcomes = vec![
+        (round[0].delivery.id, Settlement::Unsent),
+        (
+            round[1].delivery.id,
+            Settlement::Delivered(Receipt::default()),
+        ),
+    ];
+    assert_eq!(
+        store.settle("w1", &outcomes).await.expect("settle"),
+        [true, true]
+    );
+    let unsent = delivery(store, id_of(&a), HUB).await;
+    assert_eq!((unsent.state, unsent.attempts), (DeliveryState::Queued, 0));
+    assert_eq!(unsent.lease_owner, None);
+    // No audit entry for what did not happen.
+    let entries = audit::tail(store.as_ref(), 1).await.expect("entries");
+    assert_eq!(entries[0].action.as_str(), "delivered");
+    assert_eq!(claimed_ids(&claim(store, "w2", 10).await), vec![id_of(&a)]);
+}
+
+async fn make_due_ends_a_destinations_wait(f: &Fixture) {
+    let store = &f.store;
+    let (a, b) = (record("A", 1), record("B", 1));
+    accept_all(store, &[&a, &b]).await;
+    let round = claim(store, "w1", 2).await;
+    let wait = |secs| Settlement::Failed {
+        error: "cannot connect".into(),
+        next: NextStep::RetryAfter(Duration::from_secs(secs)),
+    };
+    let outcomes = vec![
+        (round[0].delivery.id, wait(300)),
+        (round[1].delivery.id, wait(600)),
+    ];
+    store.settle("w1", &outcomes).await.expect("settle");
+    assert!(claim(store, "w1", 10).await.is_empty());
+    assert_eq!(store.make_due("elsewhere").await.expect("make due"), 0);
+    assert_eq!(store.make_due(HUB).await.expect("make due"), 2);
+    assert_eq!(claim(store, "w1", 10).await.len(), 2);
+}
+
 async fn concurrent_claimers_deliver_each_once_in_order(f: &Fixture) {
     // 100 records with 5 versions each: 500 deliveries, each version of a record
     // claimable only after the previous one is delivered.
@@ -1058,6 +1129,34 @@ async fn dead_blocks_its_key_until_retried(f: &Fixture) {
     // A dead create holds its update back: an update never overtakes its create.
     f.clock.advance(Duration::from_secs(3600));
     assert!(claim(store, "w", 10).await.is_empty());
+    // And says so: the update is blocked, naming the dead one, and counted.
+    let blocked = delivery(store, id_of(&update), HUB).await;
+    assert_eq!(blocked.state, DeliveryState::Blocked);
+    assert_eq!(blocked.next_attempt_at, None);
+    let reason = blocked.last_error.clone().unwrap_or_default();
+    assert!(reason.contains(&id_of(&create).to_string()), "{reason}");
+    let depth = store.queue_depth().await.expect("depth");
+    assert!(
+        depth
+            .iter()
+            .any(|d| d.state == DeliveryState::Blocked && d.count == 1),
+        "{depth:?}"
+    );
+    let filter = MessageFilter {
+        state: Some(DeliveryState::Blocked),
+        ..MessageFilter::default()
+    };
+    let page = store.list_messages(&filter, 10, None).await.expect("list");
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.items[0].message.message_id, id_of(&update));
+    // A version accepted after the create died is blocked by the idle sweep.
+    let third = record("R-1", 3);
+    accept_all(store, &[&third]).await;
+    assert_eq!(store.block_behind_dead(HUB).await.expect("sweep"), 1);
+    assert_eq!(
+        delivery(store, id_of(&third), HUB).await.state,
+        DeliveryState::Blocked
+    );
     assert_eq!(
         store
             .retry_dead(None, "operator")
@@ -1065,12 +1164,20 @@ async fn dead_blocks_its_key_until_retried(f: &Fixture) {
             .expect("retry dead"),
         1
     );
+    // Released, to go in order after the create.
+    assert_eq!(
+        delivery(store, id_of(&update), HUB).await.state,
+        DeliveryState::Queued
+    );
     let again = claim(store, "w", 10).await;
     assert_eq!(claimed_ids(&again), vec![id_of(&create)]);
     deliver(store, "w", &again[0]).await;
+    let next = claim(store, "w", 10).await;
+    assert_eq!(claimed_ids(&next), vec![id_of(&update)]);
+    deliver(store, "w", &next[0]).await;
     assert_eq!(
         claimed_ids(&claim(store, "w", 10).await),
-        vec![id_of(&update)]
+        vec![id_of(&third)]
     );
 }
 

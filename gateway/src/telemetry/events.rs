@@ -7,6 +7,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::Metrics;
+use crate::domain::delivery::DestinationHealth;
 use crate::store::Failure;
 
 /// Something that happened, logged and counted by [`Metrics::emit`].
@@ -89,7 +90,9 @@ impl Event for Delivered<'_> {
             status,
             latency_seconds,
         } = self;
-        tracing::info!(%message_id, destination = %destination, ?status, "delivered");
+        // Per message at debug: at thousands a second the line would cost more
+        // than the delivery; the counter and the destination's health say enough.
+        tracing::debug!(%message_id, destination = %destination, ?status, "delivered");
         metrics.delivered(destination, kind, latency_seconds);
     }
 }
@@ -114,7 +117,10 @@ impl Event for DeliveryRetried<'_> {
             reason,
         } = self;
         let retry_in_ms = retry_in.as_millis() as u64;
-        tracing::warn!(%message_id, destination = %destination, attempt, retry_in_ms, %reason, "delivery failed");
+        // One line per attempt would flood the log during an outage: the
+        // destination's changes of state and its summary say it (see
+        // `DestinationChanged`), this detail is for debugging.
+        tracing::debug!(%message_id, destination = %destination, attempt, retry_in_ms, %reason, "delivery failed");
         metrics.failure(destination, "retry");
     }
 }
@@ -152,5 +158,77 @@ pub struct HubReceived<'a> {
 impl Event for HubReceived<'_> {
     fn emit(self, metrics: &Metrics) {
         metrics.accepted(self.gateway, self.kind);
+    }
+}
+
+/// A destination's health changed: a warning when it starts failing, a
+/// notice when it answers again.
+#[derive(Debug, Clone, Copy)]
+pub struct DestinationChanged<'a> {
+    pub destination: &'a str,
+    pub from: DestinationHealth,
+    pub to: DestinationHealth,
+    /// Why it failed (the first failure of the round).
+    pub reason: Option<&'a str>,
+    /// How long it was down, when it recovered.
+    pub down_for: Option<Duration>,
+}
+
+impl Event for DestinationChanged<'_> {
+    fn emit(self, metrics: &Metrics) {
+        let DestinationChanged {
+            destination,
+            from,
+            to,
+            reason,
+            down_for,
+        } = self;
+        match (from, to) {
+            (DestinationHealth::Healthy, DestinationHealth::Failing) => {
+                tracing::warn!(
+                    destination,
+                    reason,
+                    "destination failing; its deliveries wait for it"
+                )
+            }
+            (_, DestinationHealth::Healthy) => {
+                let down_for_s = down_for.map(|d| d.as_secs());
+                tracing::info!(
+                    destination,
+                    down_for_s,
+                    "destination answers again; its waiting deliveries are due"
+                )
+            }
+            _ => tracing::debug!(destination, %from, %to, reason, "destination health"),
+        }
+        metrics.destination_health(destination, to);
+    }
+}
+
+/// The periodic line while a destination stays down.
+#[derive(Debug, Clone, Copy)]
+pub struct DestinationStillFailing<'a> {
+    pub destination: &'a str,
+    pub down_for: Duration,
+    /// Failed attempts since the previous line.
+    pub failed_attempts: u64,
+    pub next_probe_in: Duration,
+}
+
+impl Event for DestinationStillFailing<'_> {
+    fn emit(self, _metrics: &Metrics) {
+        let DestinationStillFailing {
+            destination,
+            down_for,
+            failed_attempts,
+            next_probe_in,
+        } = self;
+        tracing::warn!(
+            destination,
+            down_for_s = down_for.as_secs(),
+            failed_attempts,
+            next_probe_in_ms = next_probe_in.as_millis() as u64,
+            "destination still failing"
+        );
     }
 }

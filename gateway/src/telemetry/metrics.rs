@@ -9,6 +9,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
+use crate::domain::delivery::DestinationHealth;
 use crate::store::QueueDepth;
 
 type Labels = Vec<(String, String)>;
@@ -24,6 +25,7 @@ pub struct Metrics {
     failures: Family<Labels, Counter>,
     queue_depth: Family<Labels, Gauge>,
     latency: Family<Labels, Histogram>,
+    health: Family<Labels, Gauge>,
 }
 
 fn labels(pairs: &[(&str, &str)]) -> Labels {
@@ -48,6 +50,7 @@ impl Metrics {
         let delivered = Family::<Labels, Counter>::default();
         let failures = Family::<Labels, Counter>::default();
         let queue_depth = Family::<Labels, Gauge>::default();
+        let health = Family::<Labels, Gauge>::default();
         let latency = Family::<Labels, Histogram>::new_with_constructor(
             (|| Histogram::new(exponential_buckets(0.005, 2.0, 16))) as fn() -> Histogram,
         );
@@ -86,7 +89,13 @@ impl Metrics {
             "Time from acceptance to delivery, per destination",
             latency.clone(),
         );
+        registry.register(
+            "destination_health",
+            "1 for the state each destination's worker sees it in (healthy, failing, probing), 0 for the others",
+            health.clone(),
+        );
         Metrics {
+            health,
             registry,
             messages_in,
             rejected,
@@ -134,6 +143,19 @@ impl Metrics {
                 ("outcome", outcome),
             ]))
             .inc();
+    }
+
+    /// Sets the health gauges of `destination` (its worker starts healthy; later
+    /// changes come through `DestinationChanged`).
+    pub fn destination_health(&self, destination: &str, state: DestinationHealth) {
+        for s in DestinationHealth::ALL {
+            self.health
+                .get_or_create(&labels(&[
+                    ("destination", destination),
+                    ("state", s.as_str()),
+                ]))
+                .set(i64::from(s == state));
+        }
     }
 
     /// Logs and counts `event`.

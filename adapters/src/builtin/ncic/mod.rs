@@ -37,7 +37,7 @@ use std::io::{BufRead, Write};
 
 use uuid::Uuid;
 
-use crate::adapter::{Adapter, Capabilities, MessageEncoder, MessageStream};
+use crate::adapter::{Adapter, Capabilities, Media, MessageEncoder, MessageStream};
 use crate::error::{EncodeError, RecordError};
 use crate::framing::LineFramer;
 use crate::limits::Limits;
@@ -169,6 +169,10 @@ impl Adapter for Ncic {
 
     fn description(&self) -> &str {
         "NCIC-style gun file messages, one per line: EG/MG/XG (records) and QG (searches), fields CODE/value separated by periods"
+    }
+
+    fn media(&self) -> Media {
+        Media::TEXT
     }
 
     fn capabilities(&self) -> Capabilities {

@@ -37,7 +37,7 @@ use std::io::{BufRead, Write};
 
 use uuid::Uuid;
 
-use crate::adapter::{Adapter, Capabilities, MessageEncoder, MessageStream};
+use crate::adapter::{Adapter, Capabilities, Media, MessageEncoder, MessageStream};
 use crate::error::{EncodeError, RecordError};
 use crate::format::xml::check_document_root;
 use crate::framing::xml_elements::XmlElement;
@@ -111,6 +111,10 @@ impl Adapter for NiemXml {
 
     fn description(&self) -> &str {
         "NIEM 5.2 j:Firearm records in an ix:FirearmRecordExchange document (records only; XSD: adapters/schemas/niem/iarms-niem-exchange.xsd)"
+    }
+
+    fn media(&self) -> Media {
+        Media::XML
     }
 
     fn capabilities(&self) -> Capabilities {

@@ -35,7 +35,7 @@ const HITS: &[MessageKind] = &[MessageKind::HitNotification];
 #[utoipa::path(post, path = "/v1/records", params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters; the same request gets the first answer again")),
     request_body(content = CanonicalMessages, content_type = "application/json"),
     responses(
-        (status = 200, description = "what the hub did: one outcome, or `{\"results\": [...]}` for a batch", body = Object),
+        (status = 200, description = "what the hub did: one outcome, or `{\"results\": [...]}` for a batch, one per message in order: an outcome or `{\"error\": {\"code\", \"message\", \"status\"}}` (a batch answers with the status of its first refusal; the other messages are received)", body = Object),
         (status = 400, description = "`syntax`, `bad_idempotency_key`", body = ErrorBody),
         (status = 401, description = "`unauthenticated`; `bad_signature`: no valid HTTP message signature of a gateway whose `public_key` the hub knows", body = ErrorBody),
         (status = 403, description = "`forbidden`: a record of another country", body = ErrorBody),
@@ -128,10 +128,13 @@ pub(super) async fn trace_responses(
     receive_all(&state, &signed, RESPONSES, Some(trace_id)).await
 }
 
-/// Decodes and validates the whole body first (nothing is received when any
-/// message is invalid), then receives each message in order. One message
-/// answers with its outcome; a `{"messages": [...]}` batch with `{"results": [...]}`,
-/// each an outcome or an error, and the status of the first error, if any.
+/// Decodes and validates the whole body first, then receives its messages.
+/// One message answers with its outcome (an invalid one with its located
+/// errors); a `{"messages": [...]}` batch with `{"results": [...]}`, one per
+/// message in order, each an outcome or `{"error": {"code", "message",
+/// "status"}}` (an invalid message too: the others are received), and the
+/// status of the first error, if any. A batch of records is received in one
+/// go ([`Hub::receive_records`](crate::hub::Hub::receive_records)).
 async fn receive_all(
     state: &HubState,
     signed: &Signed,
@@ -141,9 +144,10 @@ async fn receive_all(
     let (country, body) = (signed.country.as_str(), &signed.body[..]);
     let signature = signed.evidence.as_deref();
     let (document, single) = canonical_submission(body)?;
-    let messages = decode(&state.registry, document, kinds).await?;
+    let decoded = decode(&state.registry, document, kinds).await?;
     if let Some(id) = &trace_id {
-        for (i, m) in messages.iter().enumerate() {
+        for (i, m) in decoded.iter().enumerate() {
+            let Ok(m) = m else { continue };
             if !matches!(&m.message, Message::TraceResponse(r) if r.trace_id == *id) {
                 return Err(ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
@@ -154,8 +158,8 @@ async fn receive_all(
             }
         }
     }
-    if single && messages.len() == 1 {
-        let message = messages.into_iter().next().ok_or_else(internal)?;
+    if single && decoded.len() == 1 {
+        let message = decoded.into_iter().next().ok_or_else(internal)??;
         let outcome = state
             .hub
             .receive_signed(country, message, signature)
@@ -166,20 +170,56 @@ async fn receive_all(
             body: state.reply(country, &outcome),
         });
     }
+    let mut results: Vec<Result<Value, ApiError>> = Vec::with_capacity(decoded.len());
+    if kinds == RECORDS {
+        let mut valid = Vec::new();
+        let mut slots = Vec::new();
+        for item in decoded {
+            match item {
+                Ok(message) => {
+                    slots.push(results.len());
+                    valid.push(message);
+                    results.push(Ok(Value::Null));
+                }
+                Err(e) => results.push(Err(e)),
+            }
+        }
+        let received = state
+            .hub
+            .receive_records(country, valid, signature)
+            .await
+            .map_err(hub_error)?;
+        for (slot, outcome) in slots.into_iter().zip(received) {
+            if let Some(result) = results.get_mut(slot) {
+                *result = outcome.map(|o| state.reply(country, &o)).map_err(hub_error);
+            }
+        }
+    } else {
+        for item in decoded {
+            results.push(match item {
+                Ok(message) => state
+                    .hub
+                    .receive_signed(country, message, signature)
+                    .await
+                    .map(|o| state.reply(country, &o))
+                    .map_err(hub_error),
+                Err(e) => Err(e),
+            });
+        }
+    }
     let mut status = StatusCode::OK;
-    let mut results = Vec::with_capacity(messages.len());
-    for message in messages {
-        match state.hub.receive_signed(country, message, signature).await {
-            Ok(outcome) => results.push(state.reply(country, &outcome)),
+    let results: Vec<Value> = results
+        .into_iter()
+        .map(|result| match result {
+            Ok(reply) => reply,
             Err(e) => {
-                let e = hub_error(e);
                 if status == StatusCode::OK {
                     status = e.status;
                 }
-                results.push(json!({"error": {"code": e.code, "message": e.message}}));
+                json!({"error": {"code": e.code, "message": e.message, "status": e.status.as_u16()}})
             }
-        }
-    }
+        })
+        .collect();
     Ok(Outcome {
         status,
         body: json!({ "results": results }),
@@ -195,13 +235,14 @@ fn internal() -> ApiError {
 }
 
 /// Every message of an `iarms-json` document, normalised and validated, with
-/// its canonical text; the first invalid one refuses the request with its
-/// located errors.
+/// its canonical text, or why it is refused (its located errors, or a kind that
+/// does not belong at the endpoint). A document that cannot be split into
+/// messages at all refuses the request.
 async fn decode(
     registry: &Registry,
     document: Vec<u8>,
     kinds: &'static [MessageKind],
-) -> Result<Vec<Canonical>, ApiError> {
+) -> Result<Vec<Result<Canonical, ApiError>>, ApiError> {
     let adapter = registry.get("iarms-json").ok_or_else(|| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -231,22 +272,32 @@ async fn decode(
         let mut out = Vec::new();
         for (i, item) in stream.enumerate() {
             let index = i + 1;
-            let message = item
-                .map_err(|e| invalid(index, vec![e]))
-                .and_then(|decoded| {
-                    pipeline::prepare_canonical(decoded).map_err(|e| invalid(index, e))
-                })?;
-            if !kinds.contains(&message.message.kind()) {
-                return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "wrong_endpoint",
-                    format!(
-                        "message {index}: a {} message does not belong at this endpoint",
-                        message.message.kind().tag()
-                    ),
-                )
-                .at(json!({ "index": index })));
-            }
+            let decoded = match item {
+                Ok(decoded) => decoded,
+                // The stream cannot be split any further: the request is refused.
+                Err(e) if e.fatal => return Err(invalid(index, vec![e])),
+                Err(e) => {
+                    out.push(Err(invalid(index, vec![e])));
+                    continue;
+                }
+            };
+            let message = pipeline::prepare_canonical(decoded)
+                .map_err(|e| invalid(index, e))
+                .and_then(|message| {
+                    if kinds.contains(&message.message.kind()) {
+                        Ok(message)
+                    } else {
+                        Err(ApiError::new(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            "wrong_endpoint",
+                            format!(
+                                "message {index}: a {} message does not belong at this endpoint",
+                                message.message.kind().tag()
+                            ),
+                        )
+                        .at(json!({ "index": index })))
+                    }
+                });
             out.push(message);
         }
         if out.is_empty() {

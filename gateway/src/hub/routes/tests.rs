@@ -326,3 +326,49 @@ async fn routes_and_document_are_one() {
     .collect();
     assert_eq!(served, expected);
 }
+
+/// A batch of records is settled per record: an invalid one and one of
+/// another country are refused with their own status, the others are stored
+/// and applied to the register.
+#[tokio::test]
+async fn a_batch_of_records_answers_each_record_by_its_own_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    let mut invalid = record(2, "RS");
+    invalid["version"] = json!(0);
+    let mut update = record(1, "RS");
+    update["header"] = header(4);
+    update["action"] = json!("update");
+    update["version"] = json!(2);
+    let batch = json!({"messages": [record(1, "RS"), invalid, record(3, "BR"), update]});
+    let (status, reply) = call(&app, "POST", "/v1/records", "RS-key", batch).await;
+    let results = reply["results"].as_array().expect("results");
+    assert_eq!(results.len(), 4, "{reply}");
+    // The request's status is its first refusal's.
+    assert_eq!(status, 422, "{reply}");
+    assert_eq!(results[0]["register"]["outcome"], "created", "{reply}");
+    assert_eq!(results[1]["error"]["code"], "invalid", "{reply}");
+    assert_eq!(results[1]["error"]["status"], 422, "{reply}");
+    assert_eq!(results[2]["error"]["code"], "forbidden", "{reply}");
+    assert_eq!(results[2]["error"]["status"], 403, "{reply}");
+    // A later version in the same batch applies after the first.
+    assert_eq!(results[3]["register"]["outcome"], "updated", "{reply}");
+    assert_eq!(results[3]["register"]["previous_version"], 1, "{reply}");
+    // Resent whole: the stored ones are duplicates, nothing is applied twice.
+    let (_, again) = call(
+        &app,
+        "POST",
+        "/v1/records",
+        "RS-key",
+        json!({"messages": [record(1, "RS")]}),
+    )
+    .await;
+    assert_eq!(
+        again["results"][0]["stored"]["outcome"], "duplicate",
+        "{again}"
+    );
+    assert_eq!(
+        again["results"][0]["register"]["outcome"], "stale",
+        "{again}"
+    );
+}
