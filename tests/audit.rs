@@ -26,11 +26,28 @@ const KEY_RS: &str = "rs-partner-key";
 const KEY_OPS: &str = "operator-key";
 const KEY_HUB: &str = "hub-calls-us-key";
 
-/// A fake hub that takes everything and counts the message ids it got.
+/// A fake hub that takes everything and counts the message ids it got: one
+/// message (its id in `x-message-id`) or a `{"messages": [...]}` batch, as the
+/// forwarder sends, answered per message in `results`.
 async fn fake_hub() -> (Arc<Mutex<Vec<String>>>, String) {
     let received = Arc::new(Mutex::new(Vec::new()));
     let state = received.clone();
-    let app = Router::new().fallback(post(|headers: HeaderMap, _body: Bytes| async move {
+    let app = Router::new().fallback(post(|headers: HeaderMap, body: Bytes| async move {
+        let batch = serde_json::from_slice::<Value>(&body)
+            .ok()
+            .and_then(|v| v.get("messages").and_then(Value::as_array).cloned());
+        if let Some(messages) = batch {
+            let mut got = state.lock().unwrap();
+            let results: Vec<Value> = messages
+                .iter()
+                .map(|m| {
+                    let id = m["header"]["message_id"].as_str().unwrap_or_default();
+                    got.push(id.to_string());
+                    json!({ "message_id": format!("hub-{id}") })
+                })
+                .collect();
+            return (StatusCode::OK, json!({ "results": results }).to_string());
+        }
         let id = headers
             .get("x-message-id")
             .and_then(|v| v.to_str().ok())

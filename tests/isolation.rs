@@ -42,12 +42,29 @@ impl FakeHub {
                 let state = state.clone();
                 async move {
                     state.paths.lock().unwrap().push(uri.path().to_string());
+                    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                    // A `{"messages": [...]}` batch, as the forwarder sends:
+                    // each message kept by its own id, answered in `results`.
+                    if let Some(messages) = body.get("messages").and_then(Value::as_array) {
+                        let mut got = state.received.lock().unwrap();
+                        let results: Vec<Value> = messages
+                            .iter()
+                            .map(|m| {
+                                let id = m["header"]["message_id"]
+                                    .as_str()
+                                    .unwrap_or_default()
+                                    .to_string();
+                                got.push((id.clone(), m.clone()));
+                                json!({ "message_id": id })
+                            })
+                            .collect();
+                        return (StatusCode::OK, json!({ "results": results }).to_string());
+                    }
                     let id = headers
                         .get("x-message-id")
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or_default()
                         .to_string();
-                    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
                     state.received.lock().unwrap().push((id.clone(), body));
                     (
                         StatusCode::ACCEPTED,

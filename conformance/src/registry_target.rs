@@ -74,23 +74,43 @@ pub async fn listen(listen: SocketAddr) -> std::io::Result<HubListener> {
         async move {
             let text = String::from_utf8_lossy(&body).into_owned();
             let parsed: Option<Value> = serde_json::from_slice(&body).ok();
-            let message_id = parsed
-                .as_ref()
-                .and_then(|b| b.pointer("/header/message_id"))
-                .cloned()
-                .unwrap_or(Value::Null);
             tracing::debug!(%method, path = %uri.path(), "the registry called the hub");
+            let receipt = |message: Option<&Value>| {
+                let message_id = message
+                    .and_then(|b| b.pointer("/header/message_id"))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                json!({"outcome": "accepted", "message_id": message_id})
+            };
+            // A `{"messages": [...]}` batch, as a gateway's forwarder sends:
+            // each message arrives as a request of its own, answered in
+            // `results`, in order, as the hub answers.
+            let batch = parsed
+                .as_ref()
+                .and_then(|b| b.get("messages"))
+                .and_then(Value::as_array)
+                .cloned();
+            if let Some(messages) = batch {
+                let mut results = Vec::with_capacity(messages.len());
+                for message in messages {
+                    results.push(receipt(Some(&message)));
+                    inbox.push(Received {
+                        method: method.to_string(),
+                        path: uri.path().to_string(),
+                        text: message.to_string(),
+                        body: Some(message),
+                    });
+                }
+                return (StatusCode::OK, axum::Json(json!({ "results": results }))).into_response();
+            }
+            let reply = receipt(parsed.as_ref());
             inbox.push(Received {
                 method: method.to_string(),
                 path: uri.path().to_string(),
                 body: parsed,
                 text,
             });
-            (
-                StatusCode::OK,
-                axum::Json(json!({"outcome": "accepted", "message_id": message_id})),
-            )
-                .into_response()
+            (StatusCode::OK, axum::Json(reply)).into_response()
         }
     });
     let task = tokio::spawn(async move {

@@ -70,10 +70,11 @@ const REFUSED_FOR: Duration = Duration::from_secs(60);
 const CACHE_MAX: usize = 10_000;
 
 /// How long a verification waits for its turn at argon2 before `busy`: a few
-/// verifications' time (tens of milliseconds each in a release build, far
-/// more in a debug build or on a loaded machine), so that a partner's first
-/// request waits its turn rather than failing, while waiting stays bounded.
-const ARGON_WAIT: Duration = Duration::from_secs(2);
+/// verifications' time (tens of milliseconds each in a release build, more on
+/// a loaded machine), so that a partner's first request waits out another
+/// key's verification rather than failing, while a stranger is still refused
+/// well within a second.
+const ARGON_WAIT: Duration = Duration::from_millis(500);
 
 /// What one verification found: the holder, nobody, or no turn in time.
 type Verdict = Result<Option<Principal>, ()>;
