@@ -423,6 +423,18 @@ async fn a_dead_replicas_leases_are_resent_within_the_lease_and_5s() {
         "SELECT lease_owner, COUNT(*) FROM \"{}\".deliveries WHERE state = 'delivering' GROUP BY lease_owner",
         pg.schema
     );
+    // Kill while the victim holds leases (between two claims it holds none).
+    wait_until(Duration::from_secs(15), "the victim to hold leases", || {
+        let (pool, leased) = (pool.clone(), leased.clone());
+        async move {
+            let held: Vec<(Option<String>, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(leased))
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+            !held.is_empty()
+        }
+    })
+    .await;
     victim.kill();
     let killed = Instant::now();
     let held: Vec<(Option<String>, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(leased.clone()))
