@@ -81,7 +81,7 @@ fi
 store_of gateway
 store_toml="$store"
 
-hash="$(printf %s "$key" | "$bin" hash-key)"
+hash="$(printf %s "$key" | "$bin" hash-key --stdin)"
 cat > "$out/gateway.toml" <<TOML
 [gateway]
 country = "RS"
@@ -203,7 +203,7 @@ load "gateway-batch100@$rate_batch" "$gateway" 100 8 $(( 8000 / rate_batch ))
 load "ceiling-batch100@$rate_batch" "$ceiling" 100 8 $(( 8000 / rate_batch ))
 
 # -- 5. the reference hub ------------------------------------------------------
-hub_hash="$(printf %s "$hub_key" | "$bin" hash-key)"
+hub_hash="$(printf %s "$hub_key" | "$bin" hash-key --stdin)"
 # The hub's [store] takes no schema: it keeps a SQLite file on either run.
 store="url = \"hub.db\""
 printf %s "unused" > "$out/hub-to-rs.key"
